@@ -1,0 +1,3 @@
+from pnetc.cli import main
+
+main()

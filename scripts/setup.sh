@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install everything pnetc needs on a fresh Debian/Ubuntu machine, then create .venv.
+# Idempotent: it installs only what is missing. Used by demo.sh, test.sh and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  python3 python3-venv python3-pip gcc clang make cmake binutils
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-user
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+  cppcheck clang-tidy
+  dataset-fashion-mnist
+  fortunes fortunes-de fortunes-es fortunes-it fortunes-pl fortunes-ru fortunes-cs
+  fortunes-br fortunes-bg fortunes-eo fortunes-ga
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing apt packages: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+VENV="${PNETC_VENV:-.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating $VENV" >&2
+  python3 -m venv "$VENV"
+fi
+# torch 2.13.0 CPU first, so the [train] extra finds it satisfied and pulls no CUDA build.
+"$VENV/bin/pip" install -q --disable-pip-version-check "torch==2.13.0"
+"$VENV/bin/pip" install -q --disable-pip-version-check -e ".[train,dev]"
+echo "setup: ready ($VENV)" >&2

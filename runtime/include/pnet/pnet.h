@@ -133,6 +133,7 @@ typedef struct pnet_text_iter {
     uint32_t char_len;      /* bytes in the current char (saturates at 2) */
     int32_t char_first;     /* first byte of the current char */
     uint32_t word_hash;     /* fnv1a of the current word before the current char */
+    uint32_t word_next;     /* word_hash extended by the current char's bytes */
     int32_t in_word;
     uint32_t w1, w2;        /* the previous two word ids */
     int32_t nwords;         /* words finished so far, saturating at 2 */

@@ -1,0 +1,242 @@
+/* text_features.c - streaming text featurizer (docs/format.md section 4).
+   Three stages, each pulling from the one before, with O(1) state:
+   byte normalisation -> characters -> feature ids (char n-grams, word uni/bi/skip-grams).
+   Bytes are read as uint8_t only, so plain-char signedness never matters. */
+#include "pnet/pnet.h"
+
+#define SEP 0x20
+
+enum { PHASE_START = 0, PHASE_BODY = 1, PHASE_TAIL = 2, PHASE_DONE = 3 };
+
+/* Apply the first matching normalisation rule at it->pos; queue its output bytes. */
+static void normalise_at(pnet_text_iter *it)
+{
+    const uint8_t *t = it->text;
+    const size_t p = it->pos;
+    const int32_t b = t[p];
+    const int32_t nxt = p + 1 < it->len ? (int32_t)t[p + 1] : -1;
+    int32_t step = 1;
+
+    it->pend_i = 0;
+    it->pend_n = 1;
+    if (b >= 0x41 && b <= 0x5A) { /* 1. ASCII capitals */
+        it->pend[0] = b + 0x20;
+    } else if (b < 0x80 && !(b >= 0x61 && b <= 0x7A)) { /* 2. other ASCII, not a-z */
+        it->pend[0] = SEP;
+    } else if (b == 0xC3 && nxt >= 0x80 && nxt <= 0x9E && nxt != 0x97) { /* 3. Latin-1 capitals */
+        it->pend[0] = 0xC3;
+        it->pend[1] = nxt + 0x20;
+        it->pend_n = 2;
+        step = 2;
+    } else if (b == 0xD0 && nxt >= 0x80 && nxt <= 0x8F) { /* 4. Cyrillic capitals */
+        it->pend[0] = 0xD1;
+        it->pend[1] = nxt + 0x10;
+        it->pend_n = 2;
+        step = 2;
+    } else if (b == 0xD0 && nxt >= 0x90 && nxt <= 0x9F) {
+        it->pend[0] = 0xD0;
+        it->pend[1] = nxt + 0x20;
+        it->pend_n = 2;
+        step = 2;
+    } else if (b == 0xD0 && nxt >= 0xA0 && nxt <= 0xAF) {
+        it->pend[0] = 0xD1;
+        it->pend[1] = nxt - 0x20;
+        it->pend_n = 2;
+        step = 2;
+    } else if (b == 0xC2 && nxt >= 0x80 && nxt <= 0xBF) { /* 5. C1 controls, Latin-1 punctuation */
+        it->pend[0] = SEP;
+        step = 2;
+    } else if (b == 0xE2 && nxt == 0x80 && p + 2 < it->len && t[p + 2] >= 0x80 && t[p + 2] <= 0xBF) {
+        it->pend[0] = SEP; /* 6. U+2000..U+203F */
+        step = 3;
+    } else { /* 7. anything else passes through */
+        it->pend[0] = b;
+    }
+    it->pos = p + (size_t)step;
+}
+
+/* Next normalised byte (separator runs collapsed, framed by separators), or -1 at the end. */
+static int32_t norm_next(pnet_text_iter *it)
+{
+    for (;;) {
+        if (it->pend_i < it->pend_n) {
+            const int32_t o = it->pend[it->pend_i];
+            it->pend_i += 1;
+            if (o == SEP && it->last == SEP) {
+                continue;
+            }
+            it->last = o;
+            return o;
+        }
+        if (it->phase == PHASE_START) {
+            it->phase = PHASE_BODY;
+            it->last = SEP;
+            return SEP;
+        }
+        if (it->phase == PHASE_BODY) {
+            if (it->pos < it->len) {
+                normalise_at(it);
+                continue;
+            }
+            it->phase = PHASE_TAIL;
+            if (it->last != SEP) {
+                it->last = SEP;
+                return SEP;
+            }
+        }
+        return -1;
+    }
+}
+
+static uint32_t fnv_step(uint32_t h, int32_t byte)
+{
+    return (h ^ (uint32_t)byte) * PNET_FNV_PRIME;
+}
+
+/* Assemble the next character: a new one starts at every byte that is not 10xxxxxx. */
+static int next_char(pnet_text_iter *it)
+{
+    int32_t b = it->look;
+    if (b < 0) {
+        b = norm_next(it);
+    }
+    it->look = -1;
+    if (b < 0) {
+        return 0;
+    }
+    it->char_first = b;
+    it->char_len = 1u;
+    it->char_hash = fnv_step(PNET_FNV_OFFSET, b);
+    it->word_next = fnv_step(it->word_hash, b);
+    for (;;) {
+        const int32_t c = norm_next(it);
+        if (c < 0) {
+            break;
+        }
+        if ((c & 0xC0) != 0x80) {
+            it->look = c;
+            break;
+        }
+        it->char_len = 2u; /* only "exactly one byte" matters */
+        it->char_hash = fnv_step(it->char_hash, c);
+        it->word_next = fnv_step(it->word_next, c);
+    }
+    return 1;
+}
+
+/* Queue the features of the character just assembled, in the order of pnetc.hashing. */
+static void char_features(pnet_text_iter *it)
+{
+    const int32_t max_n = it->char_max_n;
+    int32_t q = 0;
+
+    if (it->seen < PNET_TEXT_MAX_CHAR_N) {
+        it->seen += 1;
+    }
+    if (max_n > 0) {
+        uint32_t cur[PNET_TEXT_MAX_CHAR_N + 1];
+        const uint32_t c = it->char_hash;
+        int32_t m;
+        cur[1] = c;
+        it->queue[q++] = c;
+        for (m = 2; m <= max_n; ++m) {
+            cur[m] = pnet_hash32(PNET_TAG_CHAR, it->prev[m - 1], c);
+            if (it->seen >= m) {
+                it->queue[q++] = cur[m];
+            }
+        }
+        for (m = 1; m <= max_n; ++m) {
+            it->prev[m] = cur[m];
+        }
+    }
+    if (it->words) {
+        if (it->char_len == 1u && it->char_first == SEP) {
+            if (it->in_word) {
+                const uint32_t w = it->word_hash;
+                it->queue[q++] = pnet_hash32(PNET_TAG_WORD, w, 0u);
+                if (it->nwords >= 1) {
+                    it->queue[q++] = pnet_hash32(PNET_TAG_BIGRAM, it->w1, w);
+                }
+                if (it->nwords >= 2) {
+                    it->queue[q++] = pnet_hash32(PNET_TAG_SKIP, it->w2, w);
+                }
+                it->w2 = it->w1;
+                it->w1 = w;
+                if (it->nwords < 2) {
+                    it->nwords += 1;
+                }
+                it->in_word = 0;
+                it->word_hash = PNET_FNV_OFFSET;
+            }
+        } else {
+            it->in_word = 1;
+            it->word_hash = it->word_next;
+        }
+    }
+    it->q_n = q;
+    it->q_i = 0;
+}
+
+int pnet_text_begin(pnet_text_iter *it, const uint8_t *text, size_t len, int32_t char_max_n, int32_t words)
+{
+    int32_t m;
+    int rc = PNET_OK;
+
+    if (it == NULL) {
+        return PNET_ERR_NULL;
+    }
+    if (len >= PNET_TEXT_MAX_LEN) {
+        rc = PNET_ERR_LENGTH;
+    } else if (text == NULL && len > 0u) {
+        rc = PNET_ERR_NULL;
+    } else if (char_max_n < 0 || char_max_n > PNET_TEXT_MAX_CHAR_N || (words != 0 && words != 1)) {
+        rc = PNET_ERR_ARG;
+    }
+    it->text = text;
+    it->len = rc == PNET_OK ? len : 0u;
+    it->pos = 0u;
+    it->char_max_n = char_max_n;
+    it->words = words;
+    it->phase = rc == PNET_OK ? PHASE_START : PHASE_DONE;
+    it->last = SEP;
+    it->pend[0] = 0;
+    it->pend[1] = 0;
+    it->pend_n = 0;
+    it->pend_i = 0;
+    it->look = -1;
+    it->char_hash = PNET_FNV_OFFSET;
+    it->char_len = 0u;
+    it->char_first = 0;
+    it->word_hash = PNET_FNV_OFFSET;
+    it->word_next = PNET_FNV_OFFSET;
+    it->in_word = 0;
+    it->w1 = 0u;
+    it->w2 = 0u;
+    it->nwords = 0;
+    it->seen = 0;
+    for (m = 0; m <= PNET_TEXT_MAX_CHAR_N; ++m) {
+        it->prev[m] = 0u;
+    }
+    for (m = 0; m < PNET_TEXT_MAX_CHAR_N + 3; ++m) {
+        it->queue[m] = 0u;
+    }
+    it->q_n = 0;
+    it->q_i = 0;
+    return rc;
+}
+
+int pnet_text_next(pnet_text_iter *it, uint32_t *feature_id)
+{
+    if (it == NULL || feature_id == NULL) {
+        return 0;
+    }
+    while (it->q_i >= it->q_n) {
+        if (!next_char(it)) {
+            return 0;
+        }
+        char_features(it);
+    }
+    *feature_id = it->queue[it->q_i];
+    it->q_i += 1;
+    return 1;
+}

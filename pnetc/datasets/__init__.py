@@ -1,0 +1,201 @@
+"""The dataset stage: every data source becomes one `Dataset` (numpy only, no torch).
+
+Built-in names: ``digits`` (scikit-learn's 8x8 digits, the default), ``fashion-mnist``
+(IDX files), ``langid`` (language identification from the Debian fortune packages).
+Anything else is a path: a ``.csv`` / ``.jsonl`` file of ``text,label``, an ``.npz``
+of integer features, or a directory of MNIST-format IDX files.
+
+Splits are deterministic: a fixed official split where one exists, otherwise a
+stratified split by the SHA-256 of each sample's bytes (see `hash_split`), so a
+sample lands on the same side on every machine and every run. docs/datasets.md
+describes each source, its split and its measured class counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from pnetc.errors import PnetcError
+
+DEFAULT_DATASET = "digits"
+DATASET_NAMES = ("digits", "fashion-mnist", "langid")
+USER_SUFFIXES = (".csv", ".jsonl", ".npz")
+TASKS = ("image", "features", "text")
+TEST_FRACTION = 0.2
+
+
+@dataclass
+class Dataset:
+    """One labelled data set, already split (see docs/architecture.md, "Datasets").
+
+    image/features: x_* are uint8 arrays [n, N] (N = prod(input_shape)); the real
+    value of a quantized entry q is scale * (q - zero_point).
+    text: x_* are lists of UTF-8 bytes; input_shape is ().
+    y_* are int64 class ids indexing `labels`.
+    """
+
+    name: str
+    task: str
+    labels: list[str]
+    x_train: object
+    y_train: np.ndarray
+    x_test: object
+    y_test: np.ndarray
+    input_shape: tuple
+    scale: float
+    zero_point: int
+    source: str = ""  # where the samples came from, for summaries and error messages
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    @property
+    def input_size(self) -> int:
+        """N, the number of input elements (0 for text)."""
+        return int(np.prod(self.input_shape)) if self.task != "text" else 0
+
+
+def load_dataset(name_or_path: str | Path = DEFAULT_DATASET, data_dir: str | Path | None = None) -> Dataset:
+    """Load a built-in dataset by name, or user data from a path.
+
+    data_dir: where the files of ``fashion-mnist`` / ``langid`` live when not in their
+    Debian default place; for ``idx``, the directory of MNIST-format IDX files
+    (any such set, class names are the label values found). Ignored for ``digits``
+    and for paths.
+    """
+    key = str(name_or_path)
+    if key == "digits":
+        from pnetc.datasets.digits import load_digits
+
+        return validate(load_digits())
+    if key == "fashion-mnist":
+        from pnetc.datasets.idx import load_fashion_mnist
+
+        return validate(load_fashion_mnist(data_dir))
+    if key == "langid":
+        from pnetc.datasets.langid import load_langid
+
+        return validate(load_langid(data_dir))
+    if key == "idx":
+        if data_dir is None:
+            raise PnetcError("dataset 'idx' needs --data-dir DIR, a directory of MNIST-format IDX files")
+        from pnetc.datasets.idx import load_idx_dir
+
+        return validate(load_idx_dir(Path(data_dir).expanduser()))
+    path = Path(key).expanduser()
+    if path.suffix.lower() in USER_SUFFIXES:
+        if not path.is_file():
+            raise PnetcError(f"data file {key} does not exist")
+        from pnetc.datasets.userdata import load_user_file
+
+        return validate(load_user_file(path))
+    if path.is_dir():
+        from pnetc.datasets.idx import load_idx_dir
+
+        return validate(load_idx_dir(path))
+    raise PnetcError(
+        f"unknown dataset {key!r}: use one of {', '.join(DATASET_NAMES)}, "
+        "'idx' with --data-dir (MNIST-format IDX files), or a path to a .csv or .jsonl file (columns text,label), an .npz file (arrays x, y), "
+        "or a directory of MNIST-format IDX files"
+    )
+
+
+def hash_split(keys: Sequence[bytes], y: np.ndarray, test_fraction: float = TEST_FRACTION) -> np.ndarray:
+    """Deterministic stratified split: returns a bool mask, True = test.
+
+    Within each class, samples are ordered by SHA-256 of their key (the sample's own
+    bytes), and the first round(test_fraction * n) go to test, always leaving at
+    least one for training. Identical keys hash alike, so a duplicated sample never
+    straddles the split (its whole group follows its first member).
+    """
+    y = np.asarray(y)
+    is_test = np.zeros(len(keys), dtype=bool)
+    digests = [hashlib.sha256(k).digest() for k in keys]
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        order = sorted(members, key=lambda i: (digests[i], i))
+        n_test = min(int(round(test_fraction * len(order))), len(order) - 1)
+        group_is_test = False
+        for pos, i in enumerate(order):
+            if pos == 0 or digests[i] != digests[order[pos - 1]]:
+                group_is_test = pos < n_test
+            is_test[i] = group_is_test
+    return is_test
+
+
+def validate(ds: Dataset) -> Dataset:
+    """Check the contract every loader must meet; user-caused problems raise PnetcError."""
+    where = ds.source or ds.name
+    if ds.task not in TASKS:
+        raise ValueError(f"{where}: task must be one of {TASKS}, got {ds.task!r}")
+    for part in ("train", "test"):
+        x, y = getattr(ds, f"x_{part}"), getattr(ds, f"y_{part}")
+        if not isinstance(y, np.ndarray) or y.dtype != np.int64 or y.ndim != 1:
+            raise ValueError(f"{where}: y_{part} must be a 1-D int64 array")
+        if len(x) != len(y):
+            raise PnetcError(f"{where}: {len(x)} {part} samples but {len(y)} {part} labels")
+        if ds.task == "text":
+            if not isinstance(x, list) or not all(isinstance(t, bytes) for t in x):
+                raise ValueError(f"{where}: text x_{part} must be a list of bytes")
+        else:
+            if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 2:
+                raise ValueError(f"{where}: x_{part} must be a uint8 array [n, N]")
+            if x.shape[1] != int(np.prod(ds.input_shape)):
+                raise PnetcError(
+                    f"{where}: {part} samples have {x.shape[1]} features, expected {int(np.prod(ds.input_shape))}"
+                )
+        if len(y) and (y.min() < 0 or y.max() >= len(ds.labels)):
+            raise PnetcError(f"{where}: {part} labels must be class ids 0..{len(ds.labels) - 1}")
+    if len(ds.y_train) == 0:
+        raise PnetcError(f"{where}: no training samples")
+    if len(ds.labels) < 2:
+        raise PnetcError(
+            f"{where}: only one class ({ds.labels[0] if ds.labels else 'none'!s}); a classifier needs at least two"
+        )
+    if len(set(ds.labels)) != len(ds.labels):
+        raise PnetcError(f"{where}: duplicate class names in labels")
+    counts = np.bincount(ds.y_train, minlength=len(ds.labels))
+    empty = [ds.labels[i] for i in np.flatnonzero(counts == 0)]
+    if empty:
+        raise PnetcError(
+            f"{where}: class(es) {', '.join(repr(e) for e in empty)} have no training samples; "
+            "add training examples or drop the class"
+        )
+    return ds
+
+
+def describe(ds: Dataset) -> dict:
+    """A JSON-friendly summary: sizes and per-class train/test counts."""
+    train = np.bincount(ds.y_train, minlength=ds.num_classes)
+    test = np.bincount(ds.y_test, minlength=ds.num_classes)
+    return {
+        "name": ds.name,
+        "task": ds.task,
+        "source": ds.source,
+        "input_shape": list(ds.input_shape),
+        "num_classes": ds.num_classes,
+        "train": int(len(ds.y_train)),
+        "test": int(len(ds.y_test)),
+        "scale": ds.scale,
+        "zero_point": ds.zero_point,
+        "classes": [
+            {"label": label, "train": int(a), "test": int(b)} for label, a, b in zip(ds.labels, train, test)
+        ],
+    }
+
+
+__all__ = [
+    "DATASET_NAMES",
+    "DEFAULT_DATASET",
+    "Dataset",
+    "describe",
+    "hash_split",
+    "load_dataset",
+    "validate",
+]

@@ -1,0 +1,293 @@
+"""User data files: .csv / .jsonl texts with labels, .npz integer feature arrays.
+
+.csv    a header row naming the columns `text` and `label` (any order, other columns
+        ignored) and an optional `split` column (train/test); RFC 4180 quoting.
+.jsonl  one JSON object per line with "text", "label" and optionally "split".
+.npz    arrays `x` [n, ...] (integer values 0..255) and `y` [n] (class ids or names);
+        optional `x_test`/`y_test`, `labels` (class names), `scale`, `zero_point`.
+Without an explicit test split, a stratified 80/20 split by SHA-256 of each sample's
+bytes is made (`hash_split`). Every problem raises PnetcError naming the file and,
+for text files, the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from pnetc.datasets import Dataset, hash_split
+from pnetc.errors import PnetcError
+
+SPLITS = ("train", "test")
+
+
+def load_user_file(path: Path) -> Dataset:
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return load_npz(path)
+    rows = read_csv(path) if suffix == ".csv" else read_jsonl(path)
+    return text_dataset(path, rows)
+
+
+# ---------------------------------------------------------------------------
+# Text files
+# ---------------------------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise PnetcError(f"{path}: the file is empty")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PnetcError(f"{path} line {line}: not valid UTF-8; save the file as UTF-8") from None
+
+
+def _row(path: Path, line: int, text, label, split) -> tuple[bytes, str, str | None, int]:
+    if not isinstance(text, str):
+        raise PnetcError(f"{path} line {line}: text must be a string")
+    if isinstance(label, bool) or not isinstance(label, (str, int)):
+        raise PnetcError(f"{path} line {line}: label must be a string or an integer")
+    label = str(label).strip()
+    if not text.strip():
+        raise PnetcError(f"{path} line {line}: empty text")
+    if not label:
+        raise PnetcError(f"{path} line {line}: empty label")
+    if split is not None:
+        split = str(split).strip().lower()
+        if split not in SPLITS:
+            raise PnetcError(f"{path} line {line}: split must be 'train' or 'test', got {split!r}")
+    return text.encode("utf-8"), label, split, line
+
+
+def read_csv(path: Path) -> list[tuple[bytes, str, str | None, int]]:
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""), strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise PnetcError(f"{path} line {reader.line_num}: malformed CSV ({exc})") from None
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in ("text", "label") if c not in names]
+    if missing:
+        raise PnetcError(
+            f"{path} line 1: the header must name the columns text and label "
+            f"(missing {', '.join(missing)}; found {', '.join(header) or 'nothing'})"
+        )
+    if len(set(names)) != len(names):
+        raise PnetcError(f"{path} line 1: duplicate column names in the header")
+    ti, li = names.index("text"), names.index("label")
+    si = names.index("split") if "split" in names else None
+    rows = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise PnetcError(f"{path} line {reader.line_num}: malformed CSV ({exc})") from None
+        if not row:
+            continue  # blank line
+        if len(row) != len(names):
+            raise PnetcError(
+                f"{path} line {reader.line_num}: expected {len(names)} fields, found {len(row)} "
+                "(quote texts that contain commas with double quotes)"
+            )
+        rows.append(_row(path, reader.line_num, row[ti], row[li], row[si] if si is not None else None))
+    if not rows:
+        raise PnetcError(f"{path}: no data rows after the header")
+    return rows
+
+
+def read_jsonl(path: Path) -> list[tuple[bytes, str, str | None, int]]:
+    rows = []
+    for line_no, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise PnetcError(f"{path} line {line_no}: invalid JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise PnetcError(f"{path} line {line_no}: expected a JSON object with fields text and label")
+        missing = [k for k in ("text", "label") if k not in obj]
+        if missing:
+            raise PnetcError(f"{path} line {line_no}: missing field(s) {', '.join(missing)}")
+        rows.append(_row(path, line_no, obj["text"], obj["label"], obj.get("split")))
+    if not rows:
+        raise PnetcError(f"{path}: no records")
+    return rows
+
+
+def sorted_labels(values) -> list[str]:
+    """Class names in a stable order: numerically when they are all integers, else alphabetically."""
+    unique = set(values)
+    try:
+        return sorted(unique, key=lambda v: (int(v), v))
+    except ValueError:
+        return sorted(unique)
+
+
+def text_dataset(path: Path, rows: list[tuple[bytes, str, str | None, int]]) -> Dataset:
+    labels = sorted_labels(r[1] for r in rows)
+    index = {label: i for i, label in enumerate(labels)}
+    texts = [r[0] for r in rows]
+    y = np.array([index[r[1]] for r in rows], dtype=np.int64)
+    splits = [r[2] for r in rows]
+    if any(s is not None for s in splits):
+        if any(s is None for s in splits):
+            line = next(r[3] for r in rows if r[2] is None)
+            raise PnetcError(f"{path} line {line}: split is missing; give it for every row or for none")
+        is_test = np.array([s == "test" for s in splits])
+    else:
+        is_test = hash_split(texts, y)
+    return Dataset(
+        name=path.stem,
+        task="text",
+        labels=labels,
+        x_train=[t for t, m in zip(texts, is_test) if not m],
+        y_train=y[~is_test],
+        x_test=[t for t, m in zip(texts, is_test) if m],
+        y_test=y[is_test],
+        input_shape=(),
+        scale=1.0,
+        zero_point=0,
+        source=str(path),
+    )
+
+
+# ---------------------------------------------------------------------------
+# NPZ features
+# ---------------------------------------------------------------------------
+
+
+def to_uint8(path: Path, key: str, a: np.ndarray) -> np.ndarray:
+    """Integer-valued features in 0..255 -> uint8; anything else is a user error."""
+    quantize = (
+        "quantize the features first: store q = round(x / scale) + zero_point as integers 0..255 "
+        "and add the scalars `scale` and `zero_point` to the .npz"
+    )
+    if a.dtype == np.bool_:
+        return a.astype(np.uint8)
+    if a.dtype.kind not in "iuf":
+        raise PnetcError(f"{path}: array {key!r} has dtype {a.dtype}; features must be numbers. {quantize}")
+    if a.size == 0:
+        return a.astype(np.uint8)
+    if a.dtype.kind == "f" and not (np.all(np.isfinite(a)) and np.array_equal(a, np.round(a))):
+        raise PnetcError(f"{path}: array {key!r} holds non-integer values; {quantize}")
+    lo, hi = a.min(), a.max()
+    if lo < 0 or hi > 255:
+        raise PnetcError(f"{path}: array {key!r} has values {lo:g}..{hi:g}, outside 0..255; {quantize}")
+    return a.astype(np.uint8)
+
+
+def _class_ids(path: Path, key: str, y: np.ndarray, n: int):
+    """Return (ids or raw values, kind) with shape/dtype checked."""
+    if y.ndim != 1 or len(y) != n:
+        raise PnetcError(f"{path}: {key!r} must be a 1-D array with one label per sample ({n}), got shape {y.shape}")
+    if y.dtype.kind in "US":
+        return [v.decode() if isinstance(v, bytes) else str(v) for v in y.tolist()], "names"
+    if y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.array_equal(y, np.round(y))):
+        return y.astype(np.int64), "ids"
+    raise PnetcError(f"{path}: {key!r} must hold integer class ids or class-name strings, got dtype {y.dtype}")
+
+
+def load_npz(path: Path) -> Dataset:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise PnetcError(f"{path}: not a readable .npz archive ({exc}); save it with numpy.savez") from None
+    missing = [k for k in ("x", "y") if k not in arrays]
+    if missing:
+        raise PnetcError(
+            f"{path}: missing array(s) {', '.join(missing)} (found: {', '.join(sorted(arrays)) or 'none'}); "
+            "save features as x [n, ...] and labels as y [n]"
+        )
+    if ("x_test" in arrays) != ("y_test" in arrays):
+        raise PnetcError(f"{path}: give both x_test and y_test, or neither")
+    x = arrays["x"]
+    if x.ndim < 2:
+        raise PnetcError(f"{path}: x must have shape [n, features...], got {x.shape}")
+    if len(x) == 0:
+        raise PnetcError(f"{path}: x holds no samples")
+    shape = tuple(int(s) for s in x.shape[1:])
+    x = to_uint8(path, "x", x).reshape(len(x), -1)
+
+    labels = None
+    if "labels" in arrays:
+        raw = arrays["labels"]
+        if raw.ndim != 1 or raw.dtype.kind not in "USiu":
+            raise PnetcError(f"{path}: 'labels' must be a 1-D array of class names")
+        labels = [v.decode() if isinstance(v, bytes) else str(v) for v in raw.tolist()]
+    y, kind = _class_ids(path, "y", arrays["y"], len(x))
+    parts = [(x, y)]
+    if "x_test" in arrays:
+        xt = arrays["x_test"]
+        if xt.ndim < 2 or tuple(xt.shape[1:]) != shape:
+            raise PnetcError(f"{path}: x_test must have shape [n, {', '.join(map(str, shape))}], got {xt.shape}")
+        yt, kind_t = _class_ids(path, "y_test", arrays["y_test"], len(xt))
+        if kind_t != kind:
+            raise PnetcError(f"{path}: y and y_test must both hold class ids or both class names")
+        parts.append((to_uint8(path, "x_test", xt).reshape(len(xt), -1), yt))
+
+    if kind == "names":
+        all_names = [v for _, ys in parts for v in ys]
+        if labels is None:
+            labels = sorted_labels(all_names)
+        index = {name: i for i, name in enumerate(labels)}
+        unknown = sorted(set(all_names) - set(index))
+        if unknown:
+            raise PnetcError(f"{path}: label(s) {', '.join(map(repr, unknown[:5]))} are not in 'labels'")
+        parts = [(xs, np.array([index[v] for v in ys], dtype=np.int64)) for xs, ys in parts]
+    elif labels is None:
+        values = np.unique(np.concatenate([ys for _, ys in parts]))
+        labels = [str(v) for v in values]
+        parts = [(xs, np.searchsorted(values, ys).astype(np.int64)) for xs, ys in parts]
+    else:
+        for key, (_, ys) in zip(("y", "y_test"), parts):
+            if len(ys) and (ys.min() < 0 or ys.max() >= len(labels)):
+                raise PnetcError(f"{path}: {key!r} holds class ids outside 0..{len(labels) - 1} (from 'labels')")
+
+    if len(parts) == 2:
+        (x_train, y_train), (x_test, y_test) = parts
+    else:
+        x_all, y_all = parts[0]
+        is_test = hash_split([row.tobytes() for row in x_all], y_all)
+        x_train, y_train, x_test, y_test = x_all[~is_test], y_all[~is_test], x_all[is_test], y_all[is_test]
+
+    default_scale = 1.0 / max(int(x_train.max()) if x_train.size else 1, 1)  # real values span [0, 1]
+    scale = _scalar(path, arrays, "scale", default_scale)
+    zero_point = _scalar(path, arrays, "zero_point", 0)
+    if not (np.isfinite(scale) and scale > 0):
+        raise PnetcError(f"{path}: scale must be a positive number, got {scale}")
+    if zero_point != int(zero_point) or not 0 <= zero_point <= 255:
+        raise PnetcError(f"{path}: zero_point must be an integer 0..255, got {zero_point}")
+    return Dataset(
+        name=path.stem,
+        task="features",
+        labels=labels,
+        x_train=np.ascontiguousarray(x_train),
+        y_train=np.asarray(y_train, dtype=np.int64),
+        x_test=np.ascontiguousarray(x_test),
+        y_test=np.asarray(y_test, dtype=np.int64),
+        input_shape=shape,
+        scale=float(scale),
+        zero_point=int(zero_point),
+        source=str(path),
+    )
+
+
+def _scalar(path: Path, arrays: dict, key: str, default: float) -> float:
+    if key not in arrays:
+        return default
+    a = arrays[key]
+    if a.size != 1 or a.dtype.kind not in "iuf":
+        raise PnetcError(f"{path}: {key!r} must be a single number")
+    return a.reshape(()).item()

@@ -112,7 +112,7 @@ def hash_split(keys: Sequence[bytes], y: np.ndarray, test_fraction: float = TEST
     Within each class, samples are ordered by SHA-256 of their key (the sample's own
     bytes), and the first round(test_fraction * n) go to test, always leaving at
     least one for training. Identical keys hash alike, so a duplicated sample never
-    straddles the split (its whole group follows its first member).
+    straddles the split (the whole group of copies goes one way).
     """
     y = np.asarray(y)
     is_test = np.zeros(len(keys), dtype=bool)
@@ -121,11 +121,15 @@ def hash_split(keys: Sequence[bytes], y: np.ndarray, test_fraction: float = TEST
         members = np.flatnonzero(y == c)
         order = sorted(members, key=lambda i: (digests[i], i))
         n_test = min(int(round(test_fraction * len(order))), len(order) - 1)
-        group_is_test = False
-        for pos, i in enumerate(order):
-            if pos == 0 or digests[i] != digests[order[pos - 1]]:
-                group_is_test = pos < n_test
-            is_test[i] = group_is_test
+        pos = 0
+        while pos < len(order):
+            end = pos + 1
+            while end < len(order) and digests[order[end]] == digests[order[pos]]:
+                end += 1
+            # A group of identical samples goes to test only if it starts inside the test
+            # quota and leaves at least one sample of the class for training.
+            is_test[order[pos:end]] = pos < n_test and end < len(order)
+            pos = end
     return is_test
 
 

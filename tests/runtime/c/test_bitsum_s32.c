@@ -1,0 +1,20 @@
+/* Driver for bitsum_s32.c. Case: i32 num_bits, out, has_bias; u32 bits[W]; i8 w[num_bits][out];
+   i32 bias[out] if has_bias -> i32 acc[out]. */
+#include "driver_io.h"
+#include "pnet/pnet.h"
+
+int main(void)
+{
+    io_begin();
+    while (io_more()) {
+        int32_t num_bits = io_i32(), out = io_i32(), has_bias = io_i32();
+        uint32_t *bits = (uint32_t *)io_take(io_words(num_bits) * 4u);
+        int8_t *w = (int8_t *)io_take((size_t)num_bits * (size_t)out);
+        int32_t *bias = has_bias ? (int32_t *)io_take((size_t)out * 4u) : NULL;
+        int32_t *acc = (int32_t *)malloc((size_t)out * 4u + 4u);
+        pnet_bitsum_s32(bits, num_bits, w, bias, out, acc);
+        io_put(acc, (size_t)out * 4u);
+        free(bits); free(w); free(bias); free(acc);
+    }
+    return 0;
+}

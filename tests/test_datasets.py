@@ -304,6 +304,17 @@ def test_csv_happy_path(tmp_path):
     assert_same(ds, load_dataset(str(path)))
 
 
+def test_csv_crlf_and_multiline_quoted_text(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_bytes(b'\xef\xbb\xbftext,label\r\n"two\r\nlines",a\r\nplain,b\r\nmore,a\r\n')
+    ds = load_dataset(str(path))
+    assert sorted(ds.x_train + ds.x_test) == [b"more", b"plain", b"two\r\nlines"]
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b'text,label\r\n"two\r\nlines",a\r\nx,y,z\r\n')
+    with pytest.raises(PnetcError, match="bad.csv line 4: expected 2 fields"):
+        load_dataset(str(bad))
+
+
 def test_csv_explicit_split_and_numeric_labels(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("label,text,split\n10,a b c,train\n2,d e f,train\n10,g,test\n2,h,TEST\n", encoding="utf-8")
@@ -315,11 +326,14 @@ def test_csv_explicit_split_and_numeric_labels(tmp_path):
 
 def test_jsonl_happy_path(tmp_path):
     path = tmp_path / "t.jsonl"
-    lines = [json.dumps({"text": f"Привет {i}" if i % 3 else f"hello {i}", "label": "ru" if i % 3 else "en"}) for i in range(30)]
+    lines = [
+        json.dumps({"text": f"Привет\u2028{i}" if i % 3 else f"hello {i}", "label": "ru" if i % 3 else "en"}, ensure_ascii=False)
+        for i in range(30)
+    ]
     path.write_text("\n".join(lines[:10]) + "\n\n" + "\n".join(lines[10:]) + "\n", encoding="utf-8")
     ds = load_dataset(str(path))
     assert ds.labels == ["en", "ru"] and len(ds.x_train) + len(ds.x_test) == 30
-    assert "Привет 1".encode() in ds.x_train + ds.x_test
+    assert "Привет\u20281".encode() in ds.x_train + ds.x_test  # a raw U+2028 does not end the record
 
 
 @pytest.mark.parametrize(

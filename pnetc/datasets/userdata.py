@@ -107,7 +107,8 @@ def read_csv(path: Path) -> list[tuple[bytes, str, str | None, int]]:
 
 def read_jsonl(path: Path) -> list[tuple[bytes, str, str | None, int]]:
     rows = []
-    for line_no, line in enumerate(_read_text(path).splitlines(), start=1):
+    # split on "\n" only: str.splitlines would also break inside strings holding U+2028 etc.
+    for line_no, line in enumerate(_read_text(path).split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -326,10 +326,10 @@ def test_csv_explicit_split_and_numeric_labels(tmp_path):
 
 def test_jsonl_happy_path(tmp_path):
     path = tmp_path / "t.jsonl"
-    lines = [
-        json.dumps({"text": f"Привет\u2028{i}" if i % 3 else f"hello {i}", "label": "ru" if i % 3 else "en"}, ensure_ascii=False)
-        for i in range(30)
+    records = [
+        {"text": f"Привет\u2028{i}", "label": "ru"} if i % 3 else {"text": f"hello {i}", "label": "en"} for i in range(30)
     ]
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
     path.write_text("\n".join(lines[:10]) + "\n\n" + "\n".join(lines[10:]) + "\n", encoding="utf-8")
     ds = load_dataset(str(path))
     assert ds.labels == ["en", "ru"] and len(ds.x_train) + len(ds.x_test) == 30

@@ -101,8 +101,8 @@ def load_dataset(name_or_path: str | Path = DEFAULT_DATASET, data_dir: str | Pat
         return validate(load_idx_dir(path))
     raise PnetcError(
         f"unknown dataset {key!r}: use one of {', '.join(DATASET_NAMES)}, "
-        "'idx' with --data-dir (MNIST-format IDX files), or a path to a .csv or .jsonl file (columns text,label), an .npz file (arrays x, y), "
-        "or a directory of MNIST-format IDX files"
+        "'idx' with --data-dir (MNIST-format IDX files), or a path: a .csv or .jsonl file "
+        "(columns text,label), an .npz file (arrays x, y) or a directory of MNIST-format IDX files"
     )
 
 

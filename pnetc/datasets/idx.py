@@ -115,7 +115,8 @@ def idx_dataset(arrays: dict[str, np.ndarray], name: str, labels: list[str] | No
         labels = [str(v) for v in values]
         y_train, y_test = np.searchsorted(values, y_train), np.searchsorted(values, y_test)
     elif max(y_train.max(), y_test.max()) >= len(labels):
-        raise PnetcError(f"{source}: labels go up to {max(y_train.max(), y_test.max())}, expected 0..{len(labels) - 1}; {hint}")
+        top = max(y_train.max(), y_test.max())
+        raise PnetcError(f"{source}: labels go up to {top}, expected 0..{len(labels) - 1}; {hint}")
     shape = arrays["train-images"].shape[1:]
     flat = int(np.prod(shape))
     return Dataset(

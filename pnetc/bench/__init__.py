@@ -1,0 +1,1 @@
+"""Measurements: exact instruction counts (QEMU TCG plugin) and flash/RAM sizes."""

@@ -1,0 +1,1 @@
+"""Boards, toolchains and runners: build firmware for a board and run it (QEMU or natively)."""

@@ -1,0 +1,269 @@
+"""Run a compiled model on a board and compare every answer with the golden interpreter.
+
+The samples are streamed: the firmware reads `pnet_in.bin` (records: uint32 little-endian byte
+count, then the sample) through semihosting on bare-metal boards and through stdio on Linux
+and the host, and writes one hex line per sample to `pnet_out.txt`. One firmware build and one
+emulator run handle any number of samples, whatever the board's RAM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from pnetc.errors import PnetcError
+from pnetc.targets.boards import Board
+from pnetc.targets.toolchain import Firmware, ModelSources, compile_firmware, render_main
+from pnetc.targets import host as host_runner
+from pnetc.targets import qemu
+
+INPUT_FILE = "pnet_in.bin"
+OUTPUT_FILE = "pnet_out.txt"
+EXIT_MEANINGS = {3: "fault", 4: "cannot open the input file", 5: "cannot write the output file",
+                 6: "malformed input record"}
+
+
+class DeviceError(PnetcError):
+    """The firmware faulted, hung, or exited badly. `kind` is "fault", "timeout" or "exit"."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+
+
+@dataclass
+class DeviceOutput:
+    predictions: np.ndarray      # [n] int64
+    bits: np.ndarray             # [n, B] uint8 0/1
+    scores: np.ndarray           # [n, C] int8 or float32
+    stack_bytes: np.ndarray      # [n] deepest stack used by each inference
+    console: str = ""            # the firmware's console text (stdout + stderr)
+
+
+# ---- inputs and outputs ------------------------------------------------------------------
+
+
+def encode_records(samples: Sequence) -> bytes:
+    """Records for pnet_in.bin; dense rows must be 1-byte integers, text samples are bytes."""
+    chunks = []
+    for s in samples:
+        if isinstance(s, (bytes, bytearray)):
+            payload = bytes(s)
+        else:
+            arr = np.ascontiguousarray(s)
+            if arr.dtype.itemsize != 1:
+                raise PnetcError(f"dense inputs must be uint8 or int8, got {arr.dtype}")
+            payload = arr.tobytes()
+        chunks.append(len(payload).to_bytes(4, "little"))
+        chunks.append(payload)
+    return b"".join(chunks)
+
+
+def max_record_bytes(model: ModelSources, samples: Sequence) -> int:
+    if model.input_kind == "text":
+        longest = max((len(s) for s in samples), default=1)
+        return max(64, (longest + 63) // 64 * 64)
+    return int(model.input_size)
+
+
+def parse_output(text: str, num_bits: int, num_classes: int, score_dtype: str) -> DeviceOutput:
+    words = (num_bits + 31) // 32
+    width = 8 if score_dtype == "float32" else 2
+    preds, bits, scores, stack = [], [], [], []
+    end_count = None
+    for line in text.splitlines():
+        if line.startswith("E "):
+            end_count = int(line[2:])
+            continue
+        if not line.startswith("P "):
+            continue
+        _, pred, bits_hex, scores_hex, used = line.split()
+        preds.append(int(pred))
+        packed = np.array([int(bits_hex[8 * i:8 * i + 8], 16) for i in range(words)], dtype="<u4")
+        bits.append(np.unpackbits(packed.view(np.uint8), bitorder="little")[:num_bits])
+        raw = np.array([int(scores_hex[width * j:width * j + width], 16) for j in range(num_classes)],
+                       dtype=np.uint32 if width == 8 else np.uint8)
+        scores.append(raw.view(np.float32) if width == 8 else raw.view(np.int8))
+        stack.append(int(used))
+    if end_count is not None and end_count != len(preds):
+        raise DeviceError("exit", f"the firmware reported {end_count} samples but wrote {len(preds)} lines")
+    n = len(preds)
+    return DeviceOutput(
+        predictions=np.array(preds, dtype=np.int64),
+        bits=np.array(bits, dtype=np.uint8).reshape(n, num_bits),
+        scores=np.array(scores).reshape(n, num_classes),
+        stack_bytes=np.array(stack, dtype=np.int64),
+    )
+
+
+# ---- building and executing ----------------------------------------------------------------
+
+
+def build_for_run(board: Board, model: ModelSources, out_dir: Path, *, max_input_bytes: int,
+                  bench: bool = False) -> Firmware:
+    main_c = render_main(board, model, bench=bench, max_input_bytes=max_input_bytes, num_bits=model.num_bits,
+                         num_classes=model.num_classes, score_dtype=model.score_dtype, input_kind=model.input_kind)
+    return compile_firmware(board, out_dir, main_c=main_c, sources=model.sources, include_dirs=model.include_dirs,
+                            bench=bench, stem="bench" if bench else "firmware",
+                            extra_cflags=getattr(model, "cflags", ()))
+
+
+def runner_command(board: Board, elf: Path, plugin: list[str] | None = None) -> list[str]:
+    if board.runner == "qemu-system":
+        qemu.require(board.runner_command, board)
+        return qemu.system_command(board, elf, plugin)
+    if board.runner == "qemu-user":
+        qemu.require(board.runner_command, board)
+        return qemu.user_command(board, elf, plugin)
+    if board.runner == "host":
+        if plugin:
+            emulator = host_runner.host_counting_emulator()
+            if emulator is None:
+                raise PnetcError("counting instructions on the host board needs qemu-user for this machine's "
+                                 "architecture (e.g. qemu-x86_64); it is not installed")
+            return [emulator, *plugin, str(elf.resolve())]
+        return host_runner.host_command(board, elf)
+    raise PnetcError(f"board {board.name} is build-only (runner = none); pick a board that `pnetc boards` "
+                     f"marks as runnable")
+
+
+@dataclass
+class Execution:
+    returncode: int
+    output: str
+    console: str
+    elapsed_s: float
+    timed_out: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def execute(cmd: list[str], work_dir: Path, *, n_samples: int, timeout_s: float,
+            progress: Callable[[int], None] | None = None) -> Execution:
+    """Run the firmware in work_dir (which holds pnet_in.bin); poll pnet_out.txt for progress."""
+    out_path = work_dir / OUTPUT_FILE
+    if out_path.exists():
+        out_path.unlink()
+    console_path = work_dir / "console.txt"
+    start = time.monotonic()
+    with open(console_path, "wb") as console:
+        proc = subprocess.Popen(cmd, cwd=work_dir, stdin=subprocess.DEVNULL, stdout=console,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        timed_out = False
+        seen = 0
+        while True:
+            try:
+                proc.wait(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if progress is not None and out_path.exists():
+                try:
+                    done = out_path.read_bytes().count(b"\n")
+                except OSError:
+                    done = seen
+                if done != seen:
+                    seen = done
+                    progress(min(done, n_samples))
+            if time.monotonic() - start > timeout_s:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                break
+    elapsed = time.monotonic() - start
+    output = out_path.read_text(errors="replace") if out_path.exists() else ""
+    if progress is not None:
+        progress(min(output.count("\n"), n_samples))
+    return Execution(proc.returncode, output, console_path.read_text(errors="replace"), elapsed, timed_out)
+
+
+def check_execution(run: Execution, board: Board, n_samples: int, timeout_s: float) -> None:
+    """Raise DeviceError naming what went wrong: a fault, a timeout or a bad exit."""
+    done = run.output.count("\nP ") + run.output.startswith("P ")
+    console = run.console.strip()
+    tail = ("\n" + "\n".join(console.splitlines()[-6:])) if console else ""
+    if run.timed_out:
+        raise DeviceError("timeout", f"the {board.name} firmware did not finish within {timeout_s:.0f} s "
+                                     f"({done} of {n_samples} samples done) and was killed{tail}")
+    rc = run.returncode
+    if rc < 0:
+        name = signal.Signals(-rc).name if -rc in signal.Signals._value2member_map_ else str(-rc)
+        raise DeviceError("fault", f"the {board.name} firmware died with signal {name} "
+                                   f"after {done} of {n_samples} samples{tail}")
+    if rc == 3 or "pnet: fault" in console or "Lockup" in console or "uncaught target signal" in console:
+        raise DeviceError("fault", f"the {board.name} firmware faulted after {done} of {n_samples} samples{tail}")
+    if rc != 0:
+        meaning = EXIT_MEANINGS.get(rc, "unexpected exit code")
+        raise DeviceError("exit", f"the {board.name} firmware exited with code {rc} ({meaning}) "
+                                  f"after {done} of {n_samples} samples{tail}")
+    if "E " not in run.output:
+        raise DeviceError("exit", f"the {board.name} firmware stopped without its end line "
+                                  f"({done} of {n_samples} samples){tail}")
+
+
+def default_timeout(board: Board, n_samples: int, model: ModelSources) -> float:
+    per_sample = 0.002 + 1e-8 * max(int(model.input_size), 64) * max(int(model.num_bits), 32)
+    return 20.0 + n_samples * per_sample * (4 if board.runner == "qemu-system" else 2)
+
+
+def run_samples(board: Board, model: ModelSources, samples: Sequence, work_dir: Path, *,
+                timeout_s: float | None = None, progress: Callable[[int], None] | None = None,
+                firmware: Firmware | None = None) -> tuple[DeviceOutput, Execution]:
+    """Build (unless given) and run the firmware on every sample; parse what it wrote."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    if firmware is None:
+        firmware = build_for_run(board, model, work_dir, max_input_bytes=max_record_bytes(model, samples))
+    (work_dir / INPUT_FILE).write_bytes(encode_records(samples))
+    n = len(samples)
+    timeout_s = timeout_s if timeout_s is not None else default_timeout(board, n, model)
+    run = execute(runner_command(board, firmware.elf), work_dir, n_samples=n, timeout_s=timeout_s, progress=progress)
+    check_execution(run, board, n, timeout_s)
+    device = parse_output(run.output, model.num_bits, model.num_classes, model.score_dtype)
+    device.console = run.console
+    if len(device.predictions) != n:
+        raise DeviceError("exit", f"the firmware answered {len(device.predictions)} of {n} samples")
+    return device, run
+
+
+# ---- comparison ---------------------------------------------------------------------------
+
+
+@dataclass
+class Mismatch:
+    index: int
+    what: list[str]      # "bits", "scores", "prediction"
+    device_prediction: int
+    reference_prediction: int
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "what": self.what, "device_prediction": self.device_prediction,
+                "reference_prediction": self.reference_prediction}
+
+
+FLOAT_RTOL = 1e-5
+FLOAT_ATOL = 1e-6
+
+
+def compare(device: DeviceOutput, reference, score_dtype: str) -> list[Mismatch]:
+    """Bits and int8 scores must be equal; float scores within 1e-5 relative; predictions equal."""
+    ref_bits = np.asarray(reference.bits, dtype=np.uint8)
+    ref_scores = np.asarray(reference.scores)
+    ref_pred = np.asarray(reference.predictions, dtype=np.int64)
+    bits_bad = np.any(device.bits != ref_bits, axis=1)
+    if score_dtype == "float32":
+        scores_bad = ~np.all(np.isclose(device.scores.astype(np.float64), ref_scores.astype(np.float64),
+                                        rtol=FLOAT_RTOL, atol=FLOAT_ATOL), axis=1)
+    else:
+        scores_bad = np.any(device.scores.astype(np.int64) != ref_scores.astype(np.int64), axis=1)
+    pred_bad = device.predictions != ref_pred
+    out = []
+    for i in np.flatnonzero(bits_bad | scores_bad | pred_bad):
+        what = [w for w, bad in (("bits", bits_bad[i]), ("scores", scores_bad[i]), ("prediction", pred_bad[i])) if bad]
+        out.append(Mismatch(int(i), what, int(device.predictions[i]), int(ref_pred[i])))
+    return out

@@ -426,7 +426,10 @@ def test_bad_npz(tmp_path, arrays, message):
 def test_not_an_npz(tmp_path):
     path = tmp_path / "junk.npz"
     path.write_bytes(b"definitely not a zip archive")
-    with pytest.raises(PnetcError, match="junk.npz: not a readable .npz"):
+    with pytest.raises(PnetcError, match="junk.npz: not an .npz archive"):
+        load_dataset(str(path))
+    np.savez(path, x=np.array([{"a": 1}], dtype=object), y=np.zeros(1))
+    with pytest.raises(PnetcError, match="junk.npz: cannot read the .npz archive"):
         load_dataset(str(path))
 
 

@@ -200,11 +200,13 @@ def _class_ids(path: Path, key: str, y: np.ndarray, n: int):
 
 
 def load_npz(path: Path) -> Dataset:
+    if not zipfile.is_zipfile(path):  # np.load would guess "pickle" and say something confusing
+        raise PnetcError(f"{path}: not an .npz archive (not a zip file); save the arrays with numpy.savez")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise PnetcError(f"{path}: not a readable .npz archive ({exc}); save it with numpy.savez") from None
+        raise PnetcError(f"{path}: cannot read the .npz archive ({exc}); save numeric arrays with numpy.savez") from None
     missing = [k for k in ("x", "y") if k not in arrays]
     if missing:
         raise PnetcError(

@@ -1,0 +1,1 @@
+"""Codegen: IR -> template context (context.py) -> files rendered from templates/ (render.py)."""

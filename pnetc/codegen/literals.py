@@ -1,0 +1,45 @@
+"""Jinja2 filters that turn numpy arrays into C initializer literals (exact and deterministic)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+PER_LINE = 16
+
+
+def _float_literals(values: np.ndarray) -> list[str]:
+    # %.9g round-trips every float32; C needs a '.' or an exponent before the 'f' suffix
+    out = []
+    for s in np.char.mod("%.9g", values.astype(np.float64)).tolist():
+        if "." not in s and "e" not in s and "n" not in s:
+            s += ".0"
+        out.append(s + "f")
+    return out
+
+
+def _int_literals(values: np.ndarray, ctype: str) -> list[str]:
+    ints = values.astype(np.int64).tolist()
+    if ctype == "uint32_t":
+        return [f"0x{v:08X}u" for v in ints]
+    if ctype == "int32_t":
+        # INT32_MIN has no literal form; (-2147483647 - 1) is the portable spelling
+        return ["(-2147483647 - 1)" if v == -(2**31) else str(v) for v in ints]
+    if ctype == "uint16_t":
+        return [f"{v}u" for v in ints]
+    return [str(v) for v in ints]
+
+
+def c_values(values: np.ndarray, ctype: str, indent: str = "    ") -> str:
+    """Comma-separated initializer lines, PER_LINE values per line."""
+    flat = np.asarray(values).reshape(-1)
+    items = _float_literals(flat) if ctype == "float" else _int_literals(flat, ctype)
+    lines = [", ".join(items[i:i + PER_LINE]) for i in range(0, len(items), PER_LINE)]
+    return (",\n").join(indent + line for line in lines)
+
+
+def c_float(value: float) -> str:
+    return _float_literals(np.asarray([value], np.float32))[0]
+
+
+def c_uint(value: int) -> str:
+    return f"0x{int(value):08X}u"

@@ -1,0 +1,166 @@
+"""The compile stage: ONNX -> IR -> passes -> C files (contract in docs/architecture.md).
+
+`compile_model` writes <name>.h, <name>.c, <name>_weights.c (+ a private
+<name>_weights.h), the runtime kernels the model calls (runtime/*.c and pnet/pnet.h),
+<name>.mk and CMakeLists.txt. Files go to a temporary sibling directory that replaces
+`out_dir` only when everything is written, so a failure never leaves half a directory.
+"""
+
+from __future__ import annotations
+
+import keyword
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from pnetc.errors import PnetcError
+from pnetc.ir.graph import PRECISIONS, PROJECTION_MODES, Graph
+from pnetc.ir.interpret import Reference
+
+C_KEYWORDS = set(
+    "auto break case char const continue default do double else enum extern float for goto if inline int long "
+    "register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while "
+    "main".split()
+)
+
+
+@dataclass
+class CompiledModel:
+    name: str
+    out_dir: Path
+    sources: list[Path]  # every .c to build (model, weights and runtime kernels)
+    include_dirs: list[Path]
+    header: Path
+    input_kind: str  # "dense" | "text"
+    input_size: int
+    num_classes: int
+    num_bits: int
+    score_dtype: str  # "int8" | "float32"
+    arena_bytes: int
+    weight_bytes: int
+    reference: Reference
+    graph: Graph = field(repr=False, default=None)
+    num_stages: int = 0
+    needs_libm: bool = False
+    labels: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict, repr=False)  # relative path -> text
+
+
+def check_name(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", name or "") or name in C_KEYWORDS or keyword.iskeyword(name):
+        raise PnetcError(f"--name {name!r} must be a C identifier (letters, digits, _; not a keyword)")
+    if name.startswith("pnet_") or name == "pnet":
+        raise PnetcError(f"--name {name!r} clashes with the runtime's pnet_ prefix")
+    return name
+
+
+def load_calibration(calib) -> Optional[object]:
+    """--calib FILE: an .npz whose array `x` (or its only array) holds sample inputs."""
+    if calib is None or not isinstance(calib, (str, os.PathLike)):
+        return calib
+    path = Path(calib)
+    if not path.is_file():
+        raise PnetcError(f"calibration file {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            keys = list(npz.keys())
+            key = "x" if "x" in keys else (keys[0] if len(keys) == 1 else None)
+            if key is None:
+                raise PnetcError(f"calibration file {path} must hold an array named 'x'")
+            x = npz[key]
+    except PnetcError:
+        raise
+    except Exception as exc:
+        raise PnetcError(f"cannot read calibration file {path} as .npz ({exc})") from None
+    if x.dtype.kind in "SU":
+        return [s.encode() if isinstance(s, str) else bytes(s) for s in x.tolist()]
+    return x
+
+
+def build_graph(model_path, *, precision: str = "int8", projection: str = "hash", calib=None) -> Graph:
+    from pnetc.frontend import load_model
+    from pnetc.ir.passes import run_passes
+
+    if precision not in PRECISIONS:
+        raise PnetcError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if projection not in PROJECTION_MODES:
+        raise PnetcError(f"unknown projection mode {projection!r}; choose one of {', '.join(PROJECTION_MODES)}")
+    graph = load_model(model_path)
+    return run_passes(graph, precision=precision, projection=projection, calib=load_calibration(calib))
+
+
+def render_files(graph: Graph, name: str, options: dict) -> tuple[dict[str, str], dict]:
+    """All output files as relative path -> text, plus the template context."""
+    from pnetc.codegen.context import build_context
+    from pnetc.codegen.render import kernel_files, render, runtime_path
+
+    ctx = build_context(graph, name=name, options=options)
+    if ctx["bits_var"]:
+        bits_buf = graph.projection.outputs[0]
+        ctx["bits_offset"] = graph.plan.buffers[bits_buf].offset
+    files = {
+        f"{name}.h": render("model.h.j2", ctx),
+        f"{name}_weights.h": render("model_weights.h.j2", ctx),
+        f"{name}.c": render("model.c.j2", ctx),
+        f"{name}_weights.c": render("weights.c.j2", ctx),
+    }
+    kernels = kernel_files(files[f"{name}.c"])
+    for k in kernels:
+        files[f"runtime/{k}"] = runtime_path("src", k).read_text()
+    files["pnet/pnet.h"] = runtime_path("include", "pnet", "pnet.h").read_text()
+    ctx["sources"] = [f"{name}.c", f"{name}_weights.c"] + [f"runtime/{k}" for k in kernels]
+    files[f"{name}.mk"] = render("model.mk.j2", ctx)
+    files["CMakeLists.txt"] = render("CMakeLists.txt.j2", ctx)
+    return files, ctx
+
+
+def _write_atomically(files: dict[str, str], out_dir: Path) -> None:
+    out_dir = out_dir.resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PnetcError(f"output path {out_dir} exists and is not a directory")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for rel, text in files.items():
+            p = tmp / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(text)
+        old = None
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def compile_model(model_path, out_dir, *, name: str = "model", precision: str = "int8", projection: str = "hash",
+                  calib=None) -> CompiledModel:
+    check_name(name)
+    graph = build_graph(model_path, precision=precision, projection=projection, calib=calib)
+    options = {"name": name, "precision": precision, "projection": projection,
+               "calib": Path(calib).name if isinstance(calib, (str, os.PathLike)) else ("samples" if calib is not None else "metadata")}
+    if graph.precision == "float32":
+        options["calib"] = "none"
+    files, ctx = render_files(graph, name, options)
+    out_dir = Path(out_dir)
+    _write_atomically(files, out_dir)
+    out_dir = out_dir.resolve()
+    return CompiledModel(
+        name=name, out_dir=out_dir, sources=[out_dir / s for s in ctx["sources"]], include_dirs=[out_dir],
+        header=out_dir / f"{name}.h", input_kind=graph.input_kind, input_size=graph.input_size,
+        num_classes=graph.num_classes, num_bits=graph.num_bits,
+        score_dtype="float32" if graph.precision == "float32" else "int8",
+        arena_bytes=graph.plan.arena_bytes, weight_bytes=ctx["weight_bytes"], reference=Reference(graph),
+        graph=graph, num_stages=ctx["num_stages"], needs_libm=ctx["needs_libm"], labels=list(graph.info.labels),
+        files=files,
+    )

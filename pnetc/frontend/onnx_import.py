@@ -1,0 +1,560 @@
+"""ONNX -> IR. One function per op type; every problem becomes a one-line PnetcError.
+
+Accepts pnetc exports (ai.pnetc HashProjection / TextProjection, then standard ops) and
+plain float networks from other tools (e.g. torch.onnx.export of an MLP), opsets 13-21.
+Nodes whose inputs are all constants are evaluated here (constant folding), so
+exporter artefacts such as Identity-on-initializer disappear before the passes run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from pnetc.errors import PnetcError
+from pnetc.ir.graph import (
+    Activation,
+    Affine,
+    Dense,
+    Graph,
+    HashProjection,
+    Identity,
+    ModelInfo,
+    Tensor,
+    TextProjection,
+)
+
+OPSET_MIN, OPSET_MAX = 13, 21
+PNETC_DOMAIN = "ai.pnetc"
+STANDARD_OPS = (
+    "Gemm", "MatMul", "Add", "Mul", "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten",
+    "Reshape", "Identity", "Cast", "Constant", "Dropout", "BatchNormalization",
+)
+SUPPORTED_OPS = STANDARD_OPS + ("ai.pnetc::HashProjection", "ai.pnetc::TextProjection")
+FLOAT_TYPES = {1}  # onnx.TensorProto.FLOAT
+
+
+class _Ctx:
+    """Conversion state: constants, per-sample sizes and ranks of activations, emitted ops."""
+
+    def __init__(self, model_path: str):
+        self.path = model_path
+        self.consts: dict[str, np.ndarray] = {}
+        self.sizes: dict[str, int] = {}
+        self.ranks: dict[str, int] = {}
+        self.dtypes: dict[str, str] = {}
+        self.ops: list = []
+
+    def fail(self, node, message: str) -> PnetcError:
+        return PnetcError(f"{self.path}: node '{_node_name(node)}' ({node.op_type}): {message}")
+
+    def activation(self, node, name: str) -> str:
+        if name in self.consts:
+            raise self.fail(node, f"input '{name}' is a constant where pnetc expects an activation")
+        if name not in self.sizes:
+            raise self.fail(node, f"input '{name}' is not produced by any earlier node")
+        return name
+
+    def const(self, node, name: str) -> np.ndarray:
+        if name not in self.consts:
+            raise self.fail(node, f"input '{name}' must be a constant (initializer or Constant node)")
+        return self.consts[name]
+
+    def emit(self, op, out: str, size: int, rank: int = 2, dtype: str = "float32") -> None:
+        self.ops.append(op)
+        self.sizes[out] = int(size)
+        self.ranks[out] = rank
+        self.dtypes[out] = dtype
+
+
+def _node_name(node) -> str:
+    return node.name or (node.output[0] if node.output else "?")
+
+
+def _attrs(node) -> dict:
+    from onnx import helper
+
+    out = {}
+    for a in node.attribute:
+        v = helper.get_attribute_value(a)
+        out[a.name] = v.decode() if isinstance(v, bytes) else v
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Loading and validation
+# ---------------------------------------------------------------------------
+
+
+def load_model(path: str | Path) -> Graph:
+    """Read an ONNX file and return its IR graph (before passes)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PnetcError(f"model file {path} does not exist") from None
+    except IsADirectoryError:
+        raise PnetcError(f"{path} is a directory; pass the .onnx file") from None
+    except OSError as exc:
+        raise PnetcError(f"cannot read {path}: {exc.strerror}") from None
+    import onnx
+
+    try:
+        model = onnx.load_from_string(data)
+    except Exception as exc:  # protobuf raises DecodeError and friends
+        raise PnetcError(f"{path} is not a valid ONNX file ({type(exc).__name__}); is it truncated?") from None
+    if not model.graph.node:
+        raise PnetcError(f"{path} is not an ONNX model with a graph (no nodes found)")
+    info = ModelInfo(sha256=hashlib.sha256(data).hexdigest(), source=path.name)
+    _read_opsets(model, info, str(path))
+    _read_metadata(model, info, str(path))
+    return _convert(model, info, str(path))
+
+
+def _read_opsets(model, info: ModelInfo, path: str) -> None:
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            info.opset = int(imp.version)
+        elif imp.domain == PNETC_DOMAIN and imp.version != 1:
+            raise PnetcError(f"{path}: ai.pnetc opset version {imp.version} is not supported (only 1)")
+    if not OPSET_MIN <= info.opset <= OPSET_MAX:
+        raise PnetcError(
+            f"{path}: ONNX opset {info.opset} is not supported; pnetc reads opsets {OPSET_MIN}-{OPSET_MAX} "
+            "(re-export with opset_version=17)"
+        )
+
+
+def _read_metadata(model, info: ModelInfo, path: str) -> None:
+    meta = {}
+    for prop in model.metadata_props:
+        if prop.key.startswith("pnetc."):
+            try:
+                meta[prop.key] = json.loads(prop.value)
+            except json.JSONDecodeError:
+                raise PnetcError(f"{path}: metadata {prop.key} is not valid JSON") from None
+    if "pnetc.format" in meta and meta["pnetc.format"] != 1:
+        raise PnetcError(f"{path}: pnetc format {meta['pnetc.format']} is not supported (only 1)")
+    info.task = str(meta.get("pnetc.task", "features"))
+    labels = meta.get("pnetc.labels", [])
+    if not isinstance(labels, list):
+        raise PnetcError(f"{path}: metadata pnetc.labels must be a list of class names")
+    info.labels = [str(x) for x in labels]
+    for key, attr in (("pnetc.input", "input_spec"), ("pnetc.calibration", "calibration"),
+                      ("pnetc.projection", "projection"), ("pnetc.training", "training")):
+        value = meta.get(key, {})
+        if not isinstance(value, dict):
+            raise PnetcError(f"{path}: metadata {key} must be a JSON object")
+        setattr(info, attr, value)
+    for name, rng in info.calibration.items():
+        if not (isinstance(rng, dict) and _finite(rng.get("min")) and _finite(rng.get("max"))):
+            raise PnetcError(f"{path}: calibration entry for '{name}' needs finite 'min' and 'max'")
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def _initializers(model, path: str) -> dict[str, np.ndarray]:
+    from onnx import numpy_helper
+
+    out = {}
+    for init in model.graph.initializer:
+        try:
+            arr = numpy_helper.to_array(init)
+        except Exception as exc:
+            raise PnetcError(f"{path}: initializer '{init.name}' cannot be read ({exc})") from None
+        _check_finite(arr, f"{path}: initializer '{init.name}'")
+        out[init.name] = arr
+    return out
+
+
+def _check_finite(arr: np.ndarray, what: str) -> None:
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise PnetcError(f"{what} contains NaN or infinite values")
+
+
+def _topological(nodes, known: set[str], path: str) -> list:
+    """Order nodes so each runs after its producers; reject cycles and dangling inputs."""
+    produced = {}
+    for node in nodes:
+        for out in node.output:
+            if out:
+                if out in produced or out in known:
+                    raise PnetcError(f"{path}: tensor '{out}' is produced twice (node '{_node_name(node)}')")
+                produced[out] = node
+    for node in nodes:
+        for inp in node.input:
+            if inp and inp not in produced and inp not in known:
+                raise PnetcError(
+                    f"{path}: node '{_node_name(node)}' ({node.op_type}) reads '{inp}', which no node "
+                    "produces and no initializer holds (missing initializer?)"
+                )
+    order, done, state = [], set(known), {}
+    for start in nodes:
+        stack = [(start, False)]
+        while stack:
+            node, expanded = stack.pop()
+            key = id(node)
+            if state.get(key) == 2:
+                continue
+            if expanded:
+                state[key] = 2
+                order.append(node)
+                done.update(o for o in node.output if o)
+                continue
+            if state.get(key) == 1:
+                raise PnetcError(f"{path}: the graph has a cycle through node '{_node_name(node)}'")
+            state[key] = 1
+            stack.append((node, True))
+            for inp in node.input:
+                if inp and inp not in done:
+                    dep = produced[inp]
+                    if state.get(id(dep)) == 1:
+                        raise PnetcError(f"{path}: the graph has a cycle through node '{_node_name(dep)}'")
+                    if state.get(id(dep)) != 2:
+                        stack.append((dep, False))
+    return order
+
+
+def _convert(model, info: ModelInfo, path: str) -> Graph:
+    ctx = _Ctx(path)
+    ctx.consts = _initializers(model, path)
+    graph_inputs = [i for i in model.graph.input if i.name not in ctx.consts]
+    if len(graph_inputs) != 1:
+        raise PnetcError(f"{path}: the model must have exactly one non-constant input, found {len(graph_inputs)}")
+    if len(model.graph.output) != 1:
+        raise PnetcError(f"{path}: the model must have exactly one output, found {len(model.graph.output)}")
+    inp = graph_inputs[0]
+    in_tensor = _input_tensor(inp, path)
+    ctx.sizes[inp.name] = in_tensor.size
+    ctx.dtypes[inp.name] = in_tensor.dtype
+    ctx.ranks[inp.name] = len(inp.type.tensor_type.shape.dim)
+
+    for node in _topological(list(model.graph.node), set(ctx.consts) | {inp.name}, path):
+        _convert_node(node, ctx)
+
+    out_name = model.graph.output[0].name
+    if out_name in ctx.consts or out_name not in ctx.sizes:
+        raise PnetcError(f"{path}: the graph output '{out_name}' does not depend on the input")
+    tensors = {inp.name: in_tensor}
+    for name, size in ctx.sizes.items():
+        if name != inp.name:
+            tensors[name] = Tensor(name, size, ctx.dtypes.get(name, "float32"))
+    info.pnetc_format = any(isinstance(op, (HashProjection, TextProjection)) for op in ctx.ops)
+    if not info.pnetc_format:
+        info.task = "features"
+    graph = Graph(input=inp.name, output=out_name, tensors=tensors, ops=ctx.ops, info=info)
+    if not info.labels:
+        info.labels = [str(i) for i in range(graph.num_classes)]
+    elif len(info.labels) != graph.num_classes:
+        raise PnetcError(
+            f"{path}: metadata lists {len(info.labels)} labels but the output has {graph.num_classes} classes"
+        )
+    return graph
+
+
+def _input_tensor(inp, path: str) -> Tensor:
+    tt = inp.type.tensor_type
+    elem = tt.elem_type
+    dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+    names = {1: "float32", 2: "uint8", 3: "int8", 8: "bytes"}
+    if elem not in names:
+        raise PnetcError(
+            f"{path}: input '{inp.name}' has element type {elem}; pnetc takes float32, uint8, int8 or string inputs"
+        )
+    dtype = names[elem]
+    if dtype == "bytes":
+        return Tensor(inp.name, 0, "bytes")
+    if len(dims) < 2 or any(d is None or d <= 0 for d in dims[1:]):
+        raise PnetcError(
+            f"{path}: input '{inp.name}' must have shape [batch, features...] with fixed feature sizes, got {dims}"
+        )
+    return Tensor(inp.name, int(np.prod(dims[1:])), dtype)
+
+
+# ---------------------------------------------------------------------------
+# One function per op
+# ---------------------------------------------------------------------------
+
+
+def _convert_node(node, ctx: _Ctx) -> None:
+    key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}::{node.op_type}"
+    handler = _HANDLERS.get(key)
+    if handler is None:
+        raise PnetcError(
+            f"{ctx.path}: node '{_node_name(node)}' has op type '{key}', which pnetc does not support; "
+            f"supported: {', '.join(SUPPORTED_OPS)}"
+        )
+    inputs = [i for i in node.input if i]
+    if node.op_type == "Constant" or (inputs and all(i in ctx.consts for i in inputs)):
+        _fold_constant(node, ctx)
+        return
+    handler(node, ctx)
+
+
+def _fold_constant(node, ctx: _Ctx) -> None:
+    """Evaluate a node whose inputs are all constants (constant folding)."""
+    a = _attrs(node)
+    op = node.op_type
+    x = [ctx.consts[i] if i else None for i in node.input]
+    try:
+        if op == "Constant":
+            if "value" in a:
+                from onnx import numpy_helper
+
+                val = numpy_helper.to_array(a["value"])
+            elif "value_float" in a:
+                val = np.array(a["value_float"], np.float32)
+            elif "value_floats" in a:
+                val = np.array(a["value_floats"], np.float32)
+            elif "value_int" in a:
+                val = np.array(a["value_int"], np.int64)
+            elif "value_ints" in a:
+                val = np.array(a["value_ints"], np.int64)
+            else:
+                raise ctx.fail(node, "unsupported Constant attribute (use value, value_float(s) or value_int(s))")
+        elif op in ("Identity", "Dropout"):
+            val = x[0]
+        elif op == "Cast":
+            from onnx import helper
+
+            val = x[0].astype(helper.tensor_dtype_to_np_dtype(a["to"]))
+        elif op == "Reshape":
+            shape = [int(s) for s in x[1]]
+            shape = [x[0].shape[i] if s == 0 else s for i, s in enumerate(shape)]
+            val = x[0].reshape(shape)
+        elif op == "Flatten":
+            axis = a.get("axis", 1)
+            val = x[0].reshape(int(np.prod(x[0].shape[:axis])), -1)
+        elif op == "Add":
+            val = x[0] + x[1]
+        elif op == "Mul":
+            val = x[0] * x[1]
+        elif op == "MatMul":
+            val = x[0] @ x[1]
+        elif op == "Gemm":
+            A = x[0].T if a.get("transA", 0) else x[0]
+            B = x[1].T if a.get("transB", 0) else x[1]
+            val = a.get("alpha", 1.0) * (A @ B)
+            if len(x) > 2 and x[2] is not None:
+                val = val + a.get("beta", 1.0) * x[2]
+        elif op == "Relu":
+            val = np.maximum(x[0], 0)
+        elif op == "Sigmoid":
+            val = 1 / (1 + np.exp(-x[0]))
+        elif op == "Tanh":
+            val = np.tanh(x[0])
+        else:
+            raise ctx.fail(node, "constant inputs are not supported for this op")
+    except PnetcError:
+        raise
+    except Exception as exc:
+        raise ctx.fail(node, f"cannot evaluate on its constant inputs ({exc})") from None
+    val = np.asarray(val)
+    if val.dtype == np.float64:
+        val = val.astype(np.float32)
+    _check_finite(val, f"{ctx.path}: constant '{node.output[0]}'")
+    ctx.consts[node.output[0]] = val
+
+
+def _hash_projection(node, ctx: _Ctx) -> None:
+    a = _attrs(node)
+    if len(node.input) != 2:
+        raise ctx.fail(node, "expects inputs (x, mean)")
+    x = ctx.activation(node, node.input[0])
+    if ctx.dtypes.get(x) not in ("uint8", "int8"):
+        raise ctx.fail(node, f"input '{x}' must be uint8 or int8, got {ctx.dtypes.get(x)}")
+    mean = ctx.const(node, node.input[1])
+    n = ctx.sizes[x]
+    if mean.shape != (n,):
+        raise ctx.fail(node, f"mean must have shape [{n}], got {list(mean.shape)}")
+    if not np.issubdtype(mean.dtype, np.integer) or mean.min() < -32768 or mean.max() > 32767:
+        raise ctx.fail(node, "mean must be int16")
+    kind = a.get("kind", "binary")
+    if kind not in ("binary", "ternary"):
+        raise ctx.fail(node, f"kind must be 'binary' or 'ternary', got {kind!r}")
+    num_bits = int(a.get("num_bits", 0))
+    nnz = int(a.get("nnz", 0))
+    seed = int(a.get("seed", 0))
+    if num_bits <= 0 or not 0 <= seed <= 0xFFFFFFFF or (kind == "ternary" and nnz <= 0) or n > 65536:
+        raise ctx.fail(node, f"bad attributes (num_bits={num_bits}, seed={seed}, nnz={nnz}, N={n})")
+    op = HashProjection(
+        _node_name(node), [x], [node.output[0]], seed=seed, num_bits=num_bits, proj_kind=kind, nnz=nnz,
+        input_size=n, input_dtype=ctx.dtypes[x], mean=mean.astype(np.int16),
+        T=int(a.get("T", 0)), d=int(a.get("d", 0)),
+    )
+    ctx.emit(op, node.output[0], num_bits, dtype="bits")
+
+
+def _text_projection(node, ctx: _Ctx) -> None:
+    a = _attrs(node)
+    x = ctx.activation(node, node.input[0])
+    if ctx.dtypes.get(x) != "bytes":
+        raise ctx.fail(node, f"input '{x}' must be a string tensor")
+    num_bits = int(a.get("num_bits", 0))
+    seed = int(a.get("seed", 0))
+    char_max_n = int(a.get("char_max_n", 3))
+    words = int(a.get("words", 1))
+    if num_bits <= 0 or not 0 <= seed <= 0xFFFFFFFF or not 0 <= char_max_n <= 5 or words not in (0, 1):
+        raise ctx.fail(node, f"bad attributes (num_bits={num_bits}, seed={seed}, char_max_n={char_max_n}, words={words})")
+    op = TextProjection(
+        _node_name(node), [x], [node.output[0]], seed=seed, num_bits=num_bits, char_max_n=char_max_n,
+        words=words, T=int(a.get("T", 0)), d=int(a.get("d", 0)),
+    )
+    ctx.emit(op, node.output[0], num_bits, dtype="bits")
+
+
+def _dense_input(node, ctx: _Ctx) -> str:
+    x = ctx.activation(node, node.input[0])
+    if ctx.dtypes.get(x) not in ("float32", "bits"):
+        raise ctx.fail(node, f"input '{x}' must be float32 (got {ctx.dtypes.get(x)}); add a Cast")
+    return x
+
+
+def _gemm(node, ctx: _Ctx) -> None:
+    a = _attrs(node)
+    x = _dense_input(node, ctx)
+    if a.get("transA", 0):
+        raise ctx.fail(node, "transA=1 is not supported")
+    b = ctx.const(node, node.input[1]).astype(np.float32)
+    if b.ndim != 2:
+        raise ctx.fail(node, f"B must be a 2-D matrix, got shape {list(b.shape)}")
+    w = (b if a.get("transB", 0) else b.T) * np.float32(a.get("alpha", 1.0))
+    out = w.shape[0]
+    bias = np.zeros(out, np.float32)
+    if len(node.input) > 2 and node.input[2]:
+        c = ctx.const(node, node.input[2]).astype(np.float32) * np.float32(a.get("beta", 1.0))
+        try:
+            bias = np.broadcast_to(c.reshape(-1) if c.size in (1, out) else c, (out,)).astype(np.float32)
+        except ValueError:
+            raise ctx.fail(node, f"bias C of shape {list(c.shape)} does not broadcast to [{out}]") from None
+    _emit_dense(node, ctx, x, w, bias)
+
+
+def _matmul(node, ctx: _Ctx) -> None:
+    x = _dense_input(node, ctx)
+    b = ctx.const(node, node.input[1]).astype(np.float32)
+    if b.ndim != 2:
+        raise ctx.fail(node, f"the weight must be a 2-D matrix, got shape {list(b.shape)}")
+    _emit_dense(node, ctx, x, b.T, np.zeros(b.shape[1], np.float32))
+
+
+def _emit_dense(node, ctx: _Ctx, x: str, w: np.ndarray, bias: np.ndarray) -> None:
+    if ctx.ranks.get(x, 2) != 2:
+        raise ctx.fail(node, f"input '{x}' must be 2-D [batch, features]; add a Flatten")
+    if w.shape[1] != ctx.sizes[x]:
+        raise ctx.fail(node, f"weight expects {w.shape[1]} inputs but '{x}' has {ctx.sizes[x]} features")
+    op = Dense(_node_name(node), [x], [node.output[0]], weight=np.ascontiguousarray(w, np.float32),
+               bias=np.ascontiguousarray(bias, np.float32))
+    ctx.emit(op, node.output[0], w.shape[0])
+
+
+def _feature_vector(node, ctx: _Ctx, c: np.ndarray, size: int, what: str) -> np.ndarray:
+    c = np.asarray(c, np.float32)
+    if c.size == 1:
+        return np.full(size, c.reshape(-1)[0], np.float32)
+    squeezed = c.reshape(-1) if c.ndim <= 1 or all(d == 1 for d in c.shape[:-1]) else None
+    if squeezed is None or squeezed.size != size:
+        raise ctx.fail(node, f"{what} of shape {list(c.shape)} must broadcast per feature ([{size}] or a scalar)")
+    return squeezed
+
+
+def _add_mul(node, ctx: _Ctx) -> None:
+    names = list(node.input)
+    act = [n for n in names if n not in ctx.consts]
+    if len(act) != 1:
+        raise ctx.fail(node, "only one activation input with one constant is supported (no residual adds)")
+    x = ctx.activation(node, act[0])
+    size = ctx.sizes[x]
+    c = _feature_vector(node, ctx, ctx.consts[[n for n in names if n in ctx.consts][0]], size, "the constant")
+    if node.op_type == "Add":
+        op = Affine(_node_name(node), [x], [node.output[0]], scale=np.ones(size, np.float32), shift=c)
+    else:
+        op = Affine(_node_name(node), [x], [node.output[0]], scale=c, shift=np.zeros(size, np.float32))
+    ctx.emit(op, node.output[0], size, ctx.ranks.get(x, 2))
+
+
+def _batchnorm(node, ctx: _Ctx) -> None:
+    a = _attrs(node)
+    if len([o for o in node.output if o]) != 1 or a.get("training_mode", 0):
+        raise ctx.fail(node, "only inference-mode BatchNormalization (one output) is supported")
+    x = ctx.activation(node, node.input[0])
+    size = ctx.sizes[x]
+    gamma, beta, mean, var = (_feature_vector(node, ctx, ctx.const(node, n), size, "a BN parameter")
+                              for n in node.input[1:5])
+    scale = (gamma / np.sqrt(var.astype(np.float64) + a.get("epsilon", 1e-5))).astype(np.float32)
+    shift = (beta - mean * scale).astype(np.float32)
+    ctx.emit(Affine(_node_name(node), [x], [node.output[0]], scale=scale, shift=shift), node.output[0], size,
+             ctx.ranks.get(x, 2))
+
+
+def _activation(func: str) -> Callable:
+    def convert(node, ctx: _Ctx) -> None:
+        x = ctx.activation(node, node.input[0])
+        if func in ("softmax", "log_softmax"):
+            rank = ctx.ranks.get(x, 2)
+            axis = _attrs(node).get("axis", -1)
+            if axis not in (-1, rank - 1):
+                raise ctx.fail(node, f"softmax over axis {axis} is not supported (only the last axis)")
+        ctx.emit(Activation(_node_name(node), [x], [node.output[0]], func=func), node.output[0], ctx.sizes[x],
+                 ctx.ranks.get(x, 2))
+
+    return convert
+
+
+def _identity(node, ctx: _Ctx) -> None:
+    x = ctx.activation(node, node.input[0])
+    rank = ctx.ranks.get(x, 2)
+    a = _attrs(node)
+    if node.op_type == "Dropout" and len(node.output) > 1 and node.output[1]:
+        raise ctx.fail(node, "the Dropout mask output is not supported")
+    if node.op_type == "Cast":
+        from onnx import TensorProto
+
+        if a.get("to") != TensorProto.FLOAT:
+            raise ctx.fail(node, "only Cast to float32 is supported")
+        if ctx.dtypes.get(x) not in ("float32", "bits"):
+            raise ctx.fail(node, f"Cast of a {ctx.dtypes.get(x)} tensor is not supported")
+    elif node.op_type == "Flatten":
+        if a.get("axis", 1) != 1:
+            raise ctx.fail(node, f"Flatten axis {a.get('axis')} is not supported (only 1)")
+        rank = 2
+    elif node.op_type == "Reshape":
+        shape = [int(s) for s in ctx.const(node, node.input[1]).reshape(-1)]
+        rest = shape[1:]
+        known = int(np.prod([s for s in rest if s > 0])) if rest else 1
+        ok = shape and shape[0] in (-1, 0) and rest.count(-1) == 0 and 0 not in rest and known == ctx.sizes[x]
+        ok = ok or (shape and shape[0] == 0 and rest.count(-1) == 1 and ctx.sizes[x] % max(known, 1) == 0)
+        if not ok:
+            raise ctx.fail(node, f"Reshape to {shape} must keep the batch axis first ([-1 or 0, features...])")
+        rank = len(shape)
+    dtype = ctx.dtypes.get(x, "float32")
+    ctx.emit(Identity(_node_name(node), [x], [node.output[0]], source_op=node.op_type), node.output[0],
+             ctx.sizes[x], rank, dtype)
+
+
+_HANDLERS: dict[str, Callable] = {
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "Add": _add_mul,
+    "Mul": _add_mul,
+    "Relu": _activation("relu"),
+    "Sigmoid": _activation("sigmoid"),
+    "Tanh": _activation("tanh"),
+    "Softmax": _activation("softmax"),
+    "LogSoftmax": _activation("log_softmax"),
+    "Flatten": _identity,
+    "Reshape": _identity,
+    "Identity": _identity,
+    "Cast": _identity,
+    "Dropout": _identity,
+    "Constant": _fold_constant,
+    "BatchNormalization": _batchnorm,
+    "ai.pnetc::HashProjection": _hash_projection,
+    "ai.pnetc::TextProjection": _text_projection,
+}

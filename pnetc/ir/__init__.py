@@ -1,0 +1,1 @@
+"""The IR: dataclasses (graph.py), passes (passes/), golden interpreter (interpret.py)."""

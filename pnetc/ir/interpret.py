@@ -1,0 +1,193 @@
+"""The golden interpreter: runs the IR after the passes with numpy.
+
+Every kernel call goes through `pnetc.kernels`, the numpy twins of the C runtime, so
+bits and int8 scores are integer-exact copies of what the generated C computes, and
+float32 scores follow the same accumulation order. Every other check compares to this.
+
+`Reference(graph).run(x)` runs the compiled precision; `run(x, precision="float32")`
+runs the float network on the same graph (for accuracy deltas and eval).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+
+from pnetc import kernels
+from pnetc.errors import PnetcError
+from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, TextProjection
+
+
+@dataclass
+class ReferenceOutput:
+    bits: np.ndarray  # uint8 [n, B] of 0/1 ([n, 0] without a projection)
+    scores: np.ndarray  # [n, C]: int8 logits (int8/binary) or float32
+    predictions: np.ndarray  # int64 [n]
+
+
+class Reference:
+    def __init__(self, graph: Graph):
+        self.graph = graph
+
+    @property
+    def precision(self) -> str:
+        return self.graph.precision
+
+    # -- inputs ---------------------------------------------------------------
+
+    def check_input(self, x) -> object:
+        """Validate a batch: uint8/int8 [n, N] for dense models, a list of bytes for text."""
+        g = self.graph
+        if g.input_kind == "text":
+            if isinstance(x, (bytes, str)) or not all(isinstance(t, (bytes, bytearray)) for t in x):
+                raise PnetcError("a text model takes a list of UTF-8 byte strings")
+            return [bytes(t) for t in x]
+        arr = np.asarray(x)
+        arr = arr.reshape(arr.shape[0], -1) if arr.ndim >= 2 else arr.reshape(1, -1)
+        if arr.shape[1] != g.input_size:
+            raise PnetcError(f"the model takes {g.input_size} input values per sample, got {arr.shape[1]}")
+        dtype = g.tensors[g.input].dtype
+        if dtype in ("uint8", "int8"):
+            if np.issubdtype(arr.dtype, np.floating) and not np.all(arr == np.round(arr)):
+                raise PnetcError(f"this model takes quantized {dtype} inputs, got non-integer values")
+            info = np.iinfo(dtype)
+            if arr.size and (arr.min() < info.min or arr.max() > info.max):
+                raise PnetcError(f"input values must be in the {dtype} range [{info.min}, {info.max}]")
+            return arr.astype(dtype)
+        return arr.astype(np.float32)
+
+    def encode_input(self, x) -> object:
+        """The exact elements the generated C takes: the input itself, except that foreign
+        (float-input) models compiled to int8 take int8 quantized with the input's scale
+        and zero point: q = clamp(round_half_even(x / scale) + zero_point, -128, 127)."""
+        x = self.check_input(x)
+        g = self.graph
+        q = g.tensors[g.input].quant
+        if g.projection is None and g.precision != "float32":
+            v = np.round(np.asarray(x, np.float64) / q.scale) + q.zero_point
+            return np.clip(v, -128, 127).astype(np.int8)
+        return x
+
+    # -- running ---------------------------------------------------------------
+
+    def bits(self, x) -> np.ndarray:
+        """Packed projection bits uint32 [n, words] (empty without a projection)."""
+        x = self.check_input(x)
+        proj = self.graph.projection
+        n = len(x)
+        if proj is None:
+            return np.zeros((n, 0), np.uint32)
+        if isinstance(proj, TextProjection):
+            words = kernels.num_words(proj.num_bits)
+            out = np.zeros((n, words), np.uint32)
+            for i, t in enumerate(x):
+                out[i] = kernels.text_project(t, proj.seed, proj.num_bits, proj.char_max_n, proj.words)
+            return out
+        assert isinstance(proj, HashProjection)
+        center = kernels.center_u8 if proj.input_dtype == "uint8" else kernels.center_s8
+        xc = center(x, proj.mean)
+        if proj.proj_kind == "binary":
+            if proj.table:
+                return kernels.project_binary_table(xc, kernels.binary_table(proj.seed, proj.num_bits, proj.input_size),
+                                                    proj.num_bits)
+            return kernels.project_binary(xc, proj.seed, proj.num_bits)
+        if proj.table:
+            table = kernels.ternary_table(proj.seed, proj.num_bits, proj.input_size, proj.nnz)
+            return kernels.project_ternary_table(xc, table, proj.num_bits, proj.nnz)
+        return kernels.project_ternary(xc, proj.seed, proj.num_bits, proj.nnz)
+
+    def run(self, x, precision: Optional[str] = None, *, packed_bits: Optional[np.ndarray] = None,
+            trace: Optional[dict] = None) -> ReferenceOutput:
+        """Run a batch. `trace`, if given, receives every tensor's value (float mode: real values)."""
+        g = self.graph
+        precision = precision or g.precision
+        if precision != "float32" and precision != g.precision:
+            raise PnetcError(f"this graph was quantized for {g.precision}, not {precision}")
+        int_mode = precision != "float32"
+        x = self.check_input(x)
+        bits = self.bits(x) if packed_bits is None else packed_bits
+        value = None
+        proj = g.projection
+        if proj is None:
+            value = self.encode_input(x) if int_mode else np.asarray(x, np.float32)
+        else:
+            value = bits
+        if trace is not None:
+            trace[g.input] = value if proj is None else None
+        for op in g.ops:
+            if op is proj:
+                continue
+            if isinstance(op, Dense):
+                value = self._dense(op, value, int_mode)
+            elif isinstance(op, Activation):
+                value = self._activation(op, value, int_mode)
+            else:
+                raise PnetcError(f"the interpreter has no rule for {op.kind} ('{op.name}'); run the passes first")
+            if trace is not None:
+                trace[op.outputs[0]] = value
+        scores = value
+        if int_mode:
+            preds = kernels.argmax_s8(scores)
+        else:
+            preds = kernels.argmax_f32(scores)
+        nbits = g.num_bits
+        unpacked = kernels.unpack_bits(bits, nbits) if nbits else np.zeros((len(x), 0), np.uint8)
+        return ReferenceOutput(unpacked.astype(np.uint8), scores, preds.astype(np.int64))
+
+    def _dense(self, op: Dense, x: np.ndarray, int_mode: bool) -> np.ndarray:
+        nbits = self.graph.num_bits
+        if not int_mode:
+            if op.lowering in ("bitsum", "xnor"):
+                y = kernels.bitsum_f32(x, nbits, np.ascontiguousarray(op.weight.T), op.bias)
+            else:
+                y = kernels.dense_f32(x, op.weight, op.bias)
+            return kernels.relu_f32(y) if op.activation == "relu" else y
+        q = op.quant
+        if q is None:
+            raise PnetcError(f"layer '{op.name}' is not quantized; compile with --precision int8")
+        if op.lowering == "bitsum":
+            acc = kernels.bitsum_s32(x, nbits, np.ascontiguousarray(q.w_q.T), q.bias_q)
+            return kernels.requantize_s8(acc, q.mult, q.shift, q.out_offset, q.act_min, q.act_max)
+        if op.lowering == "xnor":
+            acc = kernels.xnor_popcount(x, nbits, q.w_q, q.bias_q)
+            return kernels.requantize_s8(acc, q.mult, q.shift, q.out_offset, q.act_min, q.act_max)
+        return kernels.dense_s8(x, q.w_q, q.bias_q, q.in_offset, q.mult, q.shift, q.out_offset, q.act_min, q.act_max)
+
+    def _activation(self, op: Activation, x: np.ndarray, int_mode: bool) -> np.ndarray:
+        if int_mode:
+            return kernels.lut_s8(x, op.lut)
+        f = {"relu": kernels.relu_f32, "sigmoid": kernels.sigmoid_f32, "tanh": kernels.tanh_f32,
+             "softmax": kernels.softmax_f32}.get(op.func)
+        if op.func == "log_softmax":
+            return np.log(kernels.softmax_f32(x)).astype(np.float32)
+        return f(x)
+
+    def probabilities(self, scores: np.ndarray) -> np.ndarray:
+        """Re-apply a stripped trailing softmax / log_softmax to float scores (to compare with
+        the original graph's output)."""
+        act = self.graph.output_activation
+        if act == "softmax":
+            return kernels.softmax_f32(scores)
+        if act == "log_softmax":
+            return np.log(kernels.softmax_f32(scores)).astype(np.float32)
+        return scores
+
+
+def tensor_ranges(graph: Graph, samples) -> dict:
+    """min/max of every tensor of the float network on calibration samples."""
+    ref = Reference(graph)
+    trace: dict = {}
+    x = ref.check_input(samples)
+    if len(x) == 0:
+        raise PnetcError("the calibration file holds no samples")
+    ref.run(x, "float32", trace=trace)
+    out = {}
+    for name, value in trace.items():
+        if value is not None:
+            out[name] = {"min": float(np.min(value)), "max": float(np.max(value))}
+    if graph.projection is None:
+        x = np.asarray(x, np.float64)
+        out[graph.input] = {"min": float(x.min()), "max": float(x.max())}
+    return out

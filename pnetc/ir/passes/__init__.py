@@ -1,0 +1,23 @@
+"""IR passes, run in this order by `run_passes`: fold -> lower -> quantize -> plan memory."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from pnetc.ir.graph import Graph
+
+
+def run_passes(graph: Graph, *, precision: str = "int8", projection: str = "hash",
+               calib: Optional[np.ndarray | list] = None) -> Graph:
+    from pnetc.ir.passes.fold import fold
+    from pnetc.ir.passes.lower import lower
+    from pnetc.ir.passes.memory import plan_memory
+    from pnetc.ir.passes.quantize import quantize
+
+    fold(graph)
+    lower(graph, precision=precision, projection=projection)
+    quantize(graph, calib=calib)
+    plan_memory(graph)
+    return graph

@@ -1,0 +1,109 @@
+"""Folding: drop no-op nodes, merge Mul/Add/BatchNormalization into a neighbouring dense
+layer, fuse Dense+Relu, strip a trailing Softmax/LogSoftmax, and check the result is a chain."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pnetc.errors import PnetcError
+from pnetc.ir.graph import Activation, Affine, Dense, Graph, HashProjection, Identity, TextProjection
+
+
+def fold(graph: Graph) -> None:
+    _remove_identities(graph)
+    _fold_affines(graph)
+    _fuse_relu(graph)
+    _strip_trailing_softmax(graph)
+    _check_chain(graph)
+
+
+def _rename(graph: Graph, old: str, new: str) -> None:
+    for op in graph.ops:
+        op.inputs = [new if i == old else i for i in op.inputs]
+    if graph.output == old:
+        graph.output = new
+
+
+def _remove_identities(graph: Graph) -> None:
+    for op in [o for o in graph.ops if isinstance(o, Identity)]:
+        src, dst = op.inputs[0], op.outputs[0]
+        graph.ops.remove(op)
+        if dst == graph.output and src == graph.input:
+            raise PnetcError("the model computes nothing: its output is its input")
+        if dst == graph.output:
+            # keep the output's name (calibration and users refer to it): rename the producer's output
+            producer = graph.producer(src)
+            if producer is not None and len(graph.consumers(src)) == 0:
+                producer.outputs = [dst]
+                graph.tensors[dst].dtype = graph.tensors[src].dtype
+                graph.tensors.pop(src, None)
+                continue
+        _rename(graph, dst, src)
+        graph.tensors.pop(dst, None)
+
+
+def _fold_affines(graph: Graph) -> None:
+    for op in [o for o in graph.ops if isinstance(o, Affine)]:
+        src, dst = op.inputs[0], op.outputs[0]
+        prev = graph.producer(src)
+        users = graph.consumers(dst)
+        scale = op.scale.astype(np.float64)
+        shift = op.shift.astype(np.float64)
+        if isinstance(prev, Dense) and prev.activation == "none" and len(graph.consumers(src)) == 1:
+            # s * (W x + b) + t
+            prev.weight = (prev.weight.astype(np.float64) * scale[:, None]).astype(np.float32)
+            prev.bias = (prev.bias.astype(np.float64) * scale + shift).astype(np.float32)
+            prev.outputs = [dst]
+            graph.tensors.pop(src, None)
+        elif len(users) == 1 and isinstance(users[0], Dense):
+            # W (s * x + t) + b
+            nxt = users[0]
+            w = nxt.weight.astype(np.float64)
+            nxt.bias = (nxt.bias.astype(np.float64) + w @ shift).astype(np.float32)
+            nxt.weight = (w * scale[None, :]).astype(np.float32)
+            nxt.inputs = [src]
+            graph.tensors.pop(dst, None)
+        else:
+            raise PnetcError(
+                f"cannot fold the Mul/Add/BatchNormalization node '{op.name}' into a neighbouring Gemm/MatMul; "
+                "pnetc needs element-wise constants next to a dense layer"
+            )
+        graph.ops.remove(op)
+
+
+def _fuse_relu(graph: Graph) -> None:
+    for op in [o for o in graph.ops if isinstance(o, Activation) and o.func == "relu"]:
+        prev = graph.producer(op.inputs[0])
+        if isinstance(prev, Dense) and prev.activation == "none" and len(graph.consumers(op.inputs[0])) == 1:
+            graph.tensors.pop(prev.outputs[0], None)
+            prev.outputs = [op.outputs[0]]
+            prev.activation = "relu"
+            graph.ops.remove(op)
+
+
+def _strip_trailing_softmax(graph: Graph) -> None:
+    """Softmax and LogSoftmax are monotonic, so the class is the argmax of the logits:
+    scores are the logits and `output_activation` records what was removed."""
+    last = graph.producer(graph.output)
+    if isinstance(last, Activation) and last.func in ("softmax", "log_softmax") and len(graph.ops) > 1:
+        graph.ops.remove(last)
+        graph.tensors.pop(graph.output, None)
+        graph.output = last.inputs[0]
+        graph.output_activation = last.func
+
+
+def _check_chain(graph: Graph) -> None:
+    current = graph.input
+    for i, op in enumerate(graph.ops):
+        if op.inputs != [current] or len(op.outputs) != 1:
+            raise PnetcError(
+                f"node '{op.name}' does not continue a single chain of layers; pnetc compiles chains "
+                "(projection, then dense layers and activations) without branches"
+            )
+        if isinstance(op, (HashProjection, TextProjection)) and i != 0:
+            raise PnetcError(f"the projection '{op.name}' must be the first node")
+        current = op.outputs[0]
+    if current != graph.output:
+        raise PnetcError("the graph output is not the end of the chain of layers")
+    if not graph.dense_layers():
+        raise PnetcError("the model has no Gemm/MatMul layer; pnetc compiles classifiers with dense layers")

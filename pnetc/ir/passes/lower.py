@@ -1,0 +1,42 @@
+"""Lowering: the first layer over the bits becomes a column sum (no multiplies) or, for
+--precision binary, XNOR + popcount with +-1 weights; --projection picks hash or table."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pnetc.errors import PnetcError
+from pnetc.ir.graph import PRECISIONS, PROJECTION_MODES, Dense, Graph, HashProjection, TextProjection
+
+
+def lower(graph: Graph, *, precision: str, projection: str) -> None:
+    if precision not in PRECISIONS:
+        raise PnetcError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if projection not in PROJECTION_MODES:
+        raise PnetcError(f"unknown projection mode {projection!r}; choose one of {', '.join(PROJECTION_MODES)}")
+    graph.precision = precision
+    graph.projection_mode = projection
+    proj = graph.projection
+    if proj is None:
+        if precision == "binary":
+            raise PnetcError("--precision binary needs a projection model (its first layer runs over bits)")
+        return
+    if projection == "table":
+        if isinstance(proj, TextProjection):
+            raise PnetcError(
+                "--projection table is for dense inputs; a text projection hashes unbounded feature ids, "
+                "so text models always use --projection hash"
+            )
+        assert isinstance(proj, HashProjection)
+        if proj.proj_kind == "ternary" and proj.input_size > 32768:
+            raise PnetcError("a ternary projection table needs N <= 32768 inputs; use --projection hash")
+        proj.table = True
+    first = graph.consumers(proj.outputs[0])[0]
+    if not isinstance(first, Dense):
+        raise PnetcError(f"the node after the projection must be a Gemm/MatMul, found '{first.name}'")
+    if precision == "binary":
+        first.lowering = "xnor"
+        # +-1 weights with a per-channel scale alpha = mean |w| (XNOR-Net)
+        first.alpha = np.mean(np.abs(first.weight.astype(np.float64)), axis=1)
+    else:
+        first.lowering = "bitsum"

@@ -1,0 +1,141 @@
+"""int8 quantisation (TFLite / CMSIS-NN convention).
+
+Weights: per-channel symmetric int8 (scale = max|w| / 127). Bias: int32 at scale
+s_in * s_w. Activations: per-tensor asymmetric int8 from calibration ranges (the
+model's pnetc.calibration metadata, or ranges measured on `--calib` samples).
+Requantisation: real multiplier s_in * s_w / s_out as a Q31 multiplier and shift.
+The bits after the projection are exact 0/1 integers (scale 1, zero point 0).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from pnetc.errors import PnetcError
+from pnetc.ir.graph import Activation, Dense, DenseQuant, Graph, QuantParams
+
+INT8_MIN, INT8_MAX = -128, 127
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+# fixed output quantisation of bounded activations (as TFLite)
+FIXED_OUTPUT = {"sigmoid": QuantParams(1.0 / 256.0, -128), "tanh": QuantParams(1.0 / 128.0, 0)}
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """real = mult * 2^(shift - 31) (TFLite QuantizeMultiplier, shared with the kernels' twin)."""
+    from pnetc import kernels
+
+    mult, shift = kernels.quantize_multiplier(real)
+    return int(mult[0]), int(shift[0])
+
+
+def qparams_from_range(lo: float, hi: float) -> QuantParams:
+    """Asymmetric int8 covering [min(lo, 0), max(hi, 0)] so that 0 is exact."""
+    lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+    if hi - lo < 1e-12:
+        hi = lo + 1e-6
+    scale = (hi - lo) / 255.0
+    zp = int(round(INT8_MIN - lo / scale))
+    return QuantParams(scale, max(INT8_MIN, min(INT8_MAX, zp)))
+
+
+def quantize(graph: Graph, calib: Optional[object] = None) -> None:
+    """Add int8 parameters to every layer (int8 and binary precision); float32 is a no-op."""
+    if graph.precision == "float32":
+        return
+    ranges = _ranges(graph, calib)
+    proj = graph.projection
+    if proj is None:
+        graph.tensors[graph.input].quant = _qparams(graph, ranges, graph.input, "the model input")
+    for op in graph.ops:
+        if isinstance(op, Dense):
+            _quantize_dense(graph, op, ranges)
+        elif isinstance(op, Activation):
+            _quantize_activation(graph, op)
+
+
+def _ranges(graph: Graph, calib) -> dict:
+    if calib is not None:
+        from pnetc.ir.interpret import tensor_ranges
+
+        return tensor_ranges(graph, calib)
+    if not graph.info.calibration:
+        raise PnetcError(
+            "int8 quantisation needs activation ranges: this model has no pnetc.calibration metadata; "
+            "pass --calib FILE (an .npz of sample inputs)"
+        )
+    return graph.info.calibration
+
+
+def _qparams(graph: Graph, ranges: dict, name: str, what: str) -> QuantParams:
+    rng = ranges.get(name)
+    if rng is None:
+        raise PnetcError(
+            f"no calibration range for {what} (tensor '{name}'); pass --calib FILE with sample inputs"
+        )
+    return qparams_from_range(rng["min"], rng["max"])
+
+
+def _quantize_dense(graph: Graph, op: Dense, ranges: dict) -> None:
+    in_t = graph.tensors[op.inputs[0]]
+    out_t = graph.tensors[op.outputs[0]]
+    if in_t.dtype == "bits":
+        s_in, zp_in = 1.0, 0
+    else:
+        if in_t.quant is None:
+            raise PnetcError(f"layer '{op.name}' reads '{in_t.name}', which has no int8 quantisation")
+        s_in, zp_in = in_t.quant.scale, in_t.quant.zero_point
+    out_q = _qparams(graph, ranges, out_t.name, f"the output of layer '{op.name}'")
+    if op.activation == "relu":
+        out_q = qparams_from_range(0.0, max(ranges[out_t.name]["max"], 0.0))
+    out_t.quant = out_q
+    out_t.dtype = "int8"
+    w = op.weight.astype(np.float64)
+    bias = op.bias.astype(np.float64)
+    if op.lowering == "xnor":
+        # W ~ alpha * s with s = +-1; b in {0,1} = (1 + (2b-1)) / 2, so
+        # W b + c = alpha/2 * sum_k s_k (2b_k - 1) + (c + alpha/2 * sum_k s_k): acc has scale alpha/2.
+        signs = np.where(w >= 0, 1.0, -1.0)
+        acc_scale = np.maximum(op.alpha, 1e-12) / 2.0
+        eff_bias = bias + acc_scale * signs.sum(axis=1)
+        from pnetc.hashing import pack_bits
+
+        w_q = pack_bits((signs > 0).astype(np.uint8))
+        w_scale = acc_scale
+        bias_q = eff_bias / acc_scale
+    else:
+        wmax = np.max(np.abs(w), axis=1)
+        w_scale = np.where(wmax > 0, wmax / 127.0, 1.0)
+        w_q = np.clip(np.round(w / w_scale[:, None]), -127, 127).astype(np.int8)
+        bias_q = bias / (s_in * w_scale)
+        if op.lowering == "dense" and op.in_features * 255 * 127 >= 2**31:
+            raise PnetcError(f"layer '{op.name}' has too many inputs for an int32 accumulator")
+    if np.any(np.abs(bias_q) > 2**30):
+        raise PnetcError(f"the bias of layer '{op.name}' does not fit int32 after quantisation")
+    bias_q = np.round(bias_q).astype(np.int32)
+    eff_in = 1.0 if op.lowering == "xnor" else s_in
+    mults, shifts = zip(*(quantize_multiplier(float(eff_in * ws / out_q.scale)) for ws in w_scale))
+    op.quant = DenseQuant(
+        w_q=w_q, w_scale=np.asarray(w_scale, np.float64), bias_q=bias_q,
+        mult=np.asarray(mults, np.int32), shift=np.asarray(shifts, np.int32),
+        in_offset=-zp_in, out_offset=out_q.zero_point,
+        act_min=max(INT8_MIN, out_q.zero_point) if op.activation == "relu" else INT8_MIN, act_max=INT8_MAX,
+    )
+
+
+def _quantize_activation(graph: Graph, op: Activation) -> None:
+    in_t = graph.tensors[op.inputs[0]]
+    out_t = graph.tensors[op.outputs[0]]
+    if op.func not in ("relu", "sigmoid", "tanh"):
+        raise PnetcError(f"'{op.name}' ({op.func}) inside the network has no int8 form; use --precision float32")
+    if in_t.quant is None:
+        raise PnetcError(f"'{op.name}' reads '{in_t.name}', which has no int8 quantisation")
+    out_q = FIXED_OUTPUT.get(op.func, in_t.quant)
+    q = np.arange(INT8_MIN, INT8_MAX + 1, dtype=np.float64)
+    real = in_t.quant.scale * (q - in_t.quant.zero_point)
+    f = {"relu": lambda v: np.maximum(v, 0.0), "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)), "tanh": np.tanh}
+    y = np.round(f[op.func](real) / out_q.scale) + out_q.zero_point
+    op.lut = np.clip(y, INT8_MIN, INT8_MAX).astype(np.int8)
+    out_t.quant = out_q
+    out_t.dtype = "int8"

@@ -48,6 +48,124 @@ def fail(message: str) -> "typer.Exit":
 # Each command imports its stage lazily and only translates arguments.
 
 
+# ---- compiler commands (compile, inspect, eval, verify) ----------------------
+
+_PRECISION_HELP = "float32 | int8 | binary (1-bit first layer, int8 after)."
+_PROJECTION_HELP = "hash (on the fly, no table) | table (projection stored in flash)."
+
+
+@app.command("compile")
+def compile_cmd(
+    model: str = typer.Argument(..., help="The .onnx model (a pnetc export or a plain float MLP)."),
+    out: str = typer.Option(..., "-o", "--out", help="Output directory (replaced atomically)."),
+    name: str = typer.Option("model", "--name", help="C prefix of every symbol."),
+    precision: str = typer.Option("int8", "--precision", help=_PRECISION_HELP),
+    projection: str = typer.Option("hash", "--projection", help=_PROJECTION_HELP),
+    calib: Optional[str] = typer.Option(None, "--calib", help=".npz of sample inputs (array x) for int8 ranges."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """Compile MODEL to C99: <name>.h/.c, <name>_weights.c, runtime kernels, Makefile fragment, CMakeLists.txt."""
+    import json
+    import time
+
+    from pnetc.compiler import compile_model
+
+    t0 = time.perf_counter()
+    cm = compile_model(model, out, name=name, precision=precision, projection=projection, calib=calib)
+    seconds = time.perf_counter() - t0
+    info = {"out_dir": str(cm.out_dir), "name": cm.name, "precision": precision, "projection": projection,
+            "sources": [str(s.relative_to(cm.out_dir)) for s in cm.sources], "weight_bytes": cm.weight_bytes,
+            "arena_bytes": cm.arena_bytes, "num_classes": cm.num_classes, "num_bits": cm.num_bits,
+            "input_size": cm.input_size, "seconds": round(seconds, 4)}
+    if json_out:
+        typer.echo(json.dumps(info))
+    else:
+        typer.echo(f"wrote {len(cm.sources)} sources to {cm.out_dir}: weights {cm.weight_bytes} B, "
+                   f"arena {cm.arena_bytes} B, {seconds:.2f} s")
+
+
+@app.command("inspect")
+def inspect_cmd(
+    model: str = typer.Argument(..., help="The .onnx model."),
+    precision: str = typer.Option("int8", "--precision", help=_PRECISION_HELP),
+    projection: str = typer.Option("hash", "--projection", help=_PROJECTION_HELP),
+    calib: Optional[str] = typer.Option(None, "--calib", help=".npz of sample inputs for int8 ranges."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """Print the compiled graph: per-layer parameters and bytes, and the memory plan."""
+    import json
+
+    from rich.console import Console
+
+    from pnetc.compiler import build_graph
+    from pnetc.ir.summary import print_summary, summary
+
+    info = summary(build_graph(model, precision=precision, projection=projection, calib=calib))
+    if json_out:
+        typer.echo(json.dumps(info))
+    else:
+        print_summary(info, Console())
+
+
+@app.command("eval")
+def eval_cmd(
+    model: str = typer.Argument(..., help="The .onnx model."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="digits, fashion-mnist, langid or a data path."),
+    data: Optional[str] = typer.Option(None, "--data", help="A CSV/JSONL/NPZ file instead of --dataset."),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset's files live."),
+    precision: str = typer.Option("float32", "--precision", help="Reference precision: " + _PRECISION_HELP),
+    calib: Optional[str] = typer.Option(None, "--calib", help=".npz of sample inputs for int8 ranges."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N test samples."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """Accuracy of the numpy golden interpreter on the test split (no C, no torch)."""
+    import json
+
+    from pnetc.verify import evaluate_model, print_eval
+
+    result = evaluate_model(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
+                            calib=calib, limit=limit)
+    if json_out:
+        typer.echo(json.dumps(result))
+    else:
+        from rich.console import Console
+
+        print_eval(result, Console())
+
+
+@app.command("verify")
+def verify_cmd(
+    model: str = typer.Argument(..., help="The .onnx model."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="digits, fashion-mnist, langid or a data path."),
+    data: Optional[str] = typer.Option(None, "--data", help="A CSV/JSONL/NPZ file instead of --dataset."),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset's files live."),
+    precision: str = typer.Option("int8", "--precision", help=_PRECISION_HELP),
+    projection: str = typer.Option("hash", "--projection", help=_PROJECTION_HELP),
+    calib: Optional[str] = typer.Option(None, "--calib", help=".npz of sample inputs for int8 ranges."),
+    name: str = typer.Option("model", "--name", help="C prefix of every symbol."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N test samples."),
+    keep: Optional[str] = typer.Option(None, "--keep", help="Keep the generated code and builds in this directory."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """Build the generated C for the host 3 ways and compare every test sample with the golden interpreter."""
+    import json
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from pnetc.verify import print_verify, verify_model
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        report = verify_model(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
+                              projection=projection, calib=calib, name=name, limit=limit, keep_dir=keep,
+                              progress=progress)
+    print_verify(report, Console(stderr=json_out))
+    if json_out:
+        typer.echo(json.dumps(report.as_dict()))
+    if report.mismatches:
+        raise typer.Exit(1)
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     """Console entry point: run the app and turn every user error into one line and exit 2."""
     args = sys.argv[1:] if argv is None else argv

@@ -300,3 +300,40 @@ def check_onnxruntime(model_path, graph, x) -> float:
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     theirs = sess.run(None, {feed_name: feed})[0]
     return float(np.max(np.abs(theirs.astype(np.float64) - ours.astype(np.float64))))
+
+
+def print_verify(report: VerifyReport, console) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"verify {Path(report.model).name}: {report.precision}, projection {report.projection}, "
+                    f"{report.samples} samples")
+    for col in ("build", "mismatches", "bits", "scores", "predictions", "errors", "accuracy C", "seconds"):
+        t.add_column(col, justify="left" if col == "build" else "right")
+    for b in report.builds:
+        style = "green" if b.mismatches == 0 else "red"
+        t.add_row(b.build, f"[{style}]{b.mismatches}[/]", str(b.bit_mismatches), str(b.score_mismatches),
+                  str(b.prediction_mismatches), str(b.errors), f"{b.accuracy:.4f}", f"{b.seconds:.1f}")
+    console.print(t)
+    console.print(
+        f"accuracy: reference {report.accuracy_reference:.4f}, C {report.accuracy_c:.4f}, float32 "
+        f"{report.accuracy_float:.4f} (change from quantisation {report.accuracy_reference - report.accuracy_float:+.4f}); "
+        f"weights {report.weight_bytes} B, arena {report.arena_bytes} B, compile {report.compile_seconds:.2f} s"
+    )
+    if report.mismatches:
+        firsts = ", ".join(f"{b.build}: sample {b.first_mismatch}" for b in report.builds if b.mismatches)
+        console.print(f"[red]MISMATCH[/] first differing samples: {firsts}")
+
+
+def print_eval(result: dict, console) -> None:
+    from rich.table import Table
+
+    console.print(f"{Path(result['model']).name} on {result['dataset']} ({result['precision']} reference): "
+                  f"accuracy {result['accuracy']:.4f} over {result['samples']} test samples")
+    if result["task"] == "text" or len(result["per_class"]) <= 20:
+        t = Table(title="per class")
+        t.add_column("class")
+        t.add_column("samples", justify="right")
+        t.add_column("accuracy", justify="right")
+        for label, v in result["per_class"].items():
+            t.add_row(label, str(v["samples"]), "-" if v["accuracy"] is None else f"{v['accuracy']:.4f}")
+        console.print(t)

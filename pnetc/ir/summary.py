@@ -1,0 +1,89 @@
+"""Human and JSON summaries of a compiled graph (`pnetc inspect`): per-layer parameters and
+bytes, and the memory plan."""
+
+from __future__ import annotations
+
+from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, TextProjection
+
+
+def _layer_bytes(graph: Graph, op) -> tuple[int, int, str]:
+    """(parameters, bytes in flash, what is stored) of one op in the compiled precision."""
+    int_mode = graph.precision != "float32"
+    if isinstance(op, HashProjection):
+        words = (op.input_size + 31) // 32
+        table = 0
+        if op.table:
+            table = op.num_bits * (words * 4 if op.proj_kind == "binary" else op.nnz * 2)
+        return op.input_size, 2 * op.input_size + table, "mean int16" + (" + table" if op.table else "")
+    if isinstance(op, TextProjection):
+        return 0, 0, "hash only"
+    if isinstance(op, Dense):
+        params = op.weight.size + op.bias.size
+        if not int_mode:
+            return params, 4 * params, "float32"
+        if op.lowering == "xnor":
+            w = op.quant.w_q.size * 4
+            what = "1-bit weights"
+        else:
+            w = op.quant.w_q.size
+            what = "int8 weights"
+        return params, w + 12 * op.out_features, what + " + int32 bias/mult/shift"
+    if isinstance(op, Activation):
+        return 0, 256 if (int_mode and op.lut is not None) else 0, "lut" if int_mode and op.lut is not None else ""
+    return 0, 0, ""
+
+
+def describe_op(op) -> str:
+    if isinstance(op, HashProjection):
+        extra = f", nnz={op.nnz}" if op.proj_kind == "ternary" else ""
+        return f"{op.proj_kind} projection N={op.input_size} -> {op.num_bits} bits{extra}, seed={op.seed}" + (
+            " (table)" if op.table else " (hash)")
+    if isinstance(op, TextProjection):
+        return f"text projection -> {op.num_bits} bits, char n<={op.char_max_n}, words={op.words}"
+    if isinstance(op, Dense):
+        act = " + relu" if op.activation == "relu" else ""
+        return f"{op.lowering} {op.in_features} -> {op.out_features}{act}"
+    if isinstance(op, Activation):
+        return op.func
+    return op.kind
+
+
+def summary(graph: Graph) -> dict:
+    layers = []
+    for op in graph.ops:
+        params, nbytes, what = _layer_bytes(graph, op)
+        layers.append({"name": op.name, "op": op.kind, "detail": describe_op(op), "params": int(params),
+                       "bytes": int(nbytes), "stored": what, "output": op.outputs[0],
+                       "output_size": graph.tensors[op.outputs[0]].size if op.outputs[0] in graph.tensors else 0})
+    plan = graph.plan
+    buffers = [{"name": b.name, "bytes": b.nbytes, "offset": b.offset, "steps": [b.first, b.last]}
+               for b in plan.buffers.values()] if plan else []
+    return {
+        "model": graph.info.source, "sha256": graph.info.sha256, "precision": graph.precision,
+        "projection": graph.projection_mode, "task": graph.info.task, "input": graph.input_kind,
+        "input_size": graph.input_size, "num_bits": graph.num_bits, "num_classes": graph.num_classes,
+        "labels": graph.info.labels, "output_activation_removed": graph.output_activation,
+        "layers": layers, "weight_bytes_estimate": sum(l["bytes"] for l in layers),
+        "arena_bytes": plan.arena_bytes if plan else 0, "buffers": buffers,
+    }
+
+
+def print_summary(info: dict, console) -> None:
+    from rich.table import Table
+
+    console.print(f"[bold]{info['model']}[/] ({info['task']}, {info['input']} input of {info['input_size']}, "
+                  f"{info['num_classes']} classes) precision={info['precision']} projection={info['projection']}")
+    t = Table(title="layers")
+    for col in ("#", "name", "op", "detail", "params", "bytes", "stored"):
+        t.add_column(col, justify="right" if col in ("#", "params", "bytes") else "left")
+    for i, l in enumerate(info["layers"]):
+        t.add_row(str(i), l["name"], l["op"], l["detail"], str(l["params"]), str(l["bytes"]), l["stored"])
+    console.print(t)
+    m = Table(title=f"memory plan: arena {info['arena_bytes']} bytes")
+    for col in ("buffer", "bytes", "offset", "live steps"):
+        m.add_column(col, justify="left" if col == "buffer" else "right")
+    for b in info["buffers"]:
+        m.add_row(b["name"], str(b["bytes"]), str(b["offset"]), f"{b['steps'][0]}..{b['steps'][1]}")
+    console.print(m)
+    if info["output_activation_removed"]:
+        console.print(f"final {info['output_activation_removed']} removed: scores are logits (same argmax)")

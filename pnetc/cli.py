@@ -166,6 +166,67 @@ def verify_cmd(
         raise typer.Exit(1)
 
 
+@app.command("boards")
+def boards_cmd(
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """List every board: flash, RAM, and whether it can build and run on this machine."""
+    from pnetc.targets.commands import boards_command
+
+    raise typer.Exit(boards_command(json_out))
+
+
+@app.command("build")
+def build_cmd(
+    model: str = typer.Argument(..., help="The model (model.onnx)."),
+    board: str = typer.Option(..., "--board", "-b", help="Board name (see `pnetc boards`)."),
+    out: str = typer.Option(..., "-o", "--out", help="Output directory (firmware.elf/.bin/.map, size_report.json)."),
+    precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """Build firmware for a board, report the model's flash/RAM, refuse (exit 2) if it does not fit."""
+    from pnetc.targets.commands import build_command
+
+    raise typer.Exit(build_command(model, board, out, precision, json_out))
+
+
+@app.command("run")
+def run_cmd(
+    model: str = typer.Argument(..., help="The model (model.onnx)."),
+    board: str = typer.Option(..., "--board", "-b", help="Board name (see `pnetc boards`)."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="digits, fashion-mnist, langid, ..."),
+    data: Optional[str] = typer.Option(None, "--data", help="A CSV/JSONL/NPZ/IDX data file instead of --dataset."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N test samples."),
+    precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the firmware is killed."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", help="Keep the build and run files in this directory."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """Run every test sample on the board (QEMU or native) and compare with the golden interpreter.
+
+    Exit 0 when all match, 1 on a mismatch, 3 on a fault, 4 on a timeout."""
+    from pnetc.targets.commands import run_command
+
+    raise typer.Exit(run_command(model, board, dataset, data, limit, precision, timeout, out, json_out))
+
+
+@app.command("bench")
+def bench_cmd(
+    model: str = typer.Argument(..., help="The model (model.onnx)."),
+    board: str = typer.Option(..., "--board", "-b", help="Board name (see `pnetc boards`)."),
+    n: int = typer.Option(20, "-n", help="Number of samples to count."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Take the samples from this data set's test split."),
+    data: Optional[str] = typer.Option(None, "--data", help="Take the samples from this data file."),
+    precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the firmware is killed."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """Exact instructions per inference and per stage (QEMU plugin), flash and RAM of the model."""
+    from pnetc.targets.commands import bench_command
+
+    raise typer.Exit(bench_command(model, board, n, dataset, data, precision, timeout, json_out))
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     """Console entry point: run the app and turn every user error into one line and exit 2."""
     args = sys.argv[1:] if argv is None else argv

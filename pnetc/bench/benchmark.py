@@ -1,0 +1,111 @@
+"""`pnetc bench`: exact instructions per inference and per stage, flash and RAM, on one board.
+
+Emulators count instructions, not time: nothing here is in milliseconds. The only time-like
+number is `cycles_estimate`, labelled as an estimate (instructions x a per-core CPI guess)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from pnetc.errors import PnetcError
+
+# Rough cycles per instruction on each core's in-order pipeline, for the labelled estimate only.
+CPI_GUESS = {"cortex-m0": 1.3, "cortex-m0plus": 1.2, "cortex-m3": 1.25, "cortex-m4": 1.2, "cortex-m7": 0.8,
+             "cortex-m33": 1.15, "cortex-m55": 1.0}
+
+
+@dataclass
+class BenchReport:
+    board: str
+    core: str
+    precision: str
+    samples: int
+    counts: object            # pnetc.bench.count.Counts
+    stage_names: list[str]
+    size: object              # pnetc.bench.size.SizeReport
+    mismatches: int
+
+    def to_dict(self) -> dict:
+        s = self.counts.summary()
+        stages = s.get("stages", [])
+        for st in stages:
+            k = st["stage"]
+            st["name"] = self.stage_names[k] if k < len(self.stage_names) else f"stage {k}"
+        size = self.size.to_dict()
+        out = {
+            "board": self.board, "core": self.core, "precision": self.precision, "samples": self.samples,
+            "instructions_per_inference": s["mean"],
+            "instructions_min": s["min"], "instructions_max": s["max"],
+            "stages": stages,
+            "flash_bytes": size["flash_bytes"], "flash_code_bytes": size["flash_code_bytes"],
+            "flash_weight_bytes": size["flash_weight_bytes"],
+            "ram_bytes": size["ram_bytes"] + (size["stack_high_water_bytes"] or 0),
+            "ram_static_bytes": size["ram_bytes"], "ram_arena_bytes": size["ram_arena_bytes"],
+            "stack_high_water_bytes": size["stack_high_water_bytes"],
+            "marker_overhead_instructions": self.counts.marker_overhead,
+            "mismatches": self.mismatches,
+            "size": size,
+        }
+        cpi = CPI_GUESS.get(self.core)
+        if cpi is not None:
+            out["cycles_estimate"] = {"value": round(s["mean"] * cpi), "cpi_assumed": cpi,
+                                      "note": "estimate: instructions x assumed CPI, not a measurement"}
+        return out
+
+
+def bench_samples(model, dataset: str | None, data: str | None, n: int):
+    if dataset is not None or data is not None:
+        from pnetc.targets.run import load_samples
+
+        _, x, _ = load_samples(dataset, data, n)
+        return list(x)
+    if model.input_kind == "text":
+        raise PnetcError("benchmarking a text model needs --dataset NAME or --data FILE for realistic inputs")
+    rng = np.random.default_rng(0)
+    return list(rng.integers(0, 256, size=(n, int(model.input_size)), dtype=np.uint8))
+
+
+def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None = None, data: str | None = None,
+                precision: str = "int8", out_dir=None, timeout_s: float | None = None,
+                progress: Callable[[int, int], None] | None = None) -> BenchReport:
+    from pnetc.bench.count import counts_from_windows, run_counted
+    from pnetc.targets.boards import get_board
+    from pnetc.targets.build import build_and_measure, compile_for_board, stage_names
+    from pnetc.targets.run import (check_execution, compare, default_timeout, encode_records, max_record_bytes,
+                                   parse_output)
+
+    board = get_board(board_name)
+    if board.runner == "none":
+        raise PnetcError(f"board {board.name} is build-only: instruction counts need a board that runs under QEMU")
+    missing = board.missing_tools()
+    if missing:
+        raise PnetcError(f"board {board.name} cannot run here: {', '.join(missing)} not installed")
+    if n < 1:
+        raise PnetcError("-n must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="pnetc-bench-") as tmp:
+        work = Path(out_dir) if out_dir is not None else Path(tmp)
+        model = compile_for_board(model_path, work / "model", precision=precision)
+        samples = bench_samples(model, dataset, data, n)
+        rec = max_record_bytes(model, samples)
+        # sizes come from the plain build (no markers); instructions from the marked build
+        sized = build_and_measure(board, model, work / "size", max_input_bytes=rec, measure_stack=True)
+        bench = build_and_measure(board, model, work / "bench", max_input_bytes=rec, measure_stack=False, bench=True)
+        run_dir = work / "bench_run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "pnet_in.bin").write_bytes(encode_records(samples))
+        timeout_s = timeout_s or 2 * default_timeout(board, len(samples), model)
+        tick = (lambda done: progress(done, len(samples))) if progress else None
+        run, windows = run_counted(board, bench.firmware.elf, run_dir, n_samples=len(samples), timeout_s=timeout_s,
+                                   progress=tick)
+        check_execution(run, board, len(samples), timeout_s)
+        device = parse_output(run.output, model.num_bits, model.num_classes, model.score_dtype)
+        ref = model.reference.run(np.asarray(samples) if model.input_kind != "text" else samples)
+        mismatches = len(compare(device, ref, model.score_dtype))
+        counts = counts_from_windows(windows)
+        return BenchReport(board.name, board.core, precision, len(samples), counts, stage_names(model),
+                           sized.size, mismatches)

@@ -1,0 +1,123 @@
+"""`pnetc build`: compile a model for a board, link the firmware, measure it, and check it fits.
+
+Outputs in DIR: model/ (the generated C), firmware.elf/.bin/.map, baseline.elf (the same firmware
+without the model; the size report is the difference), and size_report.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pnetc.bench.size import SizeReport, image_sizes
+from pnetc.errors import PnetcError
+from pnetc.targets.boards import Board, get_board
+from pnetc.targets.toolchain import Firmware, LinkOverflow, ModelSources, compile_firmware, render_main
+
+DEFAULT_TEXT_BYTES = 1024  # text models: the firmware's input buffer unless a run sizes it to its samples
+
+
+class ModelDoesNotFit(PnetcError):
+    """The model is too big for the board; the message holds the numbers."""
+
+
+def compile_for_board(model_path, out_dir: Path, *, precision: str = "int8", name: str = "model"):
+    from pnetc.compiler import compile_model
+
+    if not Path(model_path).is_file():
+        raise PnetcError(f"model file {model_path} does not exist")
+    return compile_model(model_path, out_dir, name=name, precision=precision)
+
+
+def stage_names(model) -> list[str]:
+    """Readable names of the PNET_STAGE_MARK stages: the projection, then each layer."""
+    graph = getattr(model, "graph", None)
+    names: list[str] = []
+    for op in getattr(graph, "ops", []) or []:
+        cls = type(op).__name__
+        if cls.endswith("Projection"):
+            names.append("featurize+project" if cls.startswith("Text") else "project")
+        elif cls == "Dense":
+            names.append(f"dense {getattr(op, 'name', len(names))}")
+    return names
+
+
+def _main(board: Board, model: ModelSources | None, like: ModelSources, max_input_bytes: int, bench: bool) -> str:
+    return render_main(board, model, bench=bench, max_input_bytes=max_input_bytes, num_bits=like.num_bits,
+                       num_classes=like.num_classes, score_dtype=like.score_dtype, input_kind=like.input_kind)
+
+
+def _compile(board: Board, model: ModelSources | None, like: ModelSources, out_dir: Path, stem: str,
+             max_input_bytes: int, bench: bool = False, unlimited: bool = False) -> Firmware:
+    return compile_firmware(
+        board, out_dir, main_c=_main(board, model, like, max_input_bytes, bench),
+        sources=model.sources if model else (), include_dirs=model.include_dirs if model else (),
+        bench=bench, stem=stem, extra_cflags=getattr(model, "cflags", ()) if model else (), unlimited=unlimited)
+
+
+def record_bytes(model: ModelSources, max_text_bytes: int = DEFAULT_TEXT_BYTES) -> int:
+    return max_text_bytes if model.input_kind == "text" else int(model.input_size)
+
+
+def probe_samples(model: ModelSources, n: int = 4) -> list:
+    """A few fixed inputs for measuring the stack when no data set is given."""
+    if model.input_kind == "text":
+        return [b"The quick brown fox jumps over the lazy dog.", "Zo'n vijftig mensen".encode(),
+                "Le petit chat dort \u00e0 la maison.".encode(), b"a"][:n]
+    rng = np.random.default_rng(0)
+    return list(rng.integers(0, 256, size=(n, int(model.input_size)), dtype=np.uint8))
+
+
+@dataclass
+class BuildResult:
+    board: Board
+    model: ModelSources
+    firmware: Firmware
+    baseline: Firmware
+    size: SizeReport
+    out_dir: Path
+
+
+def build_and_measure(board: Board, model: ModelSources, out_dir: Path, *, max_input_bytes: int | None = None,
+                      measure_stack: bool = True, bench: bool = False) -> BuildResult:
+    """Build firmware + baseline, measure sizes, check the fit (raises ModelDoesNotFit), measure the stack."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rec = max_input_bytes or record_bytes(model)
+    baseline = _compile(board, None, model, out_dir, "baseline", rec)
+    try:
+        firmware = _compile(board, model, model, out_dir, "bench" if bench else "firmware", rec, bench=bench)
+        overflow = None
+    except LinkOverflow as exc:
+        overflow = str(exc)
+        firmware = _compile(board, model, model, out_dir, "oversize", rec, bench=bench, unlimited=True)
+    size = SizeReport(
+        board=board.name, image=image_sizes(board, firmware.elf), baseline=image_sizes(board, baseline.elf),
+        weight_bytes=int(model.weight_bytes), arena_bytes=int(model.arena_bytes),
+        stack_reserved=board.stack_size, flash_capacity=board.flash_size, ram_capacity=board.ram_size)
+    if overflow is not None or not size.fits:
+        detail = size.misfit_message() or f"the linker reports: {overflow}"
+        raise ModelDoesNotFit(f"the model does not fit on {board.name}: {detail}. Try a smaller model "
+                              f"(fewer projection bits or hidden units), --precision int8 or binary, "
+                              f"or a board with more memory")
+    if measure_stack and board.can_run:
+        from pnetc.targets.run import run_samples
+
+        device, _ = run_samples(board, model, probe_samples(model), out_dir / "stack_probe", firmware=firmware)
+        size.stack_high_water = int(device.stack_bytes.max())
+    return BuildResult(board, model, firmware, baseline, size, out_dir)
+
+
+def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8") -> BuildResult:
+    board = get_board(board_name)
+    out_dir = Path(out_dir)
+    if board.missing_tools() and not board.can_build:
+        raise PnetcError(f"board {board.name} needs {', '.join(board.missing_tools())}, which is not installed")
+    model = compile_for_board(model_path, out_dir / "model", precision=precision)
+    result = build_and_measure(board, model, out_dir)
+    report = {**result.size.to_dict(), "precision": precision, "model": str(model_path),
+              "elf": str(result.firmware.elf), "bin": str(result.firmware.bin) if result.firmware.bin else None,
+              "map": str(result.firmware.map) if result.firmware.map else None}
+    (out_dir / "size_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return result

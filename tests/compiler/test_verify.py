@@ -1,0 +1,121 @@
+"""End to end: the generated C equals the golden interpreter on every sample, in three builds;
+the interpreter's float path equals onnxruntime on the float graph."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from pnetc.compiler import build_graph, compile_model
+from pnetc.verify import build_host, check_onnxruntime, compare, encode_samples, run_host, verify_model
+from tests.compiler import model_factory as mf
+
+CASES = [
+    ("dense", "int8", "hash"), ("dense", "int8", "table"), ("dense", "float32", "hash"), ("dense", "float32", "table"),
+    ("dense", "binary", "hash"), ("dense", "binary", "table"),
+    ("ternary", "int8", "hash"), ("ternary", "int8", "table"), ("ternary", "float32", "table"),
+    ("ternary", "binary", "hash"),
+    ("text", "int8", "hash"), ("text", "float32", "hash"), ("text", "binary", "hash"),
+]
+
+
+@pytest.mark.parametrize("model,precision,projection", CASES)
+def test_verify_zero_mismatches(models, model, precision, projection):
+    data = models["text_jsonl"] if model == "text" else models["dense_npz"]
+    report = verify_model(models[model], data=str(data), precision=precision, projection=projection)
+    assert report.samples > 0
+    assert report.mismatches == 0, [b.__dict__ for b in report.builds]
+    assert [b.build for b in report.builds] == ["signed-char", "unsigned-char", "asan-ubsan"]
+    assert report.accuracy_c == report.accuracy_reference
+
+
+def test_verify_cli_json(models):
+    r = subprocess.run([sys.executable, "-m", "pnetc", "verify", str(models["dense"]), "--data",
+                        str(models["dense_npz"]), "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    for key in ("samples", "mismatches", "accuracy_reference", "accuracy_c", "weight_bytes", "arena_bytes", "builds"):
+        assert key in out
+    assert out["mismatches"] == 0 and len(out["builds"]) == 3
+
+
+def test_text_edge_inputs(tmp_path, models):
+    """Empty text, invalid UTF-8, control bytes and a 64 KB text through one host process."""
+    texts = [b"", b"\xff\xfe\x80 \xc3", b"\x00abc\x00", "Größe ÄÖÜ Прывітанне «ok»".encode(),
+             (b"lorem ipsum dolor sit amet " * 2500)[:65536]]
+    cm = compile_model(models["text"], tmp_path / "m", precision="int8")
+    ref = cm.reference.run(texts)
+    for build in ("signed-char", "unsigned-char"):
+        exe = build_host(cm, tmp_path / "b", build)
+        out = run_host(cm, exe, encode_samples(cm, texts), len(texts))
+        assert compare(cm, ref, out, None, build).mismatches == 0
+
+
+def test_dense_edge_inputs(tmp_path, models):
+    """All-zero and saturated inputs (acc ties and extremes)."""
+    x = np.stack([np.zeros(64, np.uint8), np.full(64, 255, np.uint8), mf.dense_samples(1)[0]])
+    for precision in ("int8", "float32", "binary"):
+        cm = compile_model(models["ternary"], tmp_path / precision, precision=precision)
+        exe = build_host(cm, tmp_path / f"b-{precision}", "unsigned-char")
+        out = run_host(cm, exe, encode_samples(cm, x), len(x))
+        assert compare(cm, cm.reference.run(x), out, None, "u").mismatches == 0
+
+
+def _foreign_model(tmp_path):
+    """A torch.onnx.export MLP when torch is importable, else the same graph built with onnx.helper."""
+    try:
+        import torch
+    except ImportError:
+        return mf.make_foreign_mlp(tmp_path / "foreign.onnx"), 20
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(20, 16), torch.nn.BatchNorm1d(16),
+                              torch.nn.ReLU(), torch.nn.Dropout(0.1), torch.nn.Linear(16, 8), torch.nn.Tanh(),
+                              torch.nn.Linear(8, 4), torch.nn.Softmax(dim=-1))
+    with torch.no_grad():
+        net[2].running_mean.uniform_(-0.2, 0.2)
+        net[2].running_var.uniform_(0.5, 1.5)
+    net.eval()
+    path = tmp_path / "torch_mlp.onnx"
+    torch.onnx.export(net, (torch.randn(2, 1, 20),), str(path), input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "n"}}, opset_version=17, dynamo=False)
+    return path, 20
+
+
+def test_foreign_mlp_against_onnxruntime_and_c(tmp_path):
+    path, n = _foreign_model(tmp_path)
+    x = np.random.default_rng(3).standard_normal((64, 1, n)).astype(np.float32)
+    graph = build_graph(path, precision="float32")
+    assert check_onnxruntime(path, graph, x) < 1e-5
+    cm = compile_model(path, tmp_path / "f32", precision="float32")
+    exe = build_host(cm, tmp_path / "b32", "asan-ubsan")
+    out = run_host(cm, exe, encode_samples(cm, x), len(x))
+    assert compare(cm, cm.reference.run(x), out, None, "f32").mismatches == 0
+    # int8 with --calib samples
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, x=np.random.default_rng(4).standard_normal((256, 1, n)).astype(np.float32))
+    cm8 = compile_model(path, tmp_path / "i8", precision="int8", calib=str(calib))
+    exe8 = build_host(cm8, tmp_path / "b8", "signed-char")
+    out8 = run_host(cm8, exe8, encode_samples(cm8, x), len(x))
+    ref8 = cm8.reference.run(x)
+    assert compare(cm8, ref8, out8, None, "i8").mismatches == 0
+    agree = np.mean(ref8.predictions == cm.reference.run(x).predictions)
+    assert agree > 0.8  # int8 stays close to the float network
+
+
+@pytest.mark.parametrize("model", ["dense", "ternary", "text"])
+def test_interpreter_matches_onnxruntime(models, model):
+    x = mf.text_samples()[0] if model == "text" else mf.dense_samples(100, seed=5)
+    graph = build_graph(models[model], precision="float32")
+    assert check_onnxruntime(models[model], graph, x) < 1e-5
+
+
+def test_eval_json(models):
+    r = subprocess.run([sys.executable, "-m", "pnetc", "eval", str(models["text"]), "--data",
+                        str(models["text_jsonl"]), "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["samples"] > 0 and 0 <= out["accuracy"] <= 1 and set(out["per_class"]) == {"de", "en", "fr"}

@@ -86,18 +86,36 @@ def ternary_table(seed: int, num_bits: int, n: int, nnz: int) -> np.ndarray:
     return ((index.astype(np.uint32) << 1) | (sign < 0).astype(np.uint32)).astype(np.uint16)
 
 
+def _exact_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Integer a @ b, exact, as int64. Uses float64 BLAS when every partial sum is an integer
+    below 2^53 (then any summation order is exact), else numpy's int64 matmul."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    if a.size == 0 or b.size == 0:
+        return a @ b
+    bound = float(np.abs(a).max()) * float(np.abs(b).max()) * a.shape[-1]
+    if bound < 2.0**52:
+        return np.rint(a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64)
+    return a @ b
+
+
 def _binary_acc_from_words(x: np.ndarray, sign_words: np.ndarray) -> np.ndarray:
     """acc_k = 2 * sum(x[i] where s_k(i) = +1) - sum(x), as the C kernels compute it."""
     x = np.asarray(x, dtype=np.int16).astype(np.int64)
     n = x.shape[-1]
-    plus = unpack_bits(sign_words, n).astype(np.int64)  # [B, n] 1 where s = +1
-    return 2 * (x @ plus.T) - x.sum(axis=-1, keepdims=True)
+    plus = unpack_bits(sign_words, n)  # [B, n] 1 where s = +1
+    return (2 * _exact_matmul(x, plus.T) - x.sum(axis=-1, keepdims=True)).astype(np.int32)
+
+
+def project_binary_acc(x: np.ndarray, seed: int, num_bits: int) -> np.ndarray:
+    """acc [..., num_bits] int32 of the dense +-1 hashed projection of centered int16 x [..., n]."""
+    x = np.asarray(x, dtype=np.int16)
+    return _binary_acc_from_words(x, binary_table(seed, num_bits, x.shape[-1]))
 
 
 def project_binary(x: np.ndarray, seed: int, num_bits: int) -> np.ndarray:
     """Dense +-1 hashed projection of centered int16 x [..., n] -> packed bits uint32 [..., W]."""
-    x = np.asarray(x, dtype=np.int16)
-    return _pack_acc(_binary_acc_from_words(x, binary_table(seed, num_bits, x.shape[-1])))
+    return _pack_acc(project_binary_acc(x, seed, num_bits))
 
 
 def project_binary_table(x: np.ndarray, sign_words: np.ndarray, num_bits: int) -> np.ndarray:
@@ -108,16 +126,25 @@ def project_binary_table(x: np.ndarray, sign_words: np.ndarray, num_bits: int) -
 
 
 def _ternary_acc(x: np.ndarray, index: np.ndarray, negative: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.int16).astype(np.int64)
-    sign = np.where(negative, -1, 1).astype(np.int64)  # [B, nnz]
-    return (x[..., index] * sign).sum(axis=-1)  # [..., B]
+    """acc_k = sum_j sign_kj * x[index_kj], via the dense matrix of summed entries (repeats add up)."""
+    x = np.asarray(x, dtype=np.int16)
+    num_bits, nnz = index.shape
+    s = np.zeros((num_bits, x.shape[-1]), dtype=np.int64)
+    rows = np.repeat(np.arange(num_bits), nnz)
+    np.add.at(s, (rows, np.asarray(index).ravel()), np.where(np.asarray(negative).ravel(), -1, 1))
+    return _exact_matmul(x, s.T).astype(np.int32)
+
+
+def project_ternary_acc(x: np.ndarray, seed: int, num_bits: int, nnz: int) -> np.ndarray:
+    """acc [..., num_bits] int32 of the sparse hashed projection (nnz nonzeros per bit) of int16 x [..., n]."""
+    x = np.asarray(x, dtype=np.int16)
+    index, sign = hashing.ternary_entries(seed, num_bits, x.shape[-1], nnz)
+    return _ternary_acc(x, index, sign < 0)
 
 
 def project_ternary(x: np.ndarray, seed: int, num_bits: int, nnz: int) -> np.ndarray:
     """Sparse hashed projection (nnz nonzeros per bit) of int16 x [..., n] -> packed bits [..., W]."""
-    x = np.asarray(x, dtype=np.int16)
-    index, sign = hashing.ternary_entries(seed, num_bits, x.shape[-1], nnz)
-    return _pack_acc(_ternary_acc(x, index, sign < 0))
+    return _pack_acc(project_ternary_acc(x, seed, num_bits, nnz))
 
 
 def project_ternary_table(x: np.ndarray, entries: np.ndarray, num_bits: int, nnz: int) -> np.ndarray:
@@ -187,9 +214,9 @@ def popcount32(v) -> np.ndarray:
 
 def bitsum_s32(bits: np.ndarray, num_bits: int, w: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
     """acc[..., j] = bias[j] + sum of w[k, j] over set bits k. bits packed [..., W], w int8 [num_bits, out]."""
-    b = unpack_bits(bits, num_bits).astype(np.int64)
-    w = np.asarray(w, dtype=np.int8).reshape(num_bits, -1).astype(np.int64)
-    acc = b @ w
+    b = unpack_bits(bits, num_bits)
+    w = np.asarray(w, dtype=np.int8).reshape(num_bits, -1)
+    acc = _exact_matmul(b, w)
     if bias is not None:
         acc = acc + np.asarray(bias, dtype=np.int32).astype(np.int64)
     return acc.astype(np.int32)
@@ -213,7 +240,7 @@ def xnor_popcount(bits: np.ndarray, num_bits: int, wbits: np.ndarray, bias: np.n
     """acc[..., j] = bias[j] + 2 * (#k with b_k == w_jk) - num_bits. bits [..., W], wbits uint32 [out, W]."""
     b = unpack_bits(bits, num_bits).astype(np.int64)
     w = unpack_bits(np.asarray(wbits, dtype=_U32), num_bits).astype(np.int64)  # [out, B]
-    same = b @ w.T + (1 - b) @ (1 - w).T
+    same = _exact_matmul(b, w.T) + _exact_matmul(1 - b, (1 - w).T)
     acc = 2 * same - num_bits
     if bias is not None:
         acc = acc + np.asarray(bias, dtype=np.int32).astype(np.int64)
@@ -288,8 +315,7 @@ def dense_s8(x, w, bias, in_offset: int, mult, shift, out_offset: int, act_min: 
              act_max: int = 127) -> np.ndarray:
     """int8 fully connected: x int8 [..., in], w int8 [out, in], bias int32 [out] or None -> int8 [..., out]."""
     x = np.asarray(x, dtype=np.int8).astype(np.int64) + int(in_offset)
-    w = np.asarray(w, dtype=np.int8).astype(np.int64)
-    acc = x @ w.T
+    acc = _exact_matmul(x, np.asarray(w, dtype=np.int8).T)
     if bias is not None:
         acc = acc + np.asarray(bias, dtype=np.int32).astype(np.int64)
     if np.any(acc > INT32_MAX) or np.any(acc < INT32_MIN):

@@ -48,6 +48,49 @@ def fail(message: str) -> "typer.Exit":
 # Each command imports its stage lazily and only translates arguments.
 
 
+@app.command("train")
+def train_cmd(
+    dataset: str = typer.Option("digits", "--dataset", help="digits, fashion-mnist, langid, or a CSV/JSONL/NPZ/IDX path."),
+    out: str = typer.Option(..., "--out", help="Output directory (model.onnx, trainer.onnx, checkpoint.pt)."),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset's files live."),
+    trainer: Optional[str] = typer.Option(None, "--trainer", help="mlp | cnn | lstm (default: mlp, lstm for text)."),
+    tables: Optional[int] = typer.Option(None, "-T", "--tables", help="T: projection functions."),
+    bits_per_table: Optional[int] = typer.Option(None, "-d", "--bits-per-table", help="d: bits per function."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="binary | ternary projection."),
+    density: Optional[float] = typer.Option(None, "--density", help="Ternary density rho in (0, 1]."),
+    fc: Optional[list[int]] = typer.Option(None, "--fc", help="Hidden layer width (repeat; --fc 0 for none)."),
+    lambdas: Optional[str] = typer.Option(None, "--lambdas", help="l1,l2,l3 loss weights (default 1.0,0.1,1.0)."),
+    temperature: float = typer.Option(1.0, "--temperature", help="Distillation temperature."),
+    epochs: Optional[int] = typer.Option(None, "--epochs"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    lr: Optional[float] = typer.Option(None, "--lr"),
+    seed: int = typer.Option(0, "--seed"),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
+    center: bool = typer.Option(True, "--center/--no-center", help="Subtract the integer training mean."),
+    qat: bool = typer.Option(False, "--qat", help="Int8 quantization-aware fine-tuning in the last epochs."),
+    projection_only: bool = typer.Option(False, "--projection-only", help="Train the projection net alone."),
+    trainer_only: bool = typer.Option(False, "--trainer-only", help="Train the trainer alone."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from DIR/checkpoint.pt."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """Train a trainer and a projection net jointly and export DIR/model.onnx."""
+    import json
+
+    from pnetc import train as training
+
+    result = training.run_from_cli(
+        dataset=dataset, out=out, data_dir=data_dir, trainer=trainer, tables=tables,
+        bits_per_table=bits_per_table, kind=kind, density=density, fc=fc, lambdas=lambdas,
+        temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
+        center=center, qat=qat, projection_only=projection_only, trainer_only=trainer_only, resume=resume,
+    )
+    if json_out:
+        typer.echo(json.dumps(result))
+    else:
+        for line in training.summary_lines(result):
+            typer.echo(line)
+
+
 # ---- compiler commands (compile, inspect, eval, verify) ----------------------
 
 _PRECISION_HELP = "float32 | int8 | binary (1-bit first layer, int8 after)."

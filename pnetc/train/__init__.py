@@ -1,0 +1,113 @@
+"""Training stage (the only place torch is imported): models, joint loss, loop, ONNX export.
+
+`run_from_cli` is the single entry point of `pnetc train`; the modules are
+config (options), data (dataset -> bits), models, loss, loop, export.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def run_from_cli(
+    *,
+    dataset: str,
+    out: str,
+    data_dir: str | None = None,
+    trainer: str | None = None,
+    tables: int | None = None,
+    bits_per_table: int | None = None,
+    kind: str | None = None,
+    density: float | None = None,
+    fc: list[int] | None = None,
+    lambdas: str | None = None,
+    temperature: float = 1.0,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    center: bool = True,
+    qat: bool = False,
+    projection_only: bool = False,
+    trainer_only: bool = False,
+    resume: bool = False,
+    progress: bool = True,
+    quiet: bool = False,
+) -> dict:
+    """Turn CLI options into a TrainConfig, train, and return the results (see loop.train)."""
+    from pnetc.errors import PnetcError
+    from pnetc.train.config import TrainConfig, parse_lambdas, DEVICES
+
+    if projection_only and trainer_only:
+        raise PnetcError("--projection-only and --trainer-only exclude each other; pick one")
+    if device not in DEVICES:  # checked before loading data: fail fast
+        raise PnetcError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if fc is not None:
+        if len(fc) == 1 and fc[0] == 0:
+            fc = []  # --fc 0: no hidden layer, a linear model on the bits
+        elif any(w <= 0 for w in fc):
+            raise PnetcError(f"--fc widths must be positive (use a single --fc 0 for none), got {fc}")
+    config = TrainConfig(
+        dataset=dataset,
+        data_dir=data_dir,
+        trainer=trainer,
+        tables=tables,
+        bits_per_table=bits_per_table,
+        kind=kind,
+        density=density,
+        fc=None if fc is None else list(fc),
+        lambdas=parse_lambdas(lambdas) if lambdas is not None else (1.0, 0.1, 1.0),
+        temperature=temperature,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        device=device,
+        center=center,
+        qat=qat,
+        mode="projection-only" if projection_only else "trainer-only" if trainer_only else "joint",
+    )
+    _precheck(config)
+    from pnetc.train.loop import train
+
+    result = train(config, Path(out), resume=resume, progress=progress and not quiet)
+    return result
+
+
+def _precheck(config) -> None:
+    """Cheap checks that need no data, so obvious mistakes fail before the dataset loads."""
+    from pnetc.errors import PnetcError
+
+    for value, flag in ((config.tables, "-T"), (config.bits_per_table, "-d"), (config.epochs, "--epochs"),
+                        (config.batch_size, "--batch-size")):
+        if value is not None and value <= 0:
+            raise PnetcError(f"{flag} must be a positive integer, got {value}")
+    if config.trainer is not None and config.trainer not in ("mlp", "cnn", "lstm"):
+        raise PnetcError(f"unknown trainer {config.trainer!r}; choose one of mlp, cnn, lstm")
+    if config.kind is not None and config.kind not in ("binary", "ternary"):
+        raise PnetcError(f"--kind must be binary or ternary, got {config.kind!r}")
+    if not config.temperature > 0:
+        raise PnetcError(f"--temperature must be > 0, got {config.temperature}")
+    if config.lr is not None and not config.lr > 0:
+        raise PnetcError(f"--lr must be > 0, got {config.lr}")
+    if config.density is not None and not 0 < config.density <= 1:
+        raise PnetcError(f"--density must be in (0, 1], got {config.density}")
+
+
+def summary_lines(result: dict) -> list[str]:
+    """A short human summary of a training result (the CLI prints it without --json)."""
+
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.2f}%"
+
+    lines = [
+        f"dataset {result['dataset']}  trainer {result['trainer']}  mode {result['mode']}  ({result['seconds']} s)",
+        f"trainer accuracy     {pct(result['trainer_accuracy'])}  ({result['trainer_weight_bytes']} weight bytes)",
+        f"projection accuracy  {pct(result['projection_accuracy'])}  ({result['projection_bits']} bits, "
+        f"{result['weight_bytes']} weight bytes)",
+    ]
+    if result.get("projection_accuracy_int8_sim") is not None:
+        lines.append(f"  int8 estimate      {pct(result['projection_accuracy_int8_sim'])}")
+    lines.append(f"model                {result['model']}")
+    return lines

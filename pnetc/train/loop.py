@@ -1,0 +1,406 @@
+"""The training loop: prepare data, train trainer and projection net jointly, checkpoint each
+epoch, calibrate, export.
+
+Determinism: one seed drives the weight init (torch.manual_seed), the projection seed and the
+data order (a fresh generator per epoch, seeded from (seed, epoch), so a resumed run sees
+exactly the batches an uninterrupted run would). Deterministic algorithms are enforced.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from pnetc.errors import PnetcError
+from pnetc.hashing import MASK32, ProjectionSpec, TextFeatureSpec
+from pnetc.train import data as tdata
+from pnetc.train.config import TrainConfig, resolve
+from pnetc.train.loss import joint_loss
+from pnetc.train.models import DenseProjection, ProjectionHead, build_trainer, trainer_weight_bytes
+
+CHECKPOINT = "checkpoint.pt"
+EVAL_BATCH = 1024
+
+
+@dataclass
+class Prepared:
+    """A dataset turned into tensors: projection bits, trainer inputs and labels."""
+
+    dataset: Any
+    config: TrainConfig
+    spec: ProjectionSpec | None  # dense inputs
+    text_spec: TextFeatureSpec | None  # text inputs
+    mean: np.ndarray | None  # int16 [N] (zeros with --no-center)
+    bits_train: torch.Tensor  # float32 {0,1} [n, B]
+    bits_test: torch.Tensor
+    xt_train: Any  # trainer inputs: float32 [n, N], or (ids, lengths) for text
+    xt_test: Any
+    y_train: torch.Tensor
+    y_test: torch.Tensor
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.dataset.labels)
+
+
+def load(config: TrainConfig):
+    """Load the dataset named by the config (pnetc.datasets raises PnetcError on bad input)."""
+    from pnetc.datasets import load_dataset
+
+    return load_dataset(config.dataset, data_dir=config.data_dir)
+
+
+def dense_bits(projection: DenseProjection, x: np.ndarray, chunk: int = 4096) -> torch.Tensor:
+    out = [projection(torch.from_numpy(x[i : i + chunk].astype(np.int32))) for i in range(0, len(x), chunk)]
+    return torch.cat(out) if out else torch.zeros((0, projection.spec.num_bits))
+
+
+def prepare(dataset, config: TrainConfig) -> Prepared:
+    """Resolve options against the dataset and compute the exact bits for both splits."""
+    task = dataset.task
+    config = resolve(config, task, tuple(dataset.input_shape), dataset.name)
+    y_train = torch.as_tensor(np.asarray(dataset.y_train, dtype=np.int64))
+    y_test = torch.as_tensor(np.asarray(dataset.y_test, dtype=np.int64))
+    if len(y_train) == 0:
+        raise PnetcError(f"dataset {dataset.name!r} has no training samples")
+    seed = config.seed & MASK32
+    if task == "text":
+        tspec = TextFeatureSpec(char_max_n=config.text_char_max_n, words=config.text_words)
+        bits_train = torch.from_numpy(tdata.text_projection_bits(dataset.x_train, seed, config.num_bits, tspec)).float()
+        bits_test = torch.from_numpy(tdata.text_projection_bits(dataset.x_test, seed, config.num_bits, tspec)).float()
+        xt_train, xt_test = tdata.encode_bytes(dataset.x_train), tdata.encode_bytes(dataset.x_test)
+        return Prepared(dataset, config, None, tspec, None, bits_train, bits_test, xt_train, xt_test, y_train, y_test)
+    x_train = np.asarray(dataset.x_train)
+    x_test = np.asarray(dataset.x_test)
+    if x_train.dtype not in (np.uint8, np.int8):
+        raise PnetcError(f"dense inputs must be uint8 or int8, got {x_train.dtype}")
+    x_train = x_train.reshape(len(x_train), -1)
+    x_test = x_test.reshape(len(x_test), -1)
+    n_in = x_train.shape[1]
+    mean = tdata.integer_mean(x_train) if config.center else np.zeros(n_in, dtype=np.int16)
+    spec = tdata.projection_spec(config.num_bits, config.kind, seed, n_in, config.density)
+    projection = DenseProjection(spec, mean)
+    bits_train, bits_test = dense_bits(projection, x_train), dense_bits(projection, x_test)
+    xt_train = torch.from_numpy(x_train.astype(np.float32))
+    xt_test = torch.from_numpy(x_test.astype(np.float32))
+    return Prepared(dataset, config, spec, None, mean, bits_train, bits_test, xt_train, xt_test, y_train, y_test)
+
+
+# ---------------------------------------------------------------------------
+
+
+def _take(x, idx):
+    if isinstance(x, tuple):  # (ids, lengths): also trim padding to the longest text in the batch
+        ids, lengths = x[0][idx], x[1][idx]
+        return ids[:, : int(lengths.max())], lengths
+    return x[idx]
+
+
+def _to(x, device):
+    return tuple(t.to(device) for t in x) if isinstance(x, tuple) else x.to(device)
+
+
+def _size(x) -> int:
+    return len(x[0]) if isinstance(x, tuple) else len(x)
+
+
+def predict(model: nn.Module, x, device) -> torch.Tensor:
+    """Argmax predictions in eval mode, batched."""
+    model.eval()
+    preds = []
+    with torch.no_grad():
+        for i in range(0, _size(x), EVAL_BATCH):
+            idx = torch.arange(i, min(i + EVAL_BATCH, _size(x)))
+            xb = _to(_take(x, idx), device)
+            preds.append(model(xb).argmax(1).cpu())
+    return torch.cat(preds) if preds else torch.zeros(0, dtype=torch.int64)
+
+
+def calibrate(head: ProjectionHead, bits: torch.Tensor, device) -> dict[str, dict[str, float]]:
+    """min/max of every tensor after the projection, over the given (training) bits, float forward."""
+    head.eval()
+    lo: dict[str, float] = {}
+    hi: dict[str, float] = {}
+    with torch.no_grad():
+        for i in range(0, len(bits), EVAL_BATCH):
+            rec: dict[str, torch.Tensor] = {}
+            head(bits[i : i + EVAL_BATCH].to(device), record=rec)
+            for name, t in rec.items():
+                lo[name] = min(lo.get(name, float("inf")), float(t.min()))
+                hi[name] = max(hi.get(name, float("-inf")), float(t.max()))
+    return {name: {"min": lo[name], "max": hi[name]} for name in head.tensor_names()}
+
+
+def per_class_accuracy(pred: torch.Tensor, y: torch.Tensor, labels: list[str]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for c, name in enumerate(labels):
+        m = y == c
+        out[str(name)] = round(float((pred[m] == c).float().mean()), 6) if bool(m.any()) else None
+    return out
+
+
+def _device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise PnetcError("--device cuda requested but no CUDA device is available; use --device cpu")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    return console, Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}  acc {task.fields[acc]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not enabled,
+        transient=False,
+    )
+
+
+_SAVED_FIELDS = ("dataset", "data_dir", "device")  # may differ between a run and its resume
+
+
+def _comparable(cfg: dict) -> dict:
+    return {k: v for k, v in cfg.items() if k not in _SAVED_FIELDS}
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    dataset=None,
+    prepared: Prepared | None = None,
+    stop_after: int | None = None,
+) -> dict | None:
+    """Train, checkpoint every epoch, export DIR/model.onnx (+ DIR/trainer.onnx); return the results.
+
+    stop_after: run at most this many epochs in this call, then return None without exporting
+    (time-boxed training; `resume=True` continues from the checkpoint).
+    """
+    started = time.monotonic()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise PnetcError(f"--out {out} exists and is not a directory")
+    if prepared is None:
+        prepared = prepare(dataset if dataset is not None else load(config), config)
+    cfg = prepared.config
+    ds = prepared.dataset
+    device = _device(cfg.device)
+
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(cfg.seed)
+    trainer = build_trainer(cfg.trainer, ds.x_train, tuple(ds.input_shape), prepared.num_classes).to(device)
+    head = ProjectionHead(cfg.num_bits, list(cfg.fc), prepared.num_classes).to(device)
+    params = []
+    if cfg.trains_trainer:
+        params += list(trainer.parameters())
+    if cfg.trains_projection:
+        params += list(head.parameters())
+    optimizer = torch.optim.Adam(params, lr=cfg.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+    qat_start = cfg.epochs - (cfg.qat_epochs or max(1, cfg.epochs // 4)) if cfg.qat else None
+
+    history: list[dict] = []
+    start_epoch = 0
+    ckpt_path = out / CHECKPOINT
+    if resume:
+        if not ckpt_path.is_file():
+            raise PnetcError(f"--resume: no checkpoint at {ckpt_path}; run without --resume first")
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        if _comparable(ckpt["config"]) != _comparable(cfg.to_dict()):
+            diff = sorted(k for k, v in _comparable(cfg.to_dict()).items() if ckpt["config"].get(k) != v)
+            raise PnetcError(f"--resume: options differ from the checkpoint's ({', '.join(diff)}); use the same options")
+        trainer.load_state_dict(ckpt["trainer"])
+        head.load_state_dict(ckpt["head"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        head.qat_ranges = ckpt["qat_ranges"]
+        history = ckpt["history"]
+        start_epoch = ckpt["epoch"]
+    out.mkdir(parents=True, exist_ok=True)
+
+    lambdas = cfg.effective_lambdas
+    n = len(prepared.y_train)
+    steps = (n + cfg.batch_size - 1) // cfg.batch_size
+    console, bar = _progress(progress)
+    with bar:
+        task = bar.add_task("train", total=steps, loss=0.0, acc="-")
+        for epoch in range(start_epoch, cfg.epochs):
+            if qat_start is not None and epoch >= qat_start and head.qat_ranges is None:
+                cal = calibrate(head, prepared.bits_train, device)
+                head.qat_ranges = {k: (v["min"], v["max"]) for k, v in cal.items() if k != "bits"}
+            trainer.train(cfg.trains_trainer)
+            head.train(cfg.trains_projection)
+            order = torch.randperm(n, generator=torch.Generator().manual_seed((cfg.seed << 20) + epoch))
+            bar.reset(task, total=steps, description=f"epoch {epoch + 1}/{cfg.epochs}", loss=0.0, acc="-")
+            total_loss, correct, seen = 0.0, 0, 0
+            for s in range(steps):
+                idx = order[s * cfg.batch_size : (s + 1) * cfg.batch_size]
+                y = prepared.y_train[idx].to(device)
+                t_logits = trainer(_to(_take(prepared.xt_train, idx), device)) if lambdas[0] + lambdas[1] > 0 else None
+                p_logits = head(prepared.bits_train[idx].to(device)) if lambdas[1] + lambdas[2] > 0 else None
+                loss, _ = joint_loss(t_logits, p_logits, y, lambdas, cfg.temperature)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                shown = p_logits if p_logits is not None else t_logits
+                correct += int((shown.argmax(1) == y).sum())
+                seen += len(y)
+                total_loss += float(loss.detach()) * len(y)
+                bar.update(task, advance=1, loss=total_loss / seen, acc=f"{correct / seen:.4f}")
+            scheduler.step()
+            record = {"epoch": epoch + 1, "loss": round(total_loss / seen, 6)}
+            if cfg.trains_trainer:
+                record["trainer_accuracy"] = _accuracy(trainer, prepared.xt_test, prepared.y_test, device)
+            if cfg.trains_projection:
+                record["projection_accuracy"] = _accuracy(head, prepared.bits_test, prepared.y_test, device)
+            history.append(record)
+            if progress:
+                console.print(
+                    f"epoch {epoch + 1}: loss {record['loss']:.4f}"
+                    + "".join(f"  {k} {v:.4f}" for k, v in record.items() if k.endswith("accuracy"))
+                )
+            _save_checkpoint(ckpt_path, cfg, epoch + 1, trainer, head, optimizer, scheduler, history)
+            if stop_after is not None and epoch + 1 - start_epoch >= stop_after and epoch + 1 < cfg.epochs:
+                return None
+
+    return _finish(prepared, trainer, head, device, out, history, started)
+
+
+def _accuracy(model, x, y, device) -> float:
+    return round(float((predict(model, x, device) == y).float().mean()), 6) if len(y) else float("nan")
+
+
+def _save_checkpoint(path: Path, cfg, epoch, trainer, head, optimizer, scheduler, history) -> None:
+    state = {
+        "config": cfg.to_dict(),
+        "epoch": epoch,
+        "trainer": trainer.state_dict(),
+        "head": head.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "qat_ranges": head.qat_ranges,
+        "history": history,
+    }
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _finish(prepared: Prepared, trainer, head, device, out: Path, history: list[dict], started: float) -> dict:
+    from pnetc.train import export
+
+    cfg = prepared.config
+    ds = prepared.dataset
+    labels = [str(label) for label in ds.labels]
+    result: dict[str, Any] = {
+        "dataset": ds.name,
+        "trainer": cfg.trainer,
+        "mode": cfg.mode,
+        "trainer_accuracy": None,
+        "projection_accuracy": None,
+        "projection_bits": cfg.num_bits,
+        "weight_bytes": head.weight_bytes(),
+        "trainer_weight_bytes": trainer_weight_bytes(trainer),
+    }
+    if cfg.trains_trainer:
+        pred = predict(trainer, prepared.xt_test, device)
+        result["trainer_accuracy"] = round(float((pred == prepared.y_test).float().mean()), 6)
+        trainer_path = out / "trainer.onnx"
+        export.export_trainer(trainer.cpu(), prepared.xt_test, trainer_path)
+        result["trainer_model"] = str(trainer_path)
+    if cfg.trains_projection:
+        pred = predict(head, prepared.bits_test, device)
+        result["projection_accuracy"] = round(float((pred == prepared.y_test).float().mean()), 6)
+        result["per_class_accuracy"] = per_class_accuracy(pred, prepared.y_test, labels)
+        calibration = calibrate(head, prepared.bits_train, device)
+        sim = _fake_int8_accuracy(head, calibration, prepared, device)
+        result["projection_accuracy_int8_sim"] = sim
+        training = {k: result[k] for k in ("trainer_accuracy", "projection_accuracy", "projection_accuracy_int8_sim")}
+        training.update(
+            per_class_accuracy=result["per_class_accuracy"],
+            dataset=ds.name,
+            trainer=cfg.trainer,
+            mode=cfg.mode,
+            lambdas=list(cfg.effective_lambdas),
+            temperature=cfg.temperature,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            lr=cfg.lr,
+            seed=cfg.seed,
+            fc=list(cfg.fc),
+            qat=cfg.qat,
+            center=cfg.center,
+            history=history,
+        )
+        model_path = out / "model.onnx"
+        export.export_projection_model(
+            model_path,
+            head.cpu(),
+            task=ds.task,
+            labels=labels,
+            input_info=_input_info(ds, prepared),
+            tables=cfg.tables,
+            bits_per_table=cfg.bits_per_table,
+            spec=prepared.spec,
+            text_spec=prepared.text_spec,
+            seed=cfg.seed & MASK32,
+            density=cfg.density,
+            mean=prepared.mean,
+            calibration=calibration,
+            training=training,
+        )
+        result["model"] = str(model_path)
+    else:
+        result["model"] = result["trainer_model"]
+    result["epochs"] = cfg.epochs
+    result["seconds"] = round(time.monotonic() - started, 2)
+    return result
+
+
+def _fake_int8_accuracy(head: ProjectionHead, calibration: dict, prepared: Prepared, device) -> float:
+    """Accuracy with int8 per-channel weights and int8 per-tensor activations over the
+    calibration ranges (fake quantization): an estimate of the int8 deployment."""
+    saved, mode = head.qat_ranges, head.training
+    head.qat_ranges = {k: (v["min"], v["max"]) for k, v in calibration.items() if k != "bits"}
+    head.train(True)  # fake quant is active in train mode; the head has no dropout/batchnorm
+    try:
+        with torch.no_grad():
+            preds = [
+                head(prepared.bits_test[i : i + EVAL_BATCH].to(device)).argmax(1).cpu()
+                for i in range(0, len(prepared.bits_test), EVAL_BATCH)
+            ]
+    finally:
+        head.qat_ranges, head.training = saved, mode
+        head.train(mode)
+    pred = torch.cat(preds) if preds else torch.zeros(0, dtype=torch.int64)
+    return round(float((pred == prepared.y_test).float().mean()), 6)
+
+
+def _input_info(ds, prepared: Prepared) -> dict:
+    if ds.task == "text":
+        return {"dtype": "bytes"}
+    x = np.asarray(ds.x_train)
+    return {
+        "dtype": str(x.dtype),
+        "size": int(prepared.spec.input_size),
+        "shape": [int(s) for s in ds.input_shape],
+        "scale": float(ds.scale),
+        "zero_point": int(ds.zero_point),
+    }

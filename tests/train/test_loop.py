@@ -1,0 +1,86 @@
+"""Determinism, resume, and the `pnetc train` command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pnetc.cli import main
+from pnetc.train.config import TrainConfig
+from pnetc.train.loop import prepare, train
+
+
+def test_same_seed_gives_identical_onnx_bytes(digits, tmp_path):
+    config = TrainConfig(dataset="digits", epochs=1, fc=[16])
+    runs = []
+    for name in ("a", "b"):
+        train(config, tmp_path / name, progress=False, prepared=prepare(digits, config))
+        runs.append(((tmp_path / name / "model.onnx").read_bytes(), (tmp_path / name / "trainer.onnx").read_bytes()))
+    assert runs[0] == runs[1]
+    other = TrainConfig(dataset="digits", epochs=1, fc=[16], seed=1)
+    train(other, tmp_path / "c", progress=False, prepared=prepare(digits, other))
+    assert (tmp_path / "c" / "model.onnx").read_bytes() != runs[0][0]
+
+
+def test_resume_continues_exactly(digits, tmp_path):
+    config = TrainConfig(dataset="digits", epochs=3, fc=[16], qat=True, qat_epochs=1)
+    prepared = prepare(digits, config)
+    straight = train(config, tmp_path / "straight", progress=False, prepared=prepared)
+    assert train(config, tmp_path / "split", progress=False, prepared=prepared, stop_after=2) is None
+    assert not (tmp_path / "split" / "model.onnx").exists()
+    resumed = train(config, tmp_path / "split", resume=True, progress=False, prepared=prepared)
+    assert (tmp_path / "split" / "model.onnx").read_bytes() == (tmp_path / "straight" / "model.onnx").read_bytes()
+    assert resumed["projection_accuracy"] == straight["projection_accuracy"]
+
+
+def _run_cli(capsys, *args):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", *args])
+    cap = capsys.readouterr()
+    return exc.value.code, cap.out, cap.err
+
+
+def test_cli_json_result(tmp_path, capsys):
+    code, out, _ = _run_cli(capsys, "--dataset", "digits", "--out", str(tmp_path), "--epochs", "1", "--fc", "16",
+                            "-T", "4", "-d", "8", "--json")
+    assert code == 0
+    result = json.loads(out.strip().splitlines()[-1])
+    for key in ("trainer_accuracy", "projection_accuracy", "projection_bits", "weight_bytes",
+                "trainer_weight_bytes", "model"):
+        assert key in result
+    assert result["projection_bits"] == 32
+    assert result["weight_bytes"] == 4 * (32 * 16 + 16 + 16 * 10 + 10)
+    assert result["model"].endswith("model.onnx")
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["-T", "-3"], "-T"),
+        (["-d", "0"], "-d"),
+        (["--lambdas", "1,2"], "--lambdas"),
+        (["--lambdas", "a,b,c"], "--lambdas"),
+        (["--lambdas", "1,-1,1"], "--lambdas"),
+        (["--trainer", "transformer"], "trainer"),
+        (["--trainer", "lstm"], "lstm"),
+        (["--temperature", "-1"], "--temperature"),
+        (["--kind", "quaternary"], "--kind"),
+        (["--density", "2"], "--density"),
+        (["--kind", "binary", "--density", "0.1"], "--density"),
+        (["--projection-only", "--trainer-only"], "--projection-only"),
+        (["--epochs", "0"], "--epochs"),
+        (["--lr", "0"], "--lr"),
+        (["--device", "tpu"], "--device"),
+        (["--fc", "-5"], "--fc"),
+        (["--resume"], "--resume"),
+        (["--lambdas", "1,0.1,0", "--projection-only"], "lambda"),
+    ],
+)
+def test_cli_bad_options_exit_2_with_one_line(tmp_path, capsys, args, needle):
+    code, out, err = _run_cli(capsys, "--dataset", "digits", "--out", str(tmp_path / "o"), *args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pnetc: error: ")
+    assert needle in lines[0]
+    assert "Traceback" not in err

@@ -85,12 +85,14 @@ def build_and_measure(board: Board, model: ModelSources, out_dir: Path, *, max_i
     """Build firmware + baseline, measure sizes, check the fit (raises ModelDoesNotFit), measure the stack."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rec = max_input_bytes or record_bytes(model)
-    baseline = _compile(board, None, model, out_dir, "baseline", rec)
+    overflow = None
     try:
+        baseline = _compile(board, None, model, out_dir, "baseline", rec)
         firmware = _compile(board, model, model, out_dir, "bench" if bench else "firmware", rec, bench=bench)
-        overflow = None
     except LinkOverflow as exc:
+        # measure both images with unbounded regions, so the refusal can give the numbers
         overflow = str(exc)
+        baseline = _compile(board, None, model, out_dir, "baseline", rec, unlimited=True)
         firmware = _compile(board, model, model, out_dir, "oversize", rec, bench=bench, unlimited=True)
     size = SizeReport(
         board=board.name, image=image_sizes(board, firmware.elf), baseline=image_sizes(board, baseline.elf),

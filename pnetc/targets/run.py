@@ -187,7 +187,9 @@ def check_execution(run: Execution, board: Board, n_samples: int, timeout_s: flo
     """Raise DeviceError naming what went wrong: a fault, a timeout or a bad exit."""
     done = run.output.count("\nP ") + run.output.startswith("P ")
     console = run.console.strip()
-    tail = ("\n" + "\n".join(console.splitlines()[-6:])) if console else ""
+    # the fault report goes to both semihosting and the UART on MPS boards: show each line once
+    lines = list(dict.fromkeys(line for line in console.splitlines() if line.strip()))
+    tail = ("\n" + "\n".join(lines[-6:])) if lines else ""
     if run.timed_out:
         raise DeviceError("timeout", f"the {board.name} firmware did not finish within {timeout_s:.0f} s "
                                      f"({done} of {n_samples} samples done) and was killed{tail}")

@@ -5,9 +5,10 @@ runtime/src files once per session (cached) and returns a `Kernel` whose `run(by
 feeds stdin and returns stdout. Drivers read little-endian binary cases until EOF and write
 binary results, so one process checks many cases.
 
-Toolchains: host gcc/clang, the same with -fsigned-char/-funsigned-char (text and hash kernels),
-and "arm-qemu" (arm-linux-gnueabihf-gcc -static run under qemu-arm, where plain char is
-unsigned). Missing tools skip the test.
+Toolchains: host gcc and clang; gcc with UBSan+ASan ("gcc-sanitize": undefined behaviour or an
+out-of-bounds access aborts the driver); gcc/clang with -fsigned-char/-funsigned-char (text and
+hash kernels); and "arm-qemu" (arm-linux-gnueabihf-gcc -static run under qemu-arm, where plain
+char is unsigned). Missing tools skip the test.
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ TOOLCHAINS: dict[str, tuple[list[str], list[str], list[str]]] = {
     "gcc-unsigned-char": (["gcc"], ["-funsigned-char"], []),
     "clang-unsigned-char": (["clang"], ["-funsigned-char"], []),
     "arm-qemu": (["arm-linux-gnueabihf-gcc", "-static"], [], ["qemu-arm"]),
+    # undefined behaviour (signed overflow, bad shifts) and out-of-bounds access abort the driver
+    "gcc-sanitize": (["gcc"], ["-fsanitize=undefined,address", "-fno-sanitize-recover=all", "-g"], []),
 }
-HOST = ["gcc", "clang"]
+HOST = ["gcc", "clang", "gcc-sanitize"]
 # For the kernels that read bytes: both char signednesses, two compilers, and real ARM.
 CHAR_VARIANTS = ["gcc-signed-char", "gcc-unsigned-char", "clang-unsigned-char", "arm-qemu"]
-HOST_AND_ARM = ["gcc", "clang", "arm-qemu"]
+HOST_AND_ARM = ["gcc", "clang", "gcc-sanitize", "arm-qemu"]
 
 DRIVER_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function"]
 

@@ -2,6 +2,29 @@
    sign_words[num_bits][ceil(n/32)] (bit set = +1). acc_k = 2 * sum(x : s = +1) - sum(x). */
 #include "pnet/pnet.h"
 
+/* sum of xp[j] over the set bits j of h (bit j <-> xp[j]), branch-free; m <= 32 inputs.
+   Full words go four at a time (about 7 Thumb-1 instructions per input on Cortex-M0). */
+static int32_t sum_plus(const int16_t *xp, uint32_t h, int32_t m)
+{
+    int32_t pos = 0;
+    int32_t j = 0;
+    if (m == 32) {
+        for (; j < 32; j += 4) {
+            pos += (int32_t)xp[j] & -(int32_t)(h & 1u);
+            pos += (int32_t)xp[j + 1] & -(int32_t)((h >> 1) & 1u);
+            pos += (int32_t)xp[j + 2] & -(int32_t)((h >> 2) & 1u);
+            pos += (int32_t)xp[j + 3] & -(int32_t)((h >> 3) & 1u);
+            h >>= 4;
+        }
+        return pos;
+    }
+    for (; j < m; ++j) {
+        pos += (int32_t)xp[j] & -(int32_t)(h & 1u);
+        h >>= 1;
+    }
+    return pos;
+}
+
 void pnet_project_binary_table(const int16_t *x, int32_t n, const uint32_t *sign_words, int32_t num_bits,
                                uint32_t *bits)
 {
@@ -22,14 +45,8 @@ void pnet_project_binary_table(const int16_t *x, int32_t n, const uint32_t *sign
         int32_t pos = 0;
         int32_t w = 0;
         for (i = 0; i < n; i += 32, ++w) {
-            uint32_t h = row[w];
-            const int16_t *xp = x + i;
-            int32_t m = n - i < 32 ? n - i : 32;
-            int32_t j;
-            for (j = 0; j < m; ++j) {
-                pos += (int32_t)xp[j] & -(int32_t)(h & 1u);
-                h >>= 1;
-            }
+            const int32_t m = n - i < 32 ? n - i : 32;
+            pos += sum_plus(x + i, row[w], m);
         }
         if (2 * pos - total > 0) {
             bits[k >> 5] |= 1u << ((uint32_t)k & 31u);

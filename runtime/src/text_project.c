@@ -47,7 +47,7 @@ int pnet_text_project(const uint8_t *text, size_t len, uint32_t seed, int32_t nu
         for (g = 0; g < nwords; ++g) {
             const uint32_t row = g < ROW_CACHE ? rows[g] : pnet_hash_row(seed, (uint32_t)g);
             uint32_t h = pnet_fmix32(row ^ fb);
-            int32_t *a = acc + 32 * g;
+            int32_t *a = acc + (size_t)g * 32u;
             const int32_t m = num_bits - 32 * g < 32 ? num_bits - 32 * g : 32;
             int32_t j;
             for (j = 0; j < m; ++j) {

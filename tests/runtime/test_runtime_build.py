@@ -74,3 +74,20 @@ def test_char_signedness_does_not_change_the_code(tmp_path):
                                   text=True, check=True).stdout
             disasm.append(text.split("\n", 3)[-1])  # drop the file name line
         assert disasm[0] == disasm[1], f"{src} depends on the signedness of char"
+
+
+def test_stack_is_small_and_static(tmp_path):
+    """No kernel has a dynamic stack frame (no VLA/alloca) and none needs more than 512 bytes on
+    Cortex-M0 (the text projection's iterator and row cache are the largest)."""
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc is not installed")
+    subprocess.run(TARGETS["cortex-m0"] + STRICT + ["-fstack-usage", f"-I{RUNTIME / 'include'}", "-c"]
+                   + [str(s) for s in SOURCES], cwd=tmp_path, check=True)
+    frames = {}
+    for su in tmp_path.glob("*.su"):
+        for line in su.read_text().splitlines():
+            where, size, kind = line.split("\t")
+            frames[where.rsplit(":", 1)[-1]] = (int(size), kind)
+    assert "pnet_text_project" in frames and "pnet_project_binary" in frames
+    for name, (size, kind) in frames.items():
+        assert kind == "static" and size <= 512, f"{name}: {size} bytes, {kind}"

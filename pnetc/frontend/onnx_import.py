@@ -32,7 +32,7 @@ from pnetc.ir.graph import (
 OPSET_MIN, OPSET_MAX = 13, 21
 PNETC_DOMAIN = "ai.pnetc"
 STANDARD_OPS = (
-    "Gemm", "MatMul", "Add", "Mul", "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten",
+    "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten",
     "Reshape", "Identity", "Cast", "Constant", "Dropout", "BatchNormalization",
 )
 SUPPORTED_OPS = STANDARD_OPS + ("ai.pnetc::HashProjection", "ai.pnetc::TextProjection")
@@ -335,6 +335,10 @@ def _fold_constant(node, ctx: _Ctx) -> None:
             val = x[0] + x[1]
         elif op == "Mul":
             val = x[0] * x[1]
+        elif op == "Sub":
+            val = x[0] - x[1]
+        elif op == "Div":
+            val = x[0] / x[1]
         elif op == "MatMul":
             val = x[0] @ x[1]
         elif op == "Gemm":
@@ -472,10 +476,21 @@ def _add_mul(node, ctx: _Ctx) -> None:
     x = ctx.activation(node, act[0])
     size = ctx.sizes[x]
     c = _feature_vector(node, ctx, ctx.consts[[n for n in names if n in ctx.consts][0]], size, "the constant")
+    one, zero = np.ones(size, np.float32), np.zeros(size, np.float32)
+    const_first = names[0] in ctx.consts
     if node.op_type == "Add":
-        op = Affine(_node_name(node), [x], [node.output[0]], scale=np.ones(size, np.float32), shift=c)
-    else:
-        op = Affine(_node_name(node), [x], [node.output[0]], scale=c, shift=np.zeros(size, np.float32))
+        scale, shift = one, c
+    elif node.op_type == "Sub":
+        scale, shift = (-one, c) if const_first else (one, -c)
+    elif node.op_type == "Mul":
+        scale, shift = c, zero
+    else:  # Div
+        if const_first:
+            raise ctx.fail(node, "dividing a constant by an activation is not supported")
+        if np.any(c == 0):
+            raise ctx.fail(node, "division by zero in the constant")
+        scale, shift = (1.0 / c.astype(np.float64)).astype(np.float32), zero
+    op = Affine(_node_name(node), [x], [node.output[0]], scale=scale, shift=shift)
     ctx.emit(op, node.output[0], size, ctx.ranks.get(x, 2))
 
 
@@ -542,7 +557,9 @@ _HANDLERS: dict[str, Callable] = {
     "Gemm": _gemm,
     "MatMul": _matmul,
     "Add": _add_mul,
+    "Sub": _add_mul,
     "Mul": _add_mul,
+    "Div": _add_mul,
     "Relu": _activation("relu"),
     "Sigmoid": _activation("sigmoid"),
     "Tanh": _activation("tanh"),

@@ -137,3 +137,22 @@ def test_layers_dense_types(models):
     first = g.dense_layers()[0]
     assert isinstance(first, Dense) and first.lowering == "xnor"
     assert build_graph(models["dense"]).dense_layers()[0].lowering == "bitsum"
+
+
+def test_normalisation_chain_folds(tmp_path):
+    """Cast -> Mul -> Sub -> Div -> Gemm (an input normalisation, as trainer.onnx has) folds into the Gemm."""
+    w = _w((2, 4))
+    p = _mlp(tmp_path / "norm.onnx", [
+        helper.make_node("Cast", ["x"], ["xc"], to=TensorProto.FLOAT, name="cast"),
+        helper.make_node("Mul", ["xc", "s"], ["xm"], name="mul"),
+        helper.make_node("Sub", ["xm", "m"], ["xs"], name="sub"),
+        helper.make_node("Div", ["xs", "d"], ["xd"], name="div"),
+        helper.make_node("Gemm", ["xd", "w"], ["y"], transB=1, name="fc"),
+    ], [numpy_helper.from_array(np.float32(1 / 255), "s"), numpy_helper.from_array(_w((4,), 1), "m"),
+        numpy_helper.from_array(np.full(4, 0.5, np.float32), "d"), numpy_helper.from_array(w, "w")])
+    g = build_graph(p, precision="float32")
+    assert [op.kind for op in g.ops] == ["Dense"]
+    from pnetc.verify import check_onnxruntime
+
+    x = np.random.default_rng(0).integers(0, 256, (16, 4)).astype(np.float32)
+    assert check_onnxruntime(p, g, x) < 1e-5

@@ -42,7 +42,26 @@ def _remove_identities(graph: Graph) -> None:
         graph.tensors.pop(dst, None)
 
 
+def _merge_affine_chains(graph: Graph) -> None:
+    """s2 * (s1 * x + t1) + t2 = (s1 s2) x + (s2 t1 + t2): one Affine per run (e.g. Mul then Sub)."""
+    changed = True
+    while changed:
+        changed = False
+        for op in [o for o in graph.ops if isinstance(o, Affine)]:
+            users = graph.consumers(op.outputs[0])
+            if len(users) == 1 and isinstance(users[0], Affine) and op.outputs[0] != graph.output:
+                nxt = users[0]
+                nxt.shift = (nxt.scale.astype(np.float64) * op.shift + nxt.shift).astype(np.float32)
+                nxt.scale = (nxt.scale.astype(np.float64) * op.scale).astype(np.float32)
+                nxt.inputs = list(op.inputs)
+                graph.tensors.pop(op.outputs[0], None)
+                graph.ops.remove(op)
+                changed = True
+                break
+
+
 def _fold_affines(graph: Graph) -> None:
+    _merge_affine_chains(graph)
     for op in [o for o in graph.ops if isinstance(o, Affine)]:
         src, dst = op.inputs[0], op.outputs[0]
         prev = graph.producer(src)
@@ -65,7 +84,7 @@ def _fold_affines(graph: Graph) -> None:
             graph.tensors.pop(dst, None)
         else:
             raise PnetcError(
-                f"cannot fold the Mul/Add/BatchNormalization node '{op.name}' into a neighbouring Gemm/MatMul; "
+                f"cannot fold the Add/Sub/Mul/Div/BatchNormalization node '{op.name}' into a neighbouring Gemm/MatMul; "
                 "pnetc needs element-wise constants next to a dense layer"
             )
         graph.ops.remove(op)

@@ -115,7 +115,9 @@ def _quantize_dense(graph: Graph, op: Dense, ranges: dict) -> None:
         raise PnetcError(f"the bias of layer '{op.name}' does not fit int32 after quantisation")
     bias_q = np.round(bias_q).astype(np.int32)
     eff_in = 1.0 if op.lowering == "xnor" else s_in
-    mults, shifts = zip(*(quantize_multiplier(float(eff_in * ws / out_q.scale)) for ws in w_scale))
+    from pnetc import kernels
+
+    mults, shifts = kernels.quantize_multiplier(eff_in * np.asarray(w_scale, np.float64) / out_q.scale)
     op.quant = DenseQuant(
         w_q=w_q, w_scale=np.asarray(w_scale, np.float64), bias_q=bias_q,
         mult=np.asarray(mults, np.int32), shift=np.asarray(shifts, np.int32),

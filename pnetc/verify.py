@@ -254,14 +254,17 @@ def evaluate_model(model_path, *, dataset: Optional[str] = None, data: Optional[
 
     graph = build_graph(model_path, precision=precision, calib=calib)
     ds, x, y = load_eval_data(graph, dataset, data, data_dir, limit)
-    out = Reference(graph).run(x)
+    ref = Reference(graph)
+    out = ref.run(x)
+    float_acc = float(np.mean(ref.run(x, "float32").predictions == y)) if precision != "float32" else None
     per_class = {}
     for c, label in enumerate(graph.info.labels):
         mask = y == c
         per_class[label] = {"samples": int(mask.sum()),
                             "accuracy": float(np.mean(out.predictions[mask] == c)) if mask.any() else None}
     return {"model": str(model_path), "dataset": ds.name, "precision": precision, "samples": int(len(y)),
-            "accuracy": float(np.mean(out.predictions == y)), "per_class": per_class, "task": ds.task}
+            "accuracy": float(np.mean(out.predictions == y)), "accuracy_float": float_acc,
+            "per_class": per_class, "task": ds.task}
 
 
 def check_onnxruntime(model_path, graph, x) -> float:
@@ -333,6 +336,9 @@ def print_eval(result: dict, console) -> None:
 
     console.print(f"{Path(result['model']).name} on {result['dataset']} ({result['precision']} reference): "
                   f"accuracy {result['accuracy']:.4f} over {result['samples']} test samples")
+    if result.get("accuracy_float") is not None:
+        console.print(f"float32 accuracy {result['accuracy_float']:.4f} (change from quantisation "
+                      f"{result['accuracy'] - result['accuracy_float']:+.4f})")
     if result["task"] == "text" or len(result["per_class"]) <= 20:
         t = Table(title="per class")
         t.add_column("class")

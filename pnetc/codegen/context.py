@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pnetc import __version__, kernels
+from pnetc.errors import PnetcError
 from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, TextProjection
 from pnetc.ir.passes.memory import buffer_requests
 
@@ -80,7 +81,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
             bits_var = view(op.outputs[0], "uint32_t", "projection bits")
             mean = _weight(weights, "mean", op.mean.astype(np.int16), "per-feature integer mean")
             args = dict(n=op.input_size, num_bits=op.num_bits, seed=op.seed, nnz=op.nnz, x=xc, bits=bits_var,
-                        mean=mean, center="pnet_center_u8" if op.input_dtype == "uint8" else "pnet_center_s8")
+                        mean=mean, signed_input=op.input_dtype == "int8")
             if op.table and op.proj_kind == "binary":
                 args["table"] = _weight(weights, "sign_words", kernels.binary_table(op.seed, op.num_bits, op.input_size),
                                         "projection signs [num_bits][words]")
@@ -134,6 +135,9 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
             stage += 1
         elif isinstance(op, Activation):
             buf = alias[op.outputs[0]]
+            if buf not in views:
+                raise PnetcError(f"'{op.name}' ({op.func}) applies to the model input directly; pnetc needs a "
+                                 "dense layer first")
             var = views[buf].var
             if int_mode:
                 lut = _weight(weights, f"lut{len(weights)}", op.lut.astype(np.int8), f"{op.name}: {op.func} table")
@@ -157,7 +161,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
         num_words=(graph.num_bits + 31) // 32, num_stages=stage, arena_bytes=plan.arena_bytes,
         alignment=plan.alignment, weight_bytes=weight_bytes, weights=weights, steps=steps,
         views=list(views.values()), out_var=out_var, bits_var=bits_var, labels=graph.info.labels,
-        argmax="pnet_argmax_s8" if int_mode else "pnet_argmax_f32", needs_libm=needs_libm,
+        needs_libm=needs_libm,
         input_scale=in_q.scale if (in_q is not None and proj is None) else None,
         input_zero_point=in_q.zero_point if (in_q is not None and proj is None) else None,
         output_activation=graph.output_activation,

@@ -249,6 +249,14 @@ def _convert(model, info: ModelInfo, path: str) -> Graph:
     if not info.pnetc_format:
         info.task = "features"
     graph = Graph(input=inp.name, output=out_name, tensors=tensors, ops=ctx.ops, info=info)
+    spec = info.input_spec
+    if info.pnetc_format and spec:
+        want = "bytes" if in_tensor.dtype == "bytes" else in_tensor.dtype
+        if spec.get("dtype", want) != want or ("size" in spec and want != "bytes" and spec["size"] != in_tensor.size):
+            raise PnetcError(
+                f"{path}: metadata pnetc.input ({spec.get('dtype')}, size {spec.get('size')}) disagrees with the "
+                f"graph input '{inp.name}' ({want}, size {in_tensor.size})"
+            )
     if not info.labels:
         info.labels = [str(i) for i in range(graph.num_classes)]
     elif len(info.labels) != graph.num_classes:

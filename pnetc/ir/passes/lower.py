@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from pnetc.errors import PnetcError
-from pnetc.ir.graph import PRECISIONS, PROJECTION_MODES, Dense, Graph, HashProjection, TextProjection
+from pnetc.ir.graph import PRECISIONS, PROJECTION_MODES, Activation, Dense, Graph, HashProjection, TextProjection
 
 
 def lower(graph: Graph, *, precision: str, projection: str) -> None:
@@ -16,6 +16,9 @@ def lower(graph: Graph, *, precision: str, projection: str) -> None:
         raise PnetcError(f"unknown projection mode {projection!r}; choose one of {', '.join(PROJECTION_MODES)}")
     graph.precision = precision
     graph.projection_mode = projection
+    for op in graph.ops:
+        if isinstance(op, Activation) and op.func == "log_softmax":
+            raise PnetcError(f"'{op.name}' (LogSoftmax) is only supported as the last node of the model")
     proj = graph.projection
     if proj is None:
         if precision == "binary":

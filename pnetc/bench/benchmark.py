@@ -102,7 +102,7 @@ def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None
         tick = (lambda done: progress(done, len(samples))) if progress else None
         run, windows = run_counted(board, bench.firmware.elf, run_dir, n_samples=len(samples), timeout_s=timeout_s,
                                    progress=tick)
-        check_execution(run, board, len(samples), timeout_s)
+        check_execution(run, board, len(samples), timeout_s, bench.firmware.elf)
         device = parse_output(run.output, model.num_bits, model.num_classes, model.score_dtype)
         ref = model.reference.run(np.asarray(samples) if model.input_kind != "text" else samples)
         mismatches = len(compare(device, ref, model.score_dtype))

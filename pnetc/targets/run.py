@@ -9,6 +9,7 @@ emulator run handle any number of samples, whatever the board's RAM.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -183,7 +184,24 @@ def execute(cmd: list[str], work_dir: Path, *, n_samples: int, timeout_s: float,
     return Execution(proc.returncode, output, console_path.read_text(errors="replace"), elapsed, timed_out)
 
 
-def check_execution(run: Execution, board: Board, n_samples: int, timeout_s: float) -> None:
+def function_at(board: Board, elf: Path, address: int) -> str | None:
+    """The function whose code holds `address` (for fault reports)."""
+    from pnetc.targets.toolchain import symbol_addresses
+
+    try:
+        syms = sorted((a, n) for n, a in symbol_addresses(board, elf).items())
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    best = None
+    for addr, name in syms:
+        if addr <= address:
+            best = name
+        else:
+            break
+    return best
+
+
+def check_execution(run: Execution, board: Board, n_samples: int, timeout_s: float, elf: Path | None = None) -> None:
     """Raise DeviceError naming what went wrong: a fault, a timeout or a bad exit."""
     done = run.output.count("\nP ") + run.output.startswith("P ")
     console = run.console.strip()
@@ -199,7 +217,12 @@ def check_execution(run: Execution, board: Board, n_samples: int, timeout_s: flo
         raise DeviceError("fault", f"the {board.name} firmware died with signal {name} "
                                    f"after {done} of {n_samples} samples{tail}")
     if rc == 3 or "pnet: fault" in console or "Lockup" in console or "uncaught target signal" in console:
-        raise DeviceError("fault", f"the {board.name} firmware faulted after {done} of {n_samples} samples{tail}")
+        where = ""
+        pc = re.search(r"pnet: fault: .* pc=0x([0-9a-f]+)", console)
+        if pc and elf is not None:
+            func = function_at(board, elf, int(pc.group(1), 16))
+            where = f" in {func}()" if func else ""
+        raise DeviceError("fault", f"the {board.name} firmware faulted{where} after {done} of {n_samples} samples{tail}")
     if rc != 0:
         meaning = EXIT_MEANINGS.get(rc, "unexpected exit code")
         raise DeviceError("exit", f"the {board.name} firmware exited with code {rc} ({meaning}) "
@@ -225,7 +248,7 @@ def run_samples(board: Board, model: ModelSources, samples: Sequence, work_dir: 
     n = len(samples)
     timeout_s = timeout_s if timeout_s is not None else default_timeout(board, n, model)
     run = execute(runner_command(board, firmware.elf), work_dir, n_samples=n, timeout_s=timeout_s, progress=progress)
-    check_execution(run, board, n, timeout_s)
+    check_execution(run, board, n, timeout_s, firmware.elf)
     device = parse_output(run.output, model.num_bits, model.num_classes, model.score_dtype)
     device.console = run.console
     if len(device.predictions) != n:

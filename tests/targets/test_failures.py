@@ -25,6 +25,8 @@ def test_faulting_firmware_is_reported(name, tmp_path):
     msg = str(info.value)
     assert msg.startswith("fault:") and name in msg and "0 of 3 samples" in msg
     if get_board(name).bare_metal:
+        assert "faulted in toy_predict()" in msg
+    if get_board(name).bare_metal:
         assert "pnet: fault: HardFault" in msg and "pc=0x" in msg  # the firmware's own report
 
 

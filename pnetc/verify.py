@@ -61,6 +61,7 @@ class VerifyReport:
     arena_bytes: int
     compile_seconds: float
     builds: list[BuildResult] = field(default_factory=list)
+    onnxruntime_max_rel_diff: Optional[float] = None  # float interpreter vs onnxruntime (None: not installed)
 
     def as_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "builds"}
@@ -232,7 +233,16 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
             results.append(r)
             if progress:
                 progress.advance(task)
+        ort_diff = None
+        try:
+            import onnxruntime  # noqa: F401  (optional: a dev dependency)
+        except ImportError:
+            pass
+        else:
+            sub = x[:1000]
+            ort_diff = check_onnxruntime(model_path, build_graph_float(model_path), sub)
         return VerifyReport(
+            onnxruntime_max_rel_diff=ort_diff,
             model=str(model_path), precision=precision, projection=projection, samples=n,
             mismatches=sum(r.mismatches for r in results),
             accuracy_reference=float(np.mean(out_ref.predictions == y)),
@@ -244,6 +254,12 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
     finally:
         if keep_dir is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def build_graph_float(model_path):
+    from pnetc.compiler import build_graph
+
+    return build_graph(model_path, precision="float32")
 
 
 def evaluate_model(model_path, *, dataset: Optional[str] = None, data: Optional[str] = None, data_dir=None,
@@ -326,6 +342,8 @@ def print_verify(report: VerifyReport, console) -> None:
         f"{report.accuracy_float:.4f} (change from quantisation {report.accuracy_reference - report.accuracy_float:+.4f}); "
         f"weights {report.weight_bytes} B, arena {report.arena_bytes} B, compile {report.compile_seconds:.2f} s"
     )
+    if report.onnxruntime_max_rel_diff is not None:
+        console.print(f"float interpreter vs onnxruntime: max relative difference {report.onnxruntime_max_rel_diff:.2e}")
     if report.mismatches:
         firsts = ", ".join(f"{b.build}: sample {b.first_mismatch}" for b in report.builds if b.mismatches)
         console.print(f"[red]MISMATCH[/] first differing samples: {firsts}")

@@ -30,8 +30,8 @@ def _kib(n: int | None) -> str:
 
 @contextmanager
 def progress_bar(label: str, enabled: bool = True):
-    """A rich progress bar on stderr; yields a callback(done, total)."""
-    if not enabled:
+    """A rich progress bar on stderr (when it is a terminal); yields a callback(done, total) or None."""
+    if not enabled or not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console

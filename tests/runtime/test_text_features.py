@@ -3,6 +3,8 @@ under both char signednesses, two compilers and ARM (qemu-arm)."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from conftest import CHAR_VARIANTS, HOST, Reader, pack
@@ -19,6 +21,12 @@ def _case(text: bytes, char_max_n: int, words: int, flags: int = 0, length: int 
     return pack(char_max_n, words, flags, len(text) if length is None else length, len(text), text)
 
 
+@functools.lru_cache(maxsize=None)
+def _expected(text: bytes, char_max_n: int, words: int) -> tuple[int, ...]:
+    """The twin's ids, cached across toolchains (the 64 KB text is the same for all)."""
+    return tuple(K.text_features(text, char_max_n, words).tolist())
+
+
 def _read(r: Reader):
     rc = r.i32()
     count = int(r.take(np.uint32, 1)[0])
@@ -28,15 +36,14 @@ def _read(r: Reader):
 @pytest.mark.parametrize("toolchain", HOST + CHAR_VARIANTS)
 def test_text_features(build_kernel, toolchain, rng):
     kernel = build_kernel("test_text_features", ["text_features.c", "hash.c"], toolchain)
-    texts = RULE_CASES + random_texts(rng) + [big_text(rng)]
+    texts = RULE_CASES + random_texts(rng) + [big_text(np.random.default_rng(64))]
     cases = [(t, n, w) for t in texts for n, w in SETTINGS[:2]]
     cases += [(t, n, w) for t in RULE_CASES for n, w in SETTINGS[2:]]
     r = Reader(kernel.run(b"".join(_case(t, n, w) for t, n, w in cases)))
     for t, n, w in cases:
         rc, ids = _read(r)
         assert rc == 0
-        expected = K.text_features(t, n, w)
-        assert ids.tolist() == expected.tolist(), f"text={t[:60]!r} char_max_n={n} words={w}"
+        assert tuple(ids.tolist()) == _expected(t, n, w), f"text={t[:60]!r} char_max_n={n} words={w}"
     assert r.done()
 
 
@@ -66,3 +73,16 @@ def test_twin_is_the_spec():
         for n, w in SETTINGS:
             spec = H.TextFeatureSpec(char_max_n=n, words=bool(w))
             assert K.text_features(t, n, w).tolist() == list(H.text_features(t, spec))
+
+
+@pytest.mark.parametrize("toolchain", ["gcc-sanitize", "arm-qemu"])
+def test_text_features_fuzz(build_kernel, toolchain, rng):
+    """Many short random byte strings (uniform bytes and rule-triggering pieces), all settings."""
+    kernel = build_kernel("test_text_features", ["text_features.c", "hash.c"], toolchain)
+    texts = random_texts(rng, count=600, max_len=40)
+    cases = [(t, *SETTINGS[i % len(SETTINGS)]) for i, t in enumerate(texts)]
+    r = Reader(kernel.run(b"".join(_case(t, n, w) for t, n, w in cases)))
+    for t, n, w in cases:
+        rc, ids = _read(r)
+        assert rc == 0 and ids.tolist() == K.text_features(t, n, w).tolist(), repr(t)
+    assert r.done()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import HOST, Reader, pack
+from ckernel_harness import HOST, Reader, pack
 
 from pnetc import kernels as K
 

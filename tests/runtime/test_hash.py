@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import CHAR_VARIANTS, HOST, Reader, pack
+from ckernel_harness import CHAR_VARIANTS, HOST, Reader, pack
 
 from pnetc import hashing as H
 from pnetc import kernels as K

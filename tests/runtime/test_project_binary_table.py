@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import HOST_AND_ARM, Reader, pack
+from ckernel_harness import HOST_AND_ARM, Reader, pack
 from projection_cases import dense_cases
 
 from pnetc import kernels as K

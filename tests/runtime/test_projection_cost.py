@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import Reader, pack
+from ckernel_harness import Reader, pack
 
 from pnetc import kernels as K
 

@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import HOST_AND_ARM, Reader, pack
+from ckernel_harness import HOST_AND_ARM, Reader, pack
 
 from pnetc import kernels as K
 

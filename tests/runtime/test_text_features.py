@@ -7,7 +7,7 @@ import functools
 
 import numpy as np
 import pytest
-from conftest import CHAR_VARIANTS, HOST, Reader, pack
+from ckernel_harness import CHAR_VARIANTS, HOST, Reader, pack
 from text_cases import RULE_CASES, big_text, random_texts
 
 from pnetc import hashing as H

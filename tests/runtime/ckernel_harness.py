@@ -1,0 +1,135 @@
+"""Build-and-run helper for the C kernel tests (conftest.py exposes its fixtures).
+
+`build_kernel(driver, sources, toolchain)` compiles tests/runtime/c/<driver>.c with the given
+runtime/src files once per session (cached) and returns a `Kernel` whose `run(bytes) -> bytes`
+feeds stdin and returns stdout. Drivers read little-endian binary cases until EOF and write
+binary results, so one process checks many cases.
+
+Toolchains: host gcc and clang; gcc with UBSan+ASan ("gcc-sanitize": undefined behaviour or an
+out-of-bounds access aborts the driver); gcc/clang with -fsigned-char/-funsigned-char (text and
+hash kernels); and "arm-qemu" (arm-linux-gnueabihf-gcc -static run under qemu-arm, where plain
+char is unsigned). Missing tools skip the test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RUNTIME = REPO / "runtime"
+DRIVERS = Path(__file__).resolve().parent / "c"
+
+# name -> (compiler command, extra flags, runner prefix)
+TOOLCHAINS: dict[str, tuple[list[str], list[str], list[str]]] = {
+    "gcc": (["gcc"], [], []),
+    "clang": (["clang"], [], []),
+    "gcc-signed-char": (["gcc"], ["-fsigned-char"], []),
+    "gcc-unsigned-char": (["gcc"], ["-funsigned-char"], []),
+    "clang-unsigned-char": (["clang"], ["-funsigned-char"], []),
+    "arm-qemu": (["arm-linux-gnueabihf-gcc", "-static"], [], ["qemu-arm"]),
+    # undefined behaviour (signed overflow, bad shifts) and out-of-bounds access abort the driver
+    "gcc-sanitize": (["gcc"], ["-fsanitize=undefined,address", "-fno-sanitize-recover=all", "-g"], []),
+}
+HOST = ["gcc", "clang", "gcc-sanitize"]
+# For the kernels that read bytes: both char signednesses, two compilers, and real ARM.
+CHAR_VARIANTS = ["gcc-signed-char", "gcc-unsigned-char", "clang-unsigned-char", "arm-qemu"]
+HOST_AND_ARM = ["gcc", "clang", "gcc-sanitize", "arm-qemu"]
+
+DRIVER_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function"]
+
+
+@dataclass
+class Kernel:
+    exe: Path
+    runner: list[str]
+
+    def run(self, data: bytes) -> bytes:
+        proc = subprocess.run(self.runner + [str(self.exe)], input=data, capture_output=True, timeout=60)
+        if proc.returncode != 0:
+            raise AssertionError(f"{self.exe.name} exited {proc.returncode}: {proc.stderr.decode(errors='replace')}")
+        return proc.stdout
+
+
+def tool_missing(toolchain: str) -> str | None:
+    cc, _, runner = TOOLCHAINS[toolchain]
+    for tool in [cc[0]] + runner[:1]:
+        if shutil.which(tool) is None:
+            return tool
+    return None
+
+
+@pytest.fixture(scope="session")
+def build_kernel(tmp_path_factory):
+    """build(driver, sources, toolchain, defines=(), libm=False) -> Kernel, cached per session."""
+    out_dir = tmp_path_factory.mktemp("ckernels")
+    cache: dict[tuple, Kernel] = {}
+
+    def build(driver: str, sources: list[str], toolchain: str, defines: tuple[str, ...] = (),
+              libm: bool = False) -> Kernel:
+        missing = tool_missing(toolchain)
+        if missing:
+            pytest.skip(f"{missing} is not installed")
+        key = (driver, tuple(sources), toolchain, tuple(defines))
+        if key not in cache:
+            cc, flags, runner = TOOLCHAINS[toolchain]
+            tag = "_".join([driver, toolchain] + [d.split("=")[-1] for d in defines])
+            exe = out_dir / tag
+            cmd = cc + DRIVER_FLAGS + flags + [f"-I{RUNTIME / 'include'}", f"-I{DRIVERS}"]
+            cmd += [f"-D{d}" for d in defines]
+            cmd += [str(DRIVERS / f"{driver}.c")] + [str(RUNTIME / "src" / s) for s in sources]
+            cmd += ["-o", str(exe)] + (["-lm"] if libm else [])
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            assert proc.returncode == 0, f"build failed: {' '.join(cmd)}\n{proc.stderr}"
+            cache[key] = Kernel(exe, runner)
+        return cache[key]
+
+    return build
+
+
+def pack(*parts) -> bytes:
+    """Concatenate ints (as int32) and numpy arrays (their own dtype, little-endian) into bytes."""
+    out = []
+    for p in parts:
+        if isinstance(p, (bytes, bytearray)):
+            out.append(bytes(p))
+        elif isinstance(p, np.ndarray):
+            out.append(np.ascontiguousarray(p).astype(p.dtype.newbyteorder("<")).tobytes())
+        else:
+            out.append(int(p).to_bytes(4, "little", signed=p < 0))
+    return b"".join(out)
+
+
+class Reader:
+    """Sequential reader of a driver's binary output."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.pos = 0
+
+    def take(self, dtype, count: int) -> np.ndarray:
+        dt = np.dtype(dtype).newbyteorder("<")
+        n = dt.itemsize * count
+        assert self.pos + n <= len(self.data), "driver output is too short"
+        arr = np.frombuffer(self.data, dtype=dt, count=count, offset=self.pos).astype(np.dtype(dtype))
+        self.pos += n
+        return arr
+
+    def i32(self) -> int:
+        return int(self.take(np.int32, 1)[0])
+
+    def done(self) -> bool:
+        return self.pos == len(self.data)
+
+
+@pytest.fixture
+def rng(request):
+    """A deterministic generator per test (seeded from the test's name)."""
+    import zlib
+
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))

@@ -21,6 +21,7 @@ from torch import nn
 from pnetc.errors import PnetcError
 from pnetc.hashing import MASK32, ProjectionSpec, TextFeatureSpec
 from pnetc.train import data as tdata
+from pnetc.train import distributed
 from pnetc.train.config import TrainConfig, resolve
 from pnetc.train.loss import joint_loss
 from pnetc.train.models import DenseProjection, ProjectionHead, build_trainer, trainer_weight_bytes
@@ -201,7 +202,9 @@ def train(
         prepared = prepare(dataset if dataset is not None else load(config), config)
     cfg = prepared.config
     ds = prepared.dataset
-    device = _device(cfg.device)
+    world = distributed.join(_device(cfg.device))  # single-process unless started by torchrun
+    device = world.device
+    progress = progress and world.is_main
 
     torch.use_deterministic_algorithms(True)
     torch.manual_seed(cfg.seed)
@@ -237,7 +240,8 @@ def train(
 
     lambdas = cfg.effective_lambdas
     n = len(prepared.y_train)
-    steps = (n + cfg.batch_size - 1) // cfg.batch_size
+    steps = world.num_steps(n, cfg.batch_size)
+    trainer_step, head_step = world.wrap(trainer), world.wrap(head)  # DDP-wrapped when distributed
     console, bar = _progress(progress)
     with bar:
         task = bar.add_task("train", total=steps, loss=0.0, acc="-")
@@ -248,13 +252,14 @@ def train(
             trainer.train(cfg.trains_trainer)
             head.train(cfg.trains_projection)
             order = torch.randperm(n, generator=torch.Generator().manual_seed((cfg.seed << 20) + epoch))
+            order = world.epoch_order(order, epoch, cfg.seed)
             bar.reset(task, total=steps, description=f"epoch {epoch + 1}/{cfg.epochs}", loss=0.0, acc="-")
             total_loss, correct, seen = 0.0, 0, 0
             for s in range(steps):
                 idx = order[s * cfg.batch_size : (s + 1) * cfg.batch_size]
                 y = prepared.y_train[idx].to(device)
-                t_logits = trainer(_to(_take(prepared.xt_train, idx), device)) if lambdas[0] + lambdas[1] > 0 else None
-                p_logits = head(prepared.bits_train[idx].to(device)) if lambdas[1] + lambdas[2] > 0 else None
+                t_logits = trainer_step(_to(_take(prepared.xt_train, idx), device)) if lambdas[0] + lambdas[1] > 0 else None
+                p_logits = head_step(prepared.bits_train[idx].to(device)) if lambdas[1] + lambdas[2] > 0 else None
                 loss, _ = joint_loss(t_logits, p_logits, y, lambdas, cfg.temperature)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -265,6 +270,7 @@ def train(
                 total_loss += float(loss.detach()) * len(y)
                 bar.update(task, advance=1, loss=total_loss / seen, acc=f"{correct / seen:.4f}")
             scheduler.step()
+            total_loss, correct, seen = world.sum_metrics(total_loss, correct, seen)
             record = {"epoch": epoch + 1, "loss": round(total_loss / seen, 6)}
             if cfg.trains_trainer:
                 record["trainer_accuracy"] = _accuracy(trainer, prepared.xt_test, prepared.y_test, device)
@@ -276,11 +282,12 @@ def train(
                     f"epoch {epoch + 1}: loss {record['loss']:.4f}"
                     + "".join(f"  {k} {v:.4f}" for k, v in record.items() if k.endswith("accuracy"))
                 )
-            _save_checkpoint(ckpt_path, cfg, epoch + 1, trainer, head, optimizer, scheduler, history)
+            if world.is_main:
+                _save_checkpoint(ckpt_path, cfg, epoch + 1, trainer, head, optimizer, scheduler, history)
             if stop_after is not None and epoch + 1 - start_epoch >= stop_after and epoch + 1 < cfg.epochs:
                 return None
 
-    return _finish(prepared, trainer, head, device, out, history, started)
+    return world.finish(lambda: _finish(prepared, trainer, head, device, out, history, started), history, trainer, head)
 
 
 def _accuracy(model, x, y, device) -> float:

@@ -109,11 +109,20 @@ def parse_output(text: str, num_bits: int, num_classes: int, score_dtype: str) -
 
 def build_for_run(board: Board, model: ModelSources, out_dir: Path, *, max_input_bytes: int,
                   bench: bool = False) -> Firmware:
+    from pnetc.targets.toolchain import LinkOverflow
+
     main_c = render_main(board, model, bench=bench, max_input_bytes=max_input_bytes, num_bits=model.num_bits,
                          num_classes=model.num_classes, score_dtype=model.score_dtype, input_kind=model.input_kind)
-    return compile_firmware(board, out_dir, main_c=main_c, sources=model.sources, include_dirs=model.include_dirs,
-                            bench=bench, stem="bench" if bench else "firmware",
-                            extra_cflags=getattr(model, "cflags", ()))
+    try:
+        return compile_firmware(board, out_dir, main_c=main_c, sources=model.sources, include_dirs=model.include_dirs,
+                                bench=bench, stem="bench" if bench else "firmware",
+                                extra_cflags=getattr(model, "cflags", ()))
+    except LinkOverflow:
+        # measure it the way `pnetc build` does, which refuses with the numbers (ModelDoesNotFit)
+        from pnetc.targets.build import build_and_measure
+
+        build_and_measure(board, model, out_dir / "fit_check", max_input_bytes=max_input_bytes, measure_stack=False)
+        raise
 
 
 def runner_command(board: Board, elf: Path, plugin: list[str] | None = None) -> list[str]:

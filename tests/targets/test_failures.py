@@ -98,3 +98,11 @@ def test_build_only_boards_build(name, tmp_path):
     result = build_and_measure(board, ToyModel(), tmp_path)
     assert result.size.fits and result.size.stack_high_water is None
     assert result.firmware.bin.stat().st_size > 0
+
+
+def test_run_refuses_a_model_too_big_for_the_board_with_numbers(tmp_path):
+    board = get_board("microbit")
+    if not board.can_build:
+        pytest.skip("arm-none-eabi-gcc not installed")
+    with pytest.raises(ModelDoesNotFit, match="flash needs .* but microbit has 262,144"):
+        run_samples(board, ToyModel(weight_rows=300_000), list(toy_inputs(2)), tmp_path)

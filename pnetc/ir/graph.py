@@ -99,6 +99,7 @@ class Dense(Op):
     activation: str = "none"
     lowering: str = "dense"
     alpha: Optional[np.ndarray] = None  # xnor: per-channel scale of the +-1 weights
+    pre_activation: Optional[str] = None  # name of the output before a fused ReLU (calibration fallback)
     quant: Optional[DenseQuant] = None
 
     @property

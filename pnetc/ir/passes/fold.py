@@ -95,6 +95,7 @@ def _fuse_relu(graph: Graph) -> None:
         prev = graph.producer(op.inputs[0])
         if isinstance(prev, Dense) and prev.activation == "none" and len(graph.consumers(op.inputs[0])) == 1:
             graph.tensors.pop(prev.outputs[0], None)
+            prev.pre_activation = prev.outputs[0]
             prev.outputs = [op.outputs[0]]
             prev.activation = "relu"
             graph.ops.remove(op)

@@ -86,9 +86,13 @@ def _quantize_dense(graph: Graph, op: Dense, ranges: dict) -> None:
         if in_t.quant is None:
             raise PnetcError(f"layer '{op.name}' reads '{in_t.name}', which has no int8 quantisation")
         s_in, zp_in = in_t.quant.scale, in_t.quant.zero_point
-    out_q = _qparams(graph, ranges, out_t.name, f"the output of layer '{op.name}'")
     if op.activation == "relu":
-        out_q = qparams_from_range(0.0, max(ranges[out_t.name]["max"], 0.0))
+        # the ReLU output's range; the pre-activation range gives the same int8 grid above 0
+        key = out_t.name if out_t.name in ranges else (op.pre_activation or out_t.name)
+        out_q = _qparams(graph, ranges, key, f"the output of layer '{op.name}'")
+        out_q = qparams_from_range(0.0, max(ranges[key]["max"], 0.0))
+    else:
+        out_q = _qparams(graph, ranges, out_t.name, f"the output of layer '{op.name}'")
     out_t.quant = out_q
     out_t.dtype = "int8"
     w = op.weight.astype(np.float64)

@@ -8,13 +8,8 @@ PER_LINE = 16
 
 
 def _float_literals(values: np.ndarray) -> list[str]:
-    # %.9g round-trips every float32; C needs a '.' or an exponent before the 'f' suffix
-    out = []
-    for s in np.char.mod("%.9g", values.astype(np.float64)).tolist():
-        if "." not in s and "e" not in s and "n" not in s:
-            s += ".0"
-        out.append(s + "f")
-    return out
+    # 9 significant digits round-trip every float32; '#' keeps the decimal point so "1." + "f" is valid C
+    return list(map("{:#.9g}f".format, values.astype(np.float64).tolist()))
 
 
 def _int_literals(values: np.ndarray, ctype: str) -> list[str]:

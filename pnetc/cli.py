@@ -91,6 +91,38 @@ def train_cmd(
             typer.echo(line)
 
 
+@app.command("sweep")
+def sweep_cmd(
+    grid_items: Optional[list[str]] = typer.Argument(None, metavar="[KEY=VALUES]...", help="More grid items, e.g. d=10,12."),
+    dataset: str = typer.Option("digits", "--dataset", help="digits, fashion-mnist, langid, or a CSV/JSONL/NPZ/IDX path."),
+    out: str = typer.Option(..., "--out", help="Output directory: sweep.csv, sweep.png, runs/<config>/model.onnx."),
+    grid: Optional[list[str]] = typer.Option(
+        None, "--grid", help="Grid 'T=8,10,60 d=10,12 fc=0,128,256-128' (default 'T=2,4,8,16,32 d=8 fc=0,64')."
+    ),
+    modes: str = typer.Option("joint,alone", "--modes", help="joint, alone (projection net trained alone), or both."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs per run (default: the dataset's)."),
+    seed: int = typer.Option(0, "--seed"),
+    trainer: Optional[str] = typer.Option(None, "--trainer", help="mlp | cnn | lstm (default: mlp, lstm for text)."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="binary | ternary projection."),
+    density: Optional[float] = typer.Option(None, "--density", help="Ternary density rho in (0, 1]."),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset's files live."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """How many neural bits: train a (T, d, FC) grid joint and alone; write sweep.csv and sweep.png. Resumable."""
+    import json
+
+    from pnetc.train.sweep import print_rows, run_sweep
+
+    items = [*(grid or []), *(grid_items or [])] or None
+    result = run_sweep(dataset=dataset, out=out, grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
+                       kind=kind, density=density, data_dir=data_dir, device=device)
+    if json_out:
+        typer.echo(json.dumps(result))
+    else:
+        print_rows(result)
+
+
 # ---- compiler commands (compile, inspect, eval, verify) ----------------------
 
 _PRECISION_HELP = "float32 | int8 | binary (1-bit first layer, int8 after)."

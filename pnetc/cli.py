@@ -51,7 +51,9 @@ def fail(message: str) -> "typer.Exit":
 @app.command("train")
 def train_cmd(
     dataset: str = typer.Option("digits", "--dataset", help="digits, fashion-mnist, langid, or a CSV/JSONL/NPZ/IDX path."),
-    out: str = typer.Option(..., "--out", help="Output directory (model.onnx, trainer.onnx, checkpoint.pt)."),
+    out: Optional[str] = typer.Option(
+        None, "--out", help="Output directory for model.onnx, trainer.onnx, checkpoint.pt (default runs/<dataset>)."
+    ),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset's files live."),
     trainer: Optional[str] = typer.Option(None, "--trainer", help="mlp | cnn | lstm (default: mlp, lstm for text)."),
     tables: Optional[int] = typer.Option(None, "-T", "--tables", help="T: projection functions."),

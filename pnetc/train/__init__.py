@@ -12,7 +12,7 @@ from pathlib import Path
 def run_from_cli(
     *,
     dataset: str,
-    out: str,
+    out: str | None,
     data_dir: str | None = None,
     trainer: str | None = None,
     tables: int | None = None,
@@ -71,6 +71,8 @@ def run_from_cli(
     _precheck(config)
     from pnetc.train.loop import train
 
+    if out is None:  # runs/<dataset name>, e.g. runs/digits or runs/mydata for mydata.csv
+        out = str(Path("runs") / (Path(dataset).stem or "model"))
     result = train(config, Path(out), resume=resume, progress=progress and not quiet)
     return result
 

@@ -182,8 +182,14 @@ def _dataset_inputs(graph, ds):
 def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=None, limit: Optional[int] = None):
     from pnetc.datasets import load_dataset
 
-    if bool(dataset) == bool(data):
-        raise PnetcError("pass exactly one of --dataset NAME or --data FILE")
+    if dataset and data:
+        raise PnetcError("pass --dataset NAME or --data FILE, not both")
+    if not dataset and not data:
+        # pnetc exports record their training dataset; a built-in name is a safe default
+        recorded = graph.info.training.get("dataset") if isinstance(graph.info.training, dict) else None
+        if recorded not in ("digits", "fashion-mnist", "langid"):
+            raise PnetcError("pass --dataset NAME or --data FILE (the model does not record a built-in dataset)")
+        dataset = recorded
     ds = load_dataset(dataset or data, data_dir)
     x, y = _dataset_inputs(graph, ds), ds.y_test
     if len(y) == 0:

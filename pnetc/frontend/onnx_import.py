@@ -135,13 +135,13 @@ def _read_metadata(model, info: ModelInfo, path: str) -> None:
         if prop.key.startswith("pnetc."):
             try:
                 meta[prop.key] = json.loads(prop.value)
-            except json.JSONDecodeError:
+            except ValueError:  # JSONDecodeError, or UnicodeDecodeError for bytes that are not UTF-8
                 raise PnetcError(f"{path}: metadata {prop.key} is not valid JSON") from None
     if "pnetc.format" in meta and meta["pnetc.format"] != 1:
         raise PnetcError(f"{path}: pnetc format {meta['pnetc.format']} is not supported (only 1)")
     info.task = str(meta.get("pnetc.task", "features"))
     labels = meta.get("pnetc.labels", [])
-    if not isinstance(labels, list):
+    if not isinstance(labels, list) or not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels):
         raise PnetcError(f"{path}: metadata pnetc.labels must be a list of class names")
     info.labels = [str(x) for x in labels]
     for key, attr in (("pnetc.input", "input_spec"), ("pnetc.calibration", "calibration"),
@@ -168,6 +168,8 @@ def _initializers(model, path: str) -> dict[str, np.ndarray]:
             arr = numpy_helper.to_array(init)
         except Exception as exc:
             raise PnetcError(f"{path}: initializer '{init.name}' cannot be read ({exc})") from None
+        if arr.dtype.kind not in "biuf":
+            raise PnetcError(f"{path}: initializer '{init.name}' holds {arr.dtype} values; pnetc reads numeric tensors only")
         _check_finite(arr, f"{path}: initializer '{init.name}'")
         out[init.name] = arr
     return out
@@ -387,6 +389,10 @@ def _hash_projection(node, ctx: _Ctx) -> None:
         raise ctx.fail(node, f"mean must have shape [{n}], got {list(mean.shape)}")
     if not np.issubdtype(mean.dtype, np.integer) or mean.min() < -32768 or mean.max() > 32767:
         raise ctx.fail(node, "mean must be int16")
+    lo, hi = (0, 255) if ctx.dtypes[x] == "uint8" else (-128, 127)
+    if mean.min() < lo or mean.max() > hi:  # keeps |x - mean| <= 255 and the C accumulators in int32
+        raise ctx.fail(node, f"mean values must lie in the {ctx.dtypes[x]} input range [{lo}, {hi}] (the training "
+                             f"mean of the quantized inputs), got [{int(mean.min())}, {int(mean.max())}]")
     kind = a.get("kind", "binary")
     if kind not in ("binary", "ternary"):
         raise ctx.fail(node, f"kind must be 'binary' or 'ternary', got {kind!r}")
@@ -461,6 +467,8 @@ def _emit_dense(node, ctx: _Ctx, x: str, w: np.ndarray, bias: np.ndarray) -> Non
         raise ctx.fail(node, f"input '{x}' must be 2-D [batch, features]; add a Flatten")
     if w.shape[1] != ctx.sizes[x]:
         raise ctx.fail(node, f"weight expects {w.shape[1]} inputs but '{x}' has {ctx.sizes[x]} features")
+    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(bias))):  # e.g. alpha/beta NaN, or overflow to inf
+        raise ctx.fail(node, "the weights or bias are NaN or infinite after applying alpha/beta")
     op = Dense(_node_name(node), [x], [node.output[0]], weight=np.ascontiguousarray(w, np.float32),
                bias=np.ascontiguousarray(bias, np.float32))
     ctx.emit(op, node.output[0], w.shape[0])

@@ -24,7 +24,6 @@ int tiny_predict(const tiny_input_t *x, tiny_score_t *scores)
     uint32_t *const buf1 = (uint32_t *)(void *)(arena + 48); /* projection bits, 8 bytes */
     float *const buf2 = (float *)(void *)(arena + 0); /* output of Gemm_0, 32 bytes */
     float *const buf3 = (float *)(void *)(arena + 32); /* output of Gemm_1, 12 bytes */
-    int32_t j;
 
     PNET_STAGE_MARK(0);
     pnet_center_u8(x, tiny_weights.mean, 16, buf0);
@@ -41,6 +40,7 @@ int tiny_predict(const tiny_input_t *x, tiny_score_t *scores)
     PNET_STAGE_MARK(3);
 
     if (scores != NULL) {
+        int32_t j;
         for (j = 0; j < TINY_NUM_CLASSES; ++j) {
             scores[j] = buf3[j];
         }

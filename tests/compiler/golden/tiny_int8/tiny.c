@@ -25,7 +25,6 @@ int tiny_predict(const tiny_input_t *x, tiny_score_t *scores)
     int8_t *const buf2 = (int8_t *)(void *)(arena + 40); /* output of Gemm_0, 8 bytes */
     int32_t *const buf3 = (int32_t *)(void *)(arena + 0); /* accumulators of Gemm_0, 32 bytes */
     int8_t *const buf4 = (int8_t *)(void *)(arena + 0); /* output of Gemm_1, 3 bytes */
-    int32_t j;
 
     PNET_STAGE_MARK(0);
     pnet_center_u8(x, tiny_weights.mean, 16, buf0);
@@ -42,6 +41,7 @@ int tiny_predict(const tiny_input_t *x, tiny_score_t *scores)
     PNET_STAGE_MARK(3);
 
     if (scores != NULL) {
+        int32_t j;
         for (j = 0; j < TINY_NUM_CLASSES; ++j) {
             scores[j] = buf4[j];
         }

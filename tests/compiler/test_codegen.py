@@ -114,3 +114,36 @@ def _timed(fn) -> float:
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
+
+
+def test_inspect_and_compile_cli(tmp_path, models):
+    import json
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "pnetc", "inspect", str(models["ternary"]), "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout.strip().splitlines()[-1])
+    assert [l["op"] for l in info["layers"]] == ["HashProjection", "Dense", "Dense", "Dense"]
+    assert info["arena_bytes"] >= max(b["bytes"] for b in info["buffers"])
+    r = subprocess.run([sys.executable, "-m", "pnetc", "inspect", str(models["ternary"])], capture_output=True,
+                       text=True)
+    assert r.returncode == 0 and "memory plan" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "pnetc", "compile", str(models["ternary"]), "-o", str(tmp_path / "o"),
+                        "--json"], capture_output=True, text=True)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["weight_bytes"] == info["weight_bytes_estimate"]
+    assert (tmp_path / "o" / "model.h").is_file()
+
+
+def test_memory_plan_no_overlap(models):
+    from pnetc.compiler import build_graph
+
+    for precision in ("int8", "float32", "binary"):
+        plan = build_graph(models["ternary"], precision=precision).plan
+        bufs = list(plan.buffers.values())
+        for i, a in enumerate(bufs):
+            assert a.offset % plan.alignment == 0 and a.offset + a.nbytes <= plan.arena_bytes
+            for b in bufs[i + 1:]:
+                if a.first <= b.last and b.first <= a.last:  # live together -> disjoint
+                    assert a.offset + a.nbytes <= b.offset or b.offset + b.nbytes <= a.offset

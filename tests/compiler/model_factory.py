@@ -102,6 +102,8 @@ def make_dense_model(path: Path, *, num_bits: int = 96, kind: str = "binary", hi
     """A pnetc export: uint8 x [batch, N] -> HashProjection -> Gemm/Relu... -> logits."""
     rng = np.random.default_rng(seed)
     samples = dense_samples(256, input_size, seed + 7)
+    if input_dtype == "int8":
+        samples = (samples.astype(np.int16) - 128).astype(np.int8)
     mean = np.round(samples.mean(axis=0)).astype(np.int16)
     nnz = hashing.nnz_for_density(1.0 / np.sqrt(input_size), input_size) if kind == "ternary" else 0
     spec = hashing.ProjectionSpec(seed=1234 + seed, num_bits=num_bits, kind=kind, input_size=input_size, nnz=nnz)

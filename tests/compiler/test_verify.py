@@ -119,3 +119,15 @@ def test_eval_json(models):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["samples"] > 0 and 0 <= out["accuracy"] <= 1 and set(out["per_class"]) == {"de", "en", "fr"}
+
+
+def test_int8_input_model(tmp_path):
+    """Models with int8 inputs centre with pnet_center_s8 and take int8_t in the C API."""
+    p = mf.make_dense_model(tmp_path / "s8.onnx", input_dtype="int8", seed=6)
+    x = (mf.dense_samples(40, seed=8).astype(np.int16) - 128).astype(np.int8)
+    for precision in ("int8", "float32"):
+        cm = compile_model(p, tmp_path / precision, precision=precision)
+        assert "typedef int8_t model_input_t;" in cm.header.read_text()
+        exe = build_host(cm, tmp_path / f"b-{precision}", "signed-char")
+        out = run_host(cm, exe, encode_samples(cm, x), len(x))
+        assert compare(cm, cm.reference.run(x), out, None, "s").mismatches == 0

@@ -201,6 +201,10 @@ def run_sweep(
     Returns {"csv", "png", "trained", "skipped", "rows"} (rows: every CSV row, typed)."""
     from pnetc.train.config import TrainConfig, resolve
 
+    import os
+
+    if int(os.environ.get("WORLD_SIZE") or 1) > 1:  # every rank would run the whole grid and write the CSV
+        raise PnetcError("pnetc sweep runs its grid in one process; start it without torchrun")
     parsed = parse_grid(grid)
     mode_names = parse_modes(modes)
     if epochs is not None and epochs <= 0:

@@ -120,3 +120,12 @@ def test_tiny_sweep_rows_plot_and_resume(tmp_path, capsys):
 
 def _csv_text(data: bytes):
     return list(csv.DictReader(data.decode().splitlines()))
+
+
+def test_sweep_refuses_torchrun(tmp_path, monkeypatch):
+    from pnetc.train.sweep import run_sweep
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(PnetcError, match="without torchrun"):
+        run_sweep(dataset="digits", out=tmp_path / "s", grid="T=2")
+    assert not (tmp_path / "s").exists()

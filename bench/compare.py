@@ -146,6 +146,19 @@ def measure_dataset(dataset: str, boards, args, results: dict) -> None:
     results["datasets"][dataset] = entry
 
 
+def measure_bits(args, results: dict, board: str) -> None:
+    from bench import bits
+
+    for dataset in [d for d in args.bits_datasets.split(",") if d]:
+        grid, modes = bits.DEFAULT_GRIDS.get(dataset, bits.DEFAULT_GRIDS["fashion-mnist"]), bits.DEFAULT_MODES.get(
+            dataset, "joint")
+        out = args.sweep_dir / dataset
+        bits.run_sweep(dataset, out, grid, modes, args.bits_epochs)
+        entry = bits.measure_sweep(dataset, out, board, args.work / "bits" / dataset)
+        entry.update(grid=grid, modes=modes)
+        results["bits"][dataset] = entry
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--datasets", default=",".join(DEFAULT_DATASETS), help="comma-separated data sets")
@@ -162,9 +175,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=None, help="raw results (default: next to --out, .json)")
     p.add_argument("--img-dir", type=Path, default=None, help="charts (default: docs/img next to --out)")
     p.add_argument("--install-peers", action="store_true", help="pip install bench/requirements.txt first")
+    p.add_argument("--parts", default="peers,bits", help="peers (the side-by-side table), bits (how many neural bits)")
+    p.add_argument("--bits-datasets", default="fashion-mnist,langid", help="data sets of the how-many-bits sweep")
+    p.add_argument("--sweep-dir", type=Path, default=None, help="pnetc sweep outputs (default MODELS_DIR/sweeps)")
+    p.add_argument("--bits-epochs", type=int, default=5, help="epochs per sweep run")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the data sets and parts of the existing --json that this run does not measure")
     p.add_argument("--report-only", action="store_true", help="redraw the tables and charts from --json")
     args = p.parse_args(argv)
     args.cache = args.cache or args.models_dir / "peers"
+    args.sweep_dir = args.sweep_dir or args.models_dir / "sweeps"
+    parts = {x for x in args.parts.split(",") if x}
+    if parts - {"peers", "bits"}:
+        raise SystemExit(f"python -m bench: --parts takes peers and/or bits, not {', '.join(parts - {'peers', 'bits'})}")
     json_path = args.json or args.out.with_suffix(".json")
     img_dir = args.img_dir or args.out.parent / "img"
     args.rows = [r for r in args.rows.split(",") if r]
@@ -185,12 +208,17 @@ def main(argv: list[str] | None = None) -> int:
                 if not b.can_run:
                     raise PnetcError(f"board {b.name} cannot run here ({', '.join(b.missing_tools()) or 'build-only'})")
             build_plugin()
-            results = {"boards": [b.name for b in boards], "versions": peer_versions(), "datasets": {},
+            old = json.loads(json_path.read_text()) if args.merge and json_path.exists() else {}
+            results = {"boards": [b.name for b in boards], "versions": peer_versions(),
+                       "datasets": dict(old.get("datasets", {})), "bits": dict(old.get("bits", {})),
                        "compilers": compiler_versions(boards), "command": command_line(argv),
                        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-            for dataset in [d for d in args.datasets.split(",") if d]:
-                measure_dataset(dataset, boards, args, results)
+            if "peers" in parts:
+                for dataset in [d for d in args.datasets.split(",") if d]:
+                    measure_dataset(dataset, boards, args, results)
             results.pop("_baselines", None)
+            if "bits" in parts:
+                measure_bits(args, results, boards[0].name if boards else "mps2-an386")
             json_path.parent.mkdir(parents=True, exist_ok=True)
             json_path.write_text(json.dumps(results, indent=1) + "\n")
         report.write_report(results, args.out, img_dir)

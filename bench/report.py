@@ -258,5 +258,16 @@ def write_report(results: dict, out: Path, img_dir: Path) -> None:
         notes = sorted({n for r in entry["rows"] for n in r.get("notes", [])})
         if notes:
             lines += ["Notes: " + "; ".join(notes) + ".", ""]
+    if results.get("bits"):
+        from bench.bits import bits_section, plot_bits
+
+        chart = plot_bits(results["bits"], img_dir / "bits.png")
+        rel = None
+        if chart is not None:
+            try:
+                rel = chart.resolve().relative_to(out.parent.resolve()).as_posix()
+            except ValueError:
+                rel = chart.as_posix()
+        lines += bits_section(results["bits"], rel)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines).rstrip() + "\n")

@@ -49,12 +49,16 @@ def test_compare_catches_each_kind_of_difference(tmp_path):
 
 
 @pytest.mark.parametrize("name", runnable_boards())
-def test_real_dense_export_runs_with_zero_mismatches(name, factory_models, tmp_path):
+def test_real_dense_export_runs_with_zero_mismatches(name, factory_models, capsys):
+    """`pnetc run --json` in-process (the CLI's own parsing is covered by the other tests)."""
+    from pnetc.targets.commands import run_command
+
     skip_unless_runnable(name)
-    proc = pnetc("run", str(factory_models["dense"]), "--board", name, "--data", str(factory_models["dense_npz"]),
-                 "--json")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    res = last_json(proc.stdout)
+    rc = run_command(str(factory_models["dense"]), name, None, str(factory_models["dense_npz"]), None, "int8",
+                     None, None, True)
+    out, err = capsys.readouterr()
+    assert rc == 0, out + err
+    res = last_json(out)
     assert res["board"] == name and res["samples"] > 0
     assert res["mismatches"] == 0 and res["status"] == "ok"
     assert res["accuracy_device"] == res["accuracy_reference"]

@@ -98,7 +98,11 @@ def runtime_sources(board: Board, *, bench: bool) -> tuple[list[Path], list[Path
     includes = [rt / "semihost", rt / "include"]
     defines: list[str] = []
     if board.bare_metal:
-        sources = [rt / "startup" / "cortex_m.c", rt / "semihost" / "semihost.c", rt / "semihost" / "io_semihost.c"]
+        startup = rt / "startup" / f"{board.startup.replace('-', '_')}.c"
+        if not startup.is_file():
+            raise PnetcError(f"board {board.name}: startup variant {board.startup!r} has no file {startup.name} "
+                             f"in runtime/startup/")
+        sources = [startup, rt / "semihost" / "semihost.c", rt / "semihost" / "io_semihost.c"]
         if board.uart_base is not None:
             sources.append(rt / "uart" / "cmsdk_uart.c")
             includes.append(rt / "uart")

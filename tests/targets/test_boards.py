@@ -68,3 +68,16 @@ def test_boards_command_table():
     proc = pnetc("boards")
     assert proc.returncode == 0
     assert "mps2-an386" in proc.stdout and "build only" in proc.stdout
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["run", "m.onnx", "--board", "rp2040", "--dataset", "digits"], "build-only"),
+    (["bench", "m.onnx", "--board", "nrf52840-dk"], "build-only"),
+    (["run", "m.onnx", "--board", "vax-780", "--dataset", "digits"], "unknown board"),
+    (["build", "missing.onnx", "--board", "microbit", "-o", "out"], "does not exist"),
+])
+def test_user_errors_exit_2_with_one_line(args, needle, tmp_path):
+    proc = pnetc(*args)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("pnetc: error:") and needle in proc.stderr
+    assert "Traceback" not in proc.stderr

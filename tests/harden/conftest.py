@@ -106,3 +106,18 @@ def fresh_out(parent: Path, name: str = "out") -> Path:
 
 def python() -> str:
     return sys.executable
+
+
+@pytest.fixture(scope="session")
+def compiled_refs(ref_models, tmp_path_factory):
+    """Generated C of the three reference models (as the fuzz targets build them):
+    {name: CompiledModel}, compiled int8 (ternary with --projection table)."""
+    from pnetc.compiler import compile_model
+
+    d = tmp_path_factory.mktemp("harden-gen")
+    return {
+        "dense": compile_model(ref_models["dense"], d / "dense", name="dense"),
+        "ternary_table": compile_model(ref_models["ternary"], d / "ternary_table", name="ternary_table",
+                                       projection="table"),
+        "text": compile_model(ref_models["text"], d / "text", name="text"),
+    }

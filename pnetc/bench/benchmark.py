@@ -98,7 +98,7 @@ def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None
         run_dir = work / "bench_run"
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "pnet_in.bin").write_bytes(encode_records(samples))
-        timeout_s = timeout_s or 2 * default_timeout(board, len(samples), model)
+        timeout_s = timeout_s or 2 * default_timeout(board, samples, model)
         tick = (lambda done: progress(done, len(samples))) if progress else None
         run, windows = run_counted(board, bench.firmware.elf, run_dir, n_samples=len(samples), timeout_s=timeout_s,
                                    progress=tick)

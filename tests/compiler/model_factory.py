@@ -135,10 +135,11 @@ def make_dense_model(path: Path, *, num_bits: int = 96, kind: str = "binary", hi
     return path
 
 
-def make_text_model(path: Path, *, num_bits: int = 64, hidden=(16,), seed: int = 3) -> Path:
+def make_text_model(path: Path, *, num_bits: int = 64, hidden=(16,), seed: int = 3, labels=None) -> Path:
     rng = np.random.default_rng(seed)
     texts, _ = text_samples(60)
-    num_classes = len(LANG_WORDS)
+    labels = sorted(LANG_WORDS) if labels is None else list(labels)
+    num_classes = len(labels)
     pseed = 99 + seed
     layers = _layers(rng, [num_bits, *hidden, num_classes])
     bits = np.stack([hashing.text_bits(t, pseed, num_bits) for t in texts])
@@ -154,7 +155,7 @@ def make_text_model(path: Path, *, num_bits: int = 64, hidden=(16,), seed: int =
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.pnetc", 1)],
                               producer_name="pnetc-test")
-    _meta(model, format=1, task="text", labels=sorted(LANG_WORDS), input={"dtype": "bytes"},
+    _meta(model, format=1, task="text", labels=labels, input={"dtype": "bytes"},
           projection={"T": num_bits // 8, "d": 8, "kind": "text", "seed": pseed},
           calibration=_calibration(values))
     onnx.save(model, str(path))

@@ -124,22 +124,33 @@ def _write_atomically(files: dict[str, str], out_dir: Path) -> None:
     out_dir = out_dir.resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise PnetcError(f"output path {out_dir} exists and is not a directory")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    except OSError as exc:
+        blocker = next((p for p in out_dir.parents if p.exists()), None)
+        why = f"{blocker} is a file" if blocker is not None and not blocker.is_dir() else (exc.strerror or str(exc))
+        raise PnetcError(f"cannot create the output directory {out_dir} ({why}); "
+                         "pass -o a directory in a place you can write to") from None
+    old = None
     try:
         for rel, text in files.items():
             p = tmp / rel
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text)
-        old = None
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old.{os.getpid()}")
             out_dir.rename(old)
         tmp.rename(out_dir)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not out_dir.exists():
+            old.rename(out_dir)  # put the previous output back
+        if isinstance(exc, OSError):
+            raise PnetcError(f"cannot write the output directory {out_dir} ({exc.strerror or exc}); "
+                             "check the disk space and permissions") from None
         raise
 
 

@@ -107,6 +107,8 @@ def sweep_cmd(
     trainer: Optional[str] = typer.Option(None, "--trainer", help="mlp | cnn | lstm (default: mlp, lstm for text)."),
     kind: Optional[str] = typer.Option(None, "--kind", help="binary | ternary projection."),
     density: Optional[float] = typer.Option(None, "--density", help="Ternary density rho in (0, 1]."),
+    lambdas: Optional[str] = typer.Option(None, "--lambdas", help="l1,l2,l3 of the joint runs (default 1.0,0.1,1.0)."),
+    temperature: float = typer.Option(1.0, "--temperature", help="Distillation temperature of the joint runs."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset's files live."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
@@ -118,7 +120,8 @@ def sweep_cmd(
 
     items = [*(grid or []), *(grid_items or [])] or None
     result = run_sweep(dataset=dataset, out=out, grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
-                       kind=kind, density=density, data_dir=data_dir, device=device)
+                       kind=kind, density=density, lambdas=lambdas, temperature=temperature, data_dir=data_dir,
+                       device=device)
     if json_out:
         typer.echo(json.dumps(result))
     else:
@@ -321,6 +324,11 @@ def main(argv: Optional[list[str]] = None) -> None:
         sys.exit(130)
     except typer.TyperException as exc:  # usage errors: bad options, missing arguments
         typer.echo(f"pnetc: error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except OSError as exc:  # e.g. an output directory that cannot be created or written
+        where = f": {exc.filename}" if exc.filename else ""
+        typer.echo(f"pnetc: error: {exc.strerror or exc}{where} (check that the path exists and is writable)",
+                   err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("pnetc: error: interrupted", err=True)

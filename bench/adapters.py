@@ -171,10 +171,14 @@ def train_sklearn_mlp(ds, hidden: tuple[int, ...], cache: Path, *, max_iter: int
 
 
 def emlearn_row(ds, x_test: np.ndarray, hidden: tuple[int, ...], work: Path, cache: Path, *,
-                max_iter: int = 20) -> Row:
-    """sklearn MLPClassifier -> emlearn.convert(...).save(...) (float, emlearn's default 'loadable' net)."""
-    row = Row(key="emlearn-float32", label="emlearn: sklearn MLP", tool="emlearn",
-              model=f"sklearn MLP {'-'.join(map(str, hidden))}", precision="float32")
+                max_iter: int = 20, key: str = "emlearn-float32", label: str = "emlearn: sklearn MLP",
+                y_test: np.ndarray | None = None, match_accuracy: float | None = None) -> Row:
+    """sklearn MLPClassifier -> emlearn.convert(...).save(...) (float, emlearn's default 'loadable' net).
+
+    With `match_accuracy`, `hidden` is a list of candidate widths of one hidden layer and the row
+    is the smallest whose test accuracy reaches it (the usual network cut to the projection net's
+    accuracy; picked on the test split, which favours the peer)."""
+    row = Row(key=key, label=label, tool="emlearn", model="sklearn MLP", precision="float32")
     saved = np.geterr()
     try:
         import emlearn
@@ -183,7 +187,18 @@ def emlearn_row(ds, x_test: np.ndarray, hidden: tuple[int, ...], work: Path, cac
         return row
     finally:
         np.seterr(**saved)  # importing emlearn sets numpy's errors to 'raise' for the whole process
-    mlp = train_sklearn_mlp(ds, hidden, cache, max_iter=max_iter)
+    if match_accuracy is None:
+        mlp = train_sklearn_mlp(ds, hidden, cache, max_iter=max_iter)
+    else:
+        for width in hidden:
+            mlp = train_sklearn_mlp(ds, (width,), cache, max_iter=max_iter)
+            acc = float(np.mean(mlp.predict(real_values(ds, x_test)) == y_test))
+            if acc >= match_accuracy:
+                break
+        row.notes.append(f"{label}: the smallest one-hidden-layer width of {', '.join(map(str, hidden))} whose "
+                         f"test accuracy reaches the projection net's ({100 * match_accuracy:.2f} %)")
+        hidden = tuple(mlp.hidden_layer_sizes) if isinstance(mlp.hidden_layer_sizes, tuple) else (mlp.hidden_layer_sizes,)
+    row.model = f"sklearn MLP {'-'.join(map(str, (ds_inputs(mlp), *hidden, len(mlp.classes_))))}"
     header = work / f"{EMLEARN_NAME}.h"
     header.parent.mkdir(parents=True, exist_ok=True)
     emlearn.convert(mlp).save(file=str(header), name=EMLEARN_NAME)
@@ -202,8 +217,12 @@ def emlearn_row(ds, x_test: np.ndarray, hidden: tuple[int, ...], work: Path, cac
     row.reference_name = "sklearn predict"
     row.weight_bytes = 4 * int(sum(w.size + b.size for w, b in zip(mlp.coefs_, mlp.intercepts_)))
     row.macs = int(sum(w.size for w in mlp.coefs_))
-    row.notes.append(f"sklearn MLPClassifier {hidden}, adam, {mlp.n_iter_} epochs, inputs scaled to [0, 1]")
+    row.notes.append(f"sklearn MLPClassifier {hidden}: adam, {mlp.n_iter_} epochs, inputs scaled to [0, 1]")
     return row
+
+
+def ds_inputs(mlp) -> int:
+    return int(mlp.coefs_[0].shape[0])
 
 
 # ---- emx-onnx-cgen --------------------------------------------------------------------------

@@ -22,7 +22,8 @@ DEFAULT_GRIDS = {
     "fashion-mnist": "T=4,8,16,32,64 d=8 fc=0,128",
     "langid": "T=4,8,16,32,64 d=8 fc=0,128",
 }
-DEFAULT_MODES = {"fashion-mnist": "joint", "langid": "alone"}
+DEFAULT_MODES = {"fashion-mnist": "joint", "langid": "alone"}  # langid joint would retrain its LSTM per point
+DEFAULT_EPOCHS = {"fashion-mnist": 5, "langid": 2}
 
 
 def log(msg: str) -> None:

@@ -26,6 +26,7 @@ from pnetc.errors import PnetcError
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATASETS = ("fashion-mnist", "digits")
 DEFAULT_BOARDS = ("mps2-an386", "linux-aarch64")
+SMALL_WIDTHS = (16, 32, 64, 128, 256)  # candidate hidden widths of the small emlearn MLP
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements.txt"
 
 
@@ -81,6 +82,9 @@ def build_rows(dataset: str, ds, model: Path, trainer: Path, work: Path, cache: 
             precision="float32", float_input=True)),
         ("emlearn-float32", lambda w: adapters.emlearn_row(ds, x_test, hidden, w, cache / dataset, max_iter=sk_iter)),
         ("emx-float32", lambda w: adapters.emx_row(trainer, x_test, w)),
+        ("emlearn-small-float32", lambda w: adapters.emlearn_row(
+            ds, x_test, SMALL_WIDTHS, w, cache / dataset, max_iter=sk_iter, key="emlearn-small-float32",
+            label="emlearn: small sklearn MLP", y_test=y_test, match_accuracy=projection_accuracy(rows, y_test))),
     ]
     rows = []
     for key, make in makers:
@@ -95,6 +99,14 @@ def build_rows(dataset: str, ds, model: Path, trainer: Path, work: Path, cache: 
             rows.append(Row(key=key, label=key, tool=key.split("-")[0], model="", precision="",
                             unavailable=f"could not be prepared: {exc}"))
     return rows, y_test
+
+
+def projection_accuracy(rows, y_test) -> float:
+    """The int8 projection net's accuracy (its reference on the test split), the small peer's target."""
+    ours = next((r for r in rows if r.key == "pnetc-int8" and r.reference is not None), None)
+    if ours is None:
+        raise PnetcError("the small emlearn row needs the pnetc-int8 row to size itself against")
+    return float(np.mean(ours.reference == y_test))
 
 
 def row_result(row, y_test) -> dict:
@@ -118,8 +130,9 @@ def measure_dataset(dataset: str, boards, args, results: dict) -> None:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
+    sk_iter = args.sklearn_epochs or (200 if len(ds.y_train) < 10_000 else 20)
     rows, y_test = build_rows(dataset, ds, model, trainer, work, args.cache, limit=args.limit,
-                              only=set(args.rows) if args.rows else None, sk_iter=args.sklearn_epochs)
+                              only=set(args.rows) if args.rows else None, sk_iter=sk_iter)
     entry = {"dataset": dataset, "samples": int(len(y_test)), "rows": [],
              "emx_projection_net": adapters.emx_can_express(model, work / "emx-probe") or "compiles"}
     for row in rows:
@@ -143,6 +156,10 @@ def measure_dataset(dataset: str, boards, args, results: dict) -> None:
             res["boards"][board.name] = d
             log(f"  acc {d['accuracy_device']:.4f} flash {d['flash_bytes']:,} ram {d['ram_bytes']:,} "
                 f"instr {d['instructions_mean']:,.0f} ({m.host_seconds:.0f} s)")
+    old = results["datasets"].get(dataset)
+    if args.merge and args.rows and old:  # keep the rows this run did not measure
+        fresh = {r["key"] for r in entry["rows"]}
+        entry["rows"] = [r for r in old["rows"] if r["key"] not in fresh] + entry["rows"]
     results["datasets"][dataset] = entry
 
 
@@ -153,7 +170,7 @@ def measure_bits(args, results: dict, board: str) -> None:
         grid, modes = bits.DEFAULT_GRIDS.get(dataset, bits.DEFAULT_GRIDS["fashion-mnist"]), bits.DEFAULT_MODES.get(
             dataset, "joint")
         out = args.sweep_dir / dataset
-        bits.run_sweep(dataset, out, grid, modes, args.bits_epochs)
+        bits.run_sweep(dataset, out, grid, modes, args.bits_epochs or bits.DEFAULT_EPOCHS.get(dataset))
         entry = bits.measure_sweep(dataset, out, board, args.work / "bits" / dataset)
         entry.update(grid=grid, modes=modes)
         results["bits"][dataset] = entry
@@ -170,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=REPO / "runs" / "bench-work", help="build and run directory")
     p.add_argument("--limit", type=int, default=None, help="first N test samples only (default: the whole split)")
     p.add_argument("--train-epochs", type=int, default=None, help="epochs for models that must be trained")
-    p.add_argument("--sklearn-epochs", type=int, default=20, help="max_iter of the sklearn MLP")
+    p.add_argument("--sklearn-epochs", type=int, default=None,
+                   help="max_iter of the sklearn MLPs (default: 200 below 10,000 training samples, else 20)")
     p.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     p.add_argument("--json", type=Path, default=None, help="raw results (default: next to --out, .json)")
     p.add_argument("--img-dir", type=Path, default=None, help="charts (default: docs/img next to --out)")
@@ -178,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parts", default="peers,bits", help="peers (the side-by-side table), bits (how many neural bits)")
     p.add_argument("--bits-datasets", default="fashion-mnist,langid", help="data sets of the how-many-bits sweep")
     p.add_argument("--sweep-dir", type=Path, default=None, help="pnetc sweep outputs (default MODELS_DIR/sweeps)")
-    p.add_argument("--bits-epochs", type=int, default=5, help="epochs per sweep run")
+    p.add_argument("--bits-epochs", type=int, default=None,
+                   help="epochs per sweep run (default: 5 for fashion-mnist, 2 for langid)")
     p.add_argument("--merge", action="store_true",
                    help="keep the data sets and parts of the existing --json that this run does not measure")
     p.add_argument("--report-only", action="store_true", help="redraw the tables and charts from --json")

@@ -29,7 +29,7 @@ TRAINER_MODE = "trainer"  # the reference row
 DEFAULT_GRID = "T=2,4,8,16,32 d=8 fc=0,64"
 CSV_NAME, PNG_NAME, SETTINGS_NAME = "sweep.csv", "sweep.png", "sweep.json"
 COLUMNS = (
-    "dataset", "trainer", "kind", "density", "epochs", "seed",  # shared by every row (sweep.json)
+    "dataset", "trainer", "kind", "density", "epochs", "seed", "lambdas", "temperature",  # shared (sweep.json)
     "T", "d", "fc", "mode",  # the configuration: the resume key
     "bits", "weight_bytes", "accuracy", "accuracy_int8_sim", "trainer_accuracy", "trainer_weight_bytes",
     "seconds", "model",
@@ -192,6 +192,8 @@ def run_sweep(
     trainer: str | None = None,
     kind: str | None = None,
     density: float | None = None,
+    lambdas: str | None = None,
+    temperature: float = 1.0,
     data_dir: str | None = None,
     device: str = "auto",
     progress: bool = True,
@@ -199,9 +201,9 @@ def run_sweep(
     """Train every missing (grid point, mode) plus the trainer reference; write CSV and PNG.
 
     Returns {"csv", "png", "trained", "skipped", "rows"} (rows: every CSV row, typed)."""
-    from pnetc.train.config import TrainConfig, resolve
-
     import os
+
+    from pnetc.train.config import TrainConfig, parse_lambdas, resolve
 
     if int(os.environ.get("WORLD_SIZE") or 1) > 1:  # every rank would run the whole grid and write the CSV
         raise PnetcError("pnetc sweep runs its grid in one process; start it without torchrun")
@@ -217,7 +219,8 @@ def run_sweep(
 
     ds = load_dataset(dataset, data_dir=data_dir)
     base = TrainConfig(dataset=dataset, data_dir=data_dir, trainer=trainer, kind=kind, density=density,
-                       epochs=epochs, seed=seed, device=device)
+                       epochs=epochs, seed=seed, device=device, temperature=temperature,
+                       lambdas=parse_lambdas(lambdas) if lambdas is not None else TrainConfig().lambdas)
     shape = tuple(ds.input_shape)
     # Resolve (and so validate) every configuration before the first run.
     configs: list[tuple[Point, TrainConfig]] = []
@@ -234,7 +237,8 @@ def run_sweep(
 
     r0 = configs[-1][1]
     settings = {"dataset": ds.name, "trainer": r0.trainer, "kind": r0.kind, "density": r0.density,
-                "epochs": r0.epochs, "seed": r0.seed}
+                "epochs": r0.epochs, "seed": r0.seed, "lambdas": "/".join(f"{v:g}" for v in r0.lambdas),
+                "temperature": r0.temperature}
     _check_settings(out, settings)
     csv_path, png_path = out / CSV_NAME, out / PNG_NAME
     done = {tuple(r[k] for k in ("T", "d", "fc", "mode")) for r in read_rows(csv_path)}
@@ -244,7 +248,9 @@ def run_sweep(
     if todo:
         trained = _train_all(todo, ds, settings, out, csv_path, progress)
     rows = [typed_row(r) for r in read_rows(csv_path)]
-    plot(rows, png_path, title=f"{ds.name}: accuracy vs neural bits ({settings['epochs']} epochs, seed {seed})")
+    temp = "" if settings["temperature"] == 1.0 else f", temperature {settings['temperature']:g}"
+    plot(rows, png_path, title=f"{ds.name}: accuracy vs neural bits ({settings['epochs']} epochs, "
+                               f"joint λ = {settings['lambdas']}{temp}, seed {seed})")
     return {"csv": str(csv_path), "png": str(png_path), "trained": trained,
             "skipped": len(configs) - len(todo), "rows": rows}
 
@@ -295,7 +301,7 @@ def _train_all(todo, ds, settings: dict, out: Path, csv_path: Path, progress: bo
 
 def typed_row(r: dict[str, str]) -> dict:
     ints = ("epochs", "seed", "T", "d", "bits", "weight_bytes", "trainer_weight_bytes")
-    floats = ("density", "accuracy", "accuracy_int8_sim", "trainer_accuracy", "seconds")
+    floats = ("density", "temperature", "accuracy", "accuracy_int8_sim", "trainer_accuracy", "seconds")
     out: dict = {}
     for k, v in r.items():
         if v == "":

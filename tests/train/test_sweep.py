@@ -80,7 +80,7 @@ def test_tiny_sweep_rows_plot_and_resume(tmp_path, capsys):
     got = sorted((r["mode"], r["T"], r["d"], r["fc"]) for r in rows)
     assert got == sorted([("trainer", "", "", "")] + [(m, t, "8", "0") for m in ("joint", "alone") for t in ("2", "4")])
     for r in rows:
-        assert r["dataset"] == "digits" and r["epochs"] == "1"
+        assert r["dataset"] == "digits" and r["epochs"] == "1" and r["lambdas"] == "1/0.1/1"
         assert 0.0 <= float(r["accuracy"]) <= 1.0
         assert (out / r["model"]).is_file()
         if r["mode"] == "trainer":
@@ -116,6 +116,8 @@ def test_tiny_sweep_rows_plot_and_resume(tmp_path, capsys):
     # other shared options into the same directory are refused, not mixed in
     code, _, err = _run(capsys, *[a if a != "1" else "2" for a in args])
     assert code == 2 and "epochs=1" in err and "other options" in err
+    code, _, err = _run(capsys, *args, "--lambdas", "1,1,1")
+    assert code == 2 and "lambdas='1/0.1/1'" in err
 
 
 def _csv_text(data: bytes):

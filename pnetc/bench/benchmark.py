@@ -74,7 +74,7 @@ def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None
                 precision: str = "int8", out_dir=None, timeout_s: float | None = None,
                 progress: Callable[[int, int], None] | None = None) -> BenchReport:
     from pnetc.bench.count import counts_from_windows, run_counted
-    from pnetc.targets.boards import get_board
+    from pnetc.targets.boards import get_board, install_hint
     from pnetc.targets.build import build_and_measure, compile_for_board, stage_names
     from pnetc.targets.run import (check_execution, compare, default_timeout, encode_records, max_record_bytes,
                                    parse_output)
@@ -84,7 +84,8 @@ def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None
         raise PnetcError(f"board {board.name} is build-only: instruction counts need a board that runs under QEMU")
     missing = board.missing_tools()
     if missing:
-        raise PnetcError(f"board {board.name} cannot run here: {', '.join(missing)} not installed")
+        raise PnetcError(f"board {board.name} cannot run here: {', '.join(missing)} not installed; "
+                         f"{install_hint(missing)}")
     if n < 1:
         raise PnetcError("-n must be at least 1")
     with tempfile.TemporaryDirectory(prefix="pnetc-bench-") as tmp:

@@ -11,6 +11,27 @@ from pnetc.errors import PnetcError
 from pnetc.resources import data_dir
 
 KINDS = ("baremetal", "linux", "host")
+
+# The Debian/Ubuntu packages that provide each program a board needs (longest prefix first).
+APT_PACKAGES = (
+    ("arm-none-eabi-", "gcc-arm-none-eabi libnewlib-arm-none-eabi"),
+    ("aarch64-linux-gnu-", "gcc-aarch64-linux-gnu libc6-dev-arm64-cross"),
+    ("arm-linux-gnueabihf-", "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross"),
+    ("qemu-system-", "qemu-system-arm"),
+    ("qemu-", "qemu-user"),
+    ("size", "binutils"),
+    ("nm", "binutils"),
+    ("", "gcc"),
+)
+
+
+def install_hint(tools) -> str:
+    """'install them: apt-get install --no-install-recommends PKG...' for the given missing programs."""
+    pkgs: list[str] = []
+    for tool in tools:
+        pkg = next(p for prefix, p in APT_PACKAGES if tool.startswith(prefix))
+        pkgs += [p for p in pkg.split() if p not in pkgs]
+    return "install with: apt-get install --no-install-recommends " + " ".join(pkgs)
 RUNNERS = ("qemu-system", "qemu-user", "host", "none")
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from pnetc.bench.size import SizeReport, image_sizes
 from pnetc.errors import PnetcError
-from pnetc.targets.boards import Board, get_board
+from pnetc.targets.boards import Board, get_board, install_hint
 from pnetc.targets.toolchain import Firmware, LinkOverflow, ModelSources, compile_firmware, render_main
 
 DEFAULT_TEXT_BYTES = 1024  # text models: the firmware's input buffer unless a run sizes it to its samples
@@ -115,7 +115,8 @@ def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8"
     board = get_board(board_name)
     out_dir = Path(out_dir)
     if board.missing_tools() and not board.can_build:
-        raise PnetcError(f"board {board.name} needs {', '.join(board.missing_tools())}, which is not installed")
+        missing = [t for t in board.missing_tools() if t != board.runner_command]  # building needs no QEMU
+        raise PnetcError(f"board {board.name} needs {', '.join(missing)}, not installed; {install_hint(missing)}")
     model = compile_for_board(model_path, out_dir / "model", precision=precision)
     result = build_and_measure(board, model, out_dir)
     report = {**result.size.to_dict(), "precision": precision, "model": str(model_path),

@@ -360,7 +360,7 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
     """Compile, build, run every test sample on the board, and compare with the golden interpreter."""
     import tempfile
 
-    from pnetc.targets.boards import get_board
+    from pnetc.targets.boards import get_board, install_hint
     from pnetc.targets.build import compile_for_board
 
     board = get_board(board_name)
@@ -368,7 +368,8 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
         raise PnetcError(f"board {board.name} is build-only; `pnetc boards` lists the boards that can run here")
     missing = board.missing_tools()
     if missing:
-        raise PnetcError(f"board {board.name} cannot run here: {', '.join(missing)} not installed")
+        raise PnetcError(f"board {board.name} cannot run here: {', '.join(missing)} not installed; "
+                         f"{install_hint(missing)}")
     name, x, y = load_samples(dataset, data, limit)
     samples = list(x)
     if not samples:

@@ -218,8 +218,9 @@ def check_execution(run: Execution, board: Board, n_samples: int, timeout_s: flo
     lines = list(dict.fromkeys(line for line in console.splitlines() if line.strip()))
     tail = ("\n" + "\n".join(lines[-6:])) if lines else ""
     if run.timed_out:
-        raise DeviceError("timeout", f"the {board.name} firmware did not finish within {timeout_s:.0f} s "
-                                     f"({done} of {n_samples} samples done) and was killed{tail}")
+        raise DeviceError("timeout", f"the {board.name} firmware did not finish within {timeout_s:g} s "
+                                     f"({done} of {n_samples} samples done) and was killed; if it is only slow, "
+                                     f"raise --timeout SECONDS{tail}")
     rc = run.returncode
     if rc < 0:
         name = signal.Signals(-rc).name if -rc in signal.Signals._value2member_map_ else str(-rc)

@@ -131,3 +131,16 @@ def test_int8_input_model(tmp_path):
         exe = build_host(cm, tmp_path / f"b-{precision}", "signed-char")
         out = run_host(cm, exe, encode_samples(cm, x), len(x))
         assert compare(cm, cm.reference.run(x), out, None, "s").mismatches == 0
+
+
+def test_calib_file_overrides_metadata(tmp_path, models):
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, x=mf.dense_samples(100, seed=21))
+    cm = compile_model(models["dense"], tmp_path / "c", precision="int8", calib=str(calib))
+    meta = compile_model(models["dense"], tmp_path / "m", precision="int8")
+    assert "calib=calib.npz" in (cm.out_dir / "model.c").read_text()
+    assert cm.graph.tensors["logits"].quant != meta.graph.tensors["logits"].quant
+    x = mf.dense_samples(50, seed=22)
+    exe = build_host(cm, tmp_path / "b", "signed-char")
+    out = run_host(cm, exe, encode_samples(cm, x), len(x))
+    assert compare(cm, cm.reference.run(x), out, None, "s").mismatches == 0

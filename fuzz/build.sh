@@ -36,7 +36,9 @@ build() {  # name, include dirs..., -- sources...
   while [ "$1" != "--" ]; do incs+=(-I "$1"); shift; done; shift
   srcs=("$@")
   "$CLANG" "${FUZZ_FLAGS[@]}" -I "$HERE/targets" "${incs[@]}" "${srcs[@]}" -o "$OUT/fuzz_$name"
-  "$CLANG" "${FAST_FLAGS[@]}" -I "$HERE/targets" "${incs[@]}" "${srcs[@]}" -o "$OUT/fuzz_${name}_fast"
+  if [ "${FUZZ_BUILD_FAST:-1}" != 0 ]; then  # FUZZ_BUILD_FAST=0: smoke only, skip the campaign builds
+    "$CLANG" "${FAST_FLAGS[@]}" -I "$HERE/targets" "${incs[@]}" "${srcs[@]}" -o "$OUT/fuzz_${name}_fast"
+  fi
   "$GCC" "${REPLAY_FLAGS[@]}" -I "$HERE/targets" "${incs[@]}" "${srcs[@]}" "$HERE/targets/replay_main.c" \
     -o "$OUT/replay_$name"
   echo "build: $OUT/fuzz_$name" >&2

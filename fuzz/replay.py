@@ -3,7 +3,7 @@
     python fuzz/replay.py TARGET [CORPUS_DIR ...]
 
 Runs fuzz/build/replay_TARGET (the fuzz harness built with gcc -DFUZZ_REPLAY, no libFuzzer) on
-every input of the corpus (default: the committed seeds plus fuzz/build/corpus/TARGET) and
+every input of the corpus (default: the committed seeds plus $PNETC_FUZZ_BUILD/corpus/TARGET, fuzz/build by default) and
 compares what the C code computed with numpy:
 
   dense, ternary_table, text   class, int8 scores and projection bits vs the golden
@@ -17,6 +17,7 @@ Prints one summary line; exits 1 on any mismatch.
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 import sys
@@ -133,7 +134,7 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     target, dirs = argv[0], [Path(a) for a in argv[1:]]
-    build = HERE / "build"
+    build = Path(os.environ.get("PNETC_FUZZ_BUILD", HERE / "build"))
     if not dirs:
         dirs = [HERE / "corpus" / target, build / "corpus" / target]
     files = sorted(f for d in dirs if d.is_dir() for f in d.iterdir() if f.is_file())

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # CI smoke: build the fuzz targets, then fuzz each one for SECONDS (default 60) with every
 # sanitizer check (fuzz_TARGET builds), starting from the committed seed corpus, in a
-# throw-away corpus directory. Exit 1 on the first crash, leak, timeout or failed check.
+# throw-away corpus directory, then replays that corpus through the numpy reference (replay.py).
+# Exit 1 on the first crash, leak, timeout, failed check or numpy mismatch.
 #   bash fuzz/smoke.sh [SECONDS]      # 4 targets x 60 s = about 4.5 minutes with the build
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 OUT="${PNETC_FUZZ_BUILD:-$HERE/build}"
 seconds="${1:-60}"
-bash "$HERE/build.sh"
+if [ -z "${PYTHON:-}" ]; then
+  PYTHON="$(dirname "$HERE")/${PNETC_VENV:-.venv}/bin/python"
+  [ -x "$PYTHON" ] || PYTHON="$(command -v python3)"
+fi
+export PYTHON PNETC_FUZZ_BUILD="$OUT"
+FUZZ_BUILD_FAST=0 bash "$HERE/build.sh"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for target in dense ternary_table text kernels; do
@@ -25,5 +31,7 @@ for target in dense ternary_table text kernels; do
     exit 1
   }
   grep -E "stat::number_of_executed_units" "$work/$target.log" | sed "s/^/smoke: $target /" >&2
+  "$PYTHON" "$HERE/replay.py" "$target" "$HERE/corpus/$target" "$work/$target" | sed "s/^/smoke: /" >&2
+  [ "${PIPESTATUS[0]}" = 0 ] || { echo "smoke: $target differs from numpy" >&2; exit 1; }
 done
 echo "smoke: all targets clean" >&2

@@ -33,6 +33,11 @@ class Tensor:
     dtype: str  # "uint8" | "int8" | "float32" | "bytes" | "bits" | "int32"
     quant: Optional[QuantParams] = None
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Per-sample shape: activations are flat vectors (text input: ())."""
+        return (self.size,) if self.dtype != "bytes" else ()
+
 
 @dataclass
 class Op:

@@ -307,12 +307,31 @@ def _convert_node(node, ctx: _Ctx) -> None:
     handler(node, ctx)
 
 
+MAX_FOLD_ELEMENTS = 1 << 26  # far above any MLP weight; stops a tiny file from making numpy allocate gigabytes
+
+
+def _folded_size(op: str, a: dict, x: list) -> int:
+    """Elements a folded Add/Sub/Mul/Div/MatMul/Gemm produces, computed before numpy allocates them."""
+    s0, s1 = x[0].shape, x[1].shape
+    if op == "Gemm":
+        return int(s0[-1] if a.get("transA", 0) else s0[0]) * int(s1[0] if a.get("transB", 0) else s1[-1])
+    if op == "MatMul":
+        batch = np.broadcast_shapes(s0[:-2], s1[:-2])
+        return math.prod(batch) * (s0[-2] if len(s0) > 1 else 1) * (s1[-1] if len(s1) > 1 else 1)
+    return math.prod(np.broadcast_shapes(s0, s1))
+
+
 def _fold_constant(node, ctx: _Ctx) -> None:
     """Evaluate a node whose inputs are all constants (constant folding)."""
     a = _attrs(node)
     op = node.op_type
     x = [ctx.consts[i] if i else None for i in node.input]
     try:
+        if op in ("Add", "Sub", "Mul", "Div", "MatMul", "Gemm") and len(x) >= 2 and x[1] is not None:
+            size = _folded_size(op, a, x)
+            if size > MAX_FOLD_ELEMENTS:
+                raise ctx.fail(node, f"folding its constant inputs would make a tensor of {size:,} elements "
+                                     f"(limit {MAX_FOLD_ELEMENTS:,}); is a dimension wrong?")
         if op == "Constant":
             if "value" in a:
                 from onnx import numpy_helper

@@ -69,6 +69,13 @@ def _inf(a):
     return a
 
 
+def _fold_bomb(m, n=30000):
+    """Two small initializers whose constant MatMul would be n x n (3.4 GB of float32 for n = 30000)."""
+    m.graph.initializer.extend([numpy_helper.from_array(np.ones((n, 1), np.float32), "bomb_a"),
+                                numpy_helper.from_array(np.ones((1, n), np.float32), "bomb_b")])
+    m.graph.node.insert(0, helper.make_node("MatMul", ["bomb_a", "bomb_b"], ["bomb"], name="bomb"))
+
+
 # (model, mutation, words the one error line must contain)
 MUTATIONS = {
     "nan_weight": ("dense", lambda m: _weights(m, "fc0.weight", _nan), ["fc0.weight", "NaN or infinite"]),
@@ -130,6 +137,7 @@ MUTATIONS = {
     "projection_string": ("dense", lambda m: _meta(m, "pnetc.projection", '"hash"'), ["pnetc.projection"]),
     "format_2": ("dense", lambda m: _meta(m, "pnetc.format", "2"), ["format 2"]),
     "format_string": ("text", lambda m: _meta(m, "pnetc.format", '"one"'), ["format"]),
+    "constant_fold_bomb": ("foreign", _fold_bomb, ["bomb", "900,000,000 elements"]),
     "metadata_not_utf8": ("dense", lambda m: None, ["pnetc.projection", "not valid JSON"]),  # bytes patched below
 }
 

@@ -307,6 +307,7 @@ def _convert_node(node, ctx: _Ctx) -> None:
     handler(node, ctx)
 
 
+MAX_BITS = 1 << 20  # projection bits; a larger num_bits is a corrupt attribute, not a model for a microcontroller
 MAX_FOLD_ELEMENTS = 1 << 26  # far above any MLP weight; stops a tiny file from making numpy allocate gigabytes
 
 
@@ -418,7 +419,7 @@ def _hash_projection(node, ctx: _Ctx) -> None:
     num_bits = int(a.get("num_bits", 0))
     nnz = int(a.get("nnz", 0))
     seed = int(a.get("seed", 0))
-    if num_bits <= 0 or not 0 <= seed <= 0xFFFFFFFF or (kind == "ternary" and nnz <= 0) or n > 65536:
+    if not 0 < num_bits <= MAX_BITS or not 0 <= seed <= 0xFFFFFFFF or (kind == "ternary" and nnz <= 0) or n > 65536:
         raise ctx.fail(node, f"bad attributes (num_bits={num_bits}, seed={seed}, nnz={nnz}, N={n})")
     op = HashProjection(
         _node_name(node), [x], [node.output[0]], seed=seed, num_bits=num_bits, proj_kind=kind, nnz=nnz,
@@ -437,7 +438,7 @@ def _text_projection(node, ctx: _Ctx) -> None:
     seed = int(a.get("seed", 0))
     char_max_n = int(a.get("char_max_n", 3))
     words = int(a.get("words", 1))
-    if num_bits <= 0 or not 0 <= seed <= 0xFFFFFFFF or not 0 <= char_max_n <= 5 or words not in (0, 1):
+    if not 0 < num_bits <= MAX_BITS or not 0 <= seed <= 0xFFFFFFFF or not 0 <= char_max_n <= 5 or words not in (0, 1):
         raise ctx.fail(node, f"bad attributes (num_bits={num_bits}, seed={seed}, char_max_n={char_max_n}, words={words})")
     op = TextProjection(
         _node_name(node), [x], [node.output[0]], seed=seed, num_bits=num_bits, char_max_n=char_max_n,

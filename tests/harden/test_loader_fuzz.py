@@ -76,6 +76,17 @@ def _fold_bomb(m, n=30000):
     m.graph.node.insert(0, helper.make_node("MatMul", ["bomb_a", "bomb_b"], ["bomb"], name="bomb"))
 
 
+def _projection_only_huge(m):
+    """Projection straight to the output, num_bits = 2^30, no labels: one class per bit."""
+    del m.graph.node[1:]
+    _attr(m, 0, "num_bits", 2**30)
+    m.graph.ClearField("output")
+    m.graph.output.append(helper.make_tensor_value_info("bits", TensorProto.FLOAT, ["batch", 2**30]))
+    keep = [p for p in m.metadata_props if p.key != "pnetc.labels"]
+    m.ClearField("metadata_props")
+    m.metadata_props.extend(keep)
+
+
 # (model, mutation, words the one error line must contain)
 MUTATIONS = {
     "nan_weight": ("dense", lambda m: _weights(m, "fc0.weight", _nan), ["fc0.weight", "NaN or infinite"]),
@@ -137,6 +148,7 @@ MUTATIONS = {
     "projection_string": ("dense", lambda m: _meta(m, "pnetc.projection", '"hash"'), ["pnetc.projection"]),
     "format_2": ("dense", lambda m: _meta(m, "pnetc.format", "2"), ["format 2"]),
     "format_string": ("text", lambda m: _meta(m, "pnetc.format", '"one"'), ["format"]),
+    "projection_only_huge_bits": ("dense", _projection_only_huge, ["num_bits=1073741824"]),
     "constant_fold_bomb": ("foreign", _fold_bomb, ["bomb", "900,000,000 elements"]),
     "metadata_not_utf8": ("dense", lambda m: None, ["pnetc.projection", "not valid JSON"]),  # bytes patched below
 }

@@ -167,25 +167,30 @@ def execute(cmd: list[str], work_dir: Path, *, n_samples: int, timeout_s: float,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         timed_out = False
         seen = 0
-        while True:
-            try:
-                proc.wait(timeout=0.1)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if progress is not None and out_path.exists():
+        try:
+            while True:
                 try:
-                    done = out_path.read_bytes().count(b"\n")
-                except OSError:
-                    done = seen
-                if done != seen:
-                    seen = done
-                    progress(min(done, n_samples))
-            if time.monotonic() - start > timeout_s:
-                timed_out = True
+                    proc.wait(timeout=0.1)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if progress is not None and out_path.exists():
+                    try:
+                        done = out_path.read_bytes().count(b"\n")
+                    except OSError:
+                        done = seen
+                    if done != seen:
+                        seen = done
+                        progress(min(done, n_samples))
+                if time.monotonic() - start > timeout_s:
+                    timed_out = True
+                    break
+        finally:
+            # the emulator runs in its own session (so a timeout kills its whole group); make sure
+            # it never outlives us, on a timeout or on Ctrl-C
+            if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-                break
     elapsed = time.monotonic() - start
     output = out_path.read_text(errors="replace") if out_path.exists() else ""
     if progress is not None:

@@ -95,7 +95,7 @@ def render_linker_script(board: Board, *, unlimited: bool = False) -> str:
 def runtime_sources(board: Board, *, bench: bool) -> tuple[list[Path], list[Path], list[str]]:
     """(sources, include dirs, defines) of the firmware runtime for this board."""
     rt = data_dir("runtime")
-    includes = [rt / "semihost", rt / "include"]
+    includes = [rt / "semihost"]  # the model brings its own pnet/pnet.h (CompiledModel.include_dirs)
     defines: list[str] = []
     if board.bare_metal:
         startup = rt / "startup" / f"{board.startup.replace('-', '_')}.c"

@@ -391,7 +391,8 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     axes[1].set_title("accuracy vs model size", fontsize=10)
 
     handles = [Line2D([], [], color=c, lw=1.5, marker="o", markerfacecolor=c if m == "joint" else "none",
-                      label=f"{m}  (line: Pareto front)") for m, c in _COLORS.items() if any(r["mode"] == m for r in runs)]
+                      label=f"{m}  (line: Pareto front)")
+               for m, c in _COLORS.items() if any(r["mode"] == m for r in runs)]
     handles += [Line2D([], [], color="0.4", marker=marker[fc], ls="", label=f"FC {fc.replace('-', '+')}"
                        if fc != "0" else "no FC (linear)") for fc in fcs]
     if ref is not None:

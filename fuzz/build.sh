@@ -30,17 +30,21 @@ REPLAY_FLAGS=(-std=c99 -O1 -Wall -Wextra -Werror -DFUZZ_REPLAY)
 mkdir -p "$OUT"
 "$PYTHON" "$HERE/make_models.py" "$OUT"
 
+# The oracle of the kernels and text targets, built without sanitizers or coverage (see spec_ref.h).
+"$CLANG" -std=c99 -O2 -Wall -Wextra -Werror -c "$HERE/targets/spec_ref.c" -o "$OUT/spec_ref.o"
+
 build() {  # name, include dirs..., -- sources...
   local name="$1"; shift
   local incs=() srcs=()
   while [ "$1" != "--" ]; do incs+=(-I "$1"); shift; done; shift
   srcs=("$@")
-  "$CLANG" "${FUZZ_FLAGS[@]}" -I "$HERE/targets" "${incs[@]}" "${srcs[@]}" -o "$OUT/fuzz_$name"
+  "$CLANG" "${FUZZ_FLAGS[@]}" -I "$HERE/targets" "${incs[@]}" "${srcs[@]}" "$OUT/spec_ref.o" -o "$OUT/fuzz_$name"
   if [ "${FUZZ_BUILD_FAST:-1}" != 0 ]; then  # FUZZ_BUILD_FAST=0: smoke only, skip the campaign builds
-    "$CLANG" "${FAST_FLAGS[@]}" -I "$HERE/targets" "${incs[@]}" "${srcs[@]}" -o "$OUT/fuzz_${name}_fast"
+    "$CLANG" "${FAST_FLAGS[@]}" -I "$HERE/targets" "${incs[@]}" "${srcs[@]}" "$OUT/spec_ref.o" \
+      -o "$OUT/fuzz_${name}_fast"
   fi
-  "$GCC" "${REPLAY_FLAGS[@]}" -I "$HERE/targets" "${incs[@]}" "${srcs[@]}" "$HERE/targets/replay_main.c" \
-    -o "$OUT/replay_$name"
+  "$GCC" "${REPLAY_FLAGS[@]}" -I "$HERE/targets" "${incs[@]}" "${srcs[@]}" "$HERE/targets/spec_ref.c" \
+    "$HERE/targets/replay_main.c" -o "$OUT/replay_$name"
   echo "build: $OUT/fuzz_$name" >&2
 }
 

@@ -20,22 +20,7 @@
         }                                                                            \
     } while (0)
 
-/* murmur3 fmix32, hash_row, hash32 and fnv1a straight from docs/format.md section 1. */
-static inline uint32_t ref_fmix32(uint32_t h)
-{
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return h;
-}
-
-static inline uint32_t ref_hash32(uint32_t seed, uint32_t a, uint32_t b)
-{
-    return ref_fmix32(ref_fmix32(seed ^ (a * 0x9E3779B1u)) ^ (b * 0x85EBCA77u));
-}
-
+/* fnv1a straight from docs/format.md section 1 (the hash itself is in spec_ref.c). */
 static inline uint32_t ref_fnv1a(const uint8_t *p, size_t n, uint32_t h)
 {
     size_t i;

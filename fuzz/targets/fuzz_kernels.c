@@ -2,8 +2,8 @@
  *
  * Each input is decoded (see decode() and fuzz/replay.py, which decodes the same way) into
  * one kernel call; the C kernel's output is compared in-process with a straightforward
- * re-implementation written from docs/format.md (fuzz_common.h's ref_hash32, int64
- * accumulators, one entry at a time, no sign-sum identity, no unrolling). Replaying the
+ * re-implementation written from docs/format.md (spec_ref.c: int64 accumulators, one entry at
+ * a time, no sign-sum identity, no unrolling; built without instrumentation). Replaying the
  * corpus through fuzz/replay.py then compares the same outputs with the numpy reference
  * (pnetc.kernels), so every corpus input is checked against both.
  *
@@ -17,6 +17,7 @@
 
 #include "fuzz_common.h"
 #include "pnet/pnet.h"
+#include "spec_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -73,19 +74,10 @@ static void compare(const char *what, const uint32_t *got, const uint32_t *want,
     }
 }
 
-/* The ternary entry j of bit k (docs/format.md 3.2). */
-static void ternary_entry(uint32_t seed, int32_t k, int32_t j, int32_t n, int32_t *index, int32_t *sign)
-{
-    const uint32_t h = ref_hash32(seed, (uint32_t)k, (uint32_t)(j >> 1));
-    const uint32_t half = (h >> (16 * (j & 1))) & 0xFFFFu;
-    *index = (int32_t)(((half >> 1) * (uint32_t)n) >> 15);
-    *sign = (half & 1u) ? -1 : 1;
-}
-
 static void dense_op(int op, uint32_t seed, int32_t num_bits, int32_t nnz, const uint8_t *p, size_t bytes)
 {
     const int32_t max_n = op == 3 ? 32768 : PNET_DENSE_MAX_INPUT;
-    int32_t n, k, i, j;
+    int32_t n;
     int16_t *x = decode_x(p, bytes, max_n, &n);
     const int32_t words = PNET_WORDS(num_bits);
     uint32_t *got, *want;
@@ -100,22 +92,9 @@ static void dense_op(int op, uint32_t seed, int32_t num_bits, int32_t nnz, const
     memset(got, 0xA5, (size_t)words * sizeof(uint32_t)); /* garbage: the kernel must clear padding */
 
     if (op == 0 || op == 2) {
-        const int32_t nw = PNET_WORDS(n);
-        uint32_t *table = (uint32_t *)malloc((size_t)num_bits * (size_t)nw * sizeof(uint32_t));
+        uint32_t *table = (uint32_t *)malloc((size_t)num_bits * (size_t)PNET_WORDS(n) * sizeof(uint32_t));
         FUZZ_CHECK(table != NULL, "out of memory");
-        for (k = 0; k < num_bits; ++k) {
-            for (i = 0; i < nw; ++i) {
-                table[(size_t)k * (size_t)nw + (size_t)i] = ref_hash32(seed, (uint32_t)k, (uint32_t)i);
-            }
-            for (i = 0; i < n; ++i) {
-                const uint32_t word = table[(size_t)k * (size_t)nw + (size_t)(i >> 5)];
-                acc[k] += ((word >> (i & 31)) & 1u) ? x[i] : -x[i];
-            }
-            if (n % 32 != 0) {
-                table[(size_t)k * (size_t)nw + (size_t)(nw - 1)] &= (1u << (n % 32)) - 1u;
-            }
-        }
-        pack(acc, num_bits, want);
+        spec_project_binary(x, n, seed, num_bits, acc, table);
         if (op == 0) {
             pnet_project_binary(x, n, seed, num_bits, got);
         } else {
@@ -125,16 +104,7 @@ static void dense_op(int op, uint32_t seed, int32_t num_bits, int32_t nnz, const
     } else {
         uint16_t *entries = (uint16_t *)malloc((size_t)num_bits * (size_t)nnz * sizeof(uint16_t));
         FUZZ_CHECK(entries != NULL, "out of memory");
-        for (k = 0; k < num_bits; ++k) {
-            for (j = 0; j < nnz; ++j) {
-                int32_t index, sign;
-                ternary_entry(seed, k, j, n, &index, &sign);
-                FUZZ_CHECK(index >= 0 && index < n, "index %d outside n %d", index, n);
-                acc[k] += sign * x[index];
-                entries[(size_t)k * (size_t)nnz + (size_t)j] = (uint16_t)((uint32_t)index << 1 | (sign < 0 ? 1u : 0u));
-            }
-        }
-        pack(acc, num_bits, want);
+        FUZZ_CHECK(spec_project_ternary(x, n, seed, num_bits, nnz, acc, entries) == 0, "index outside 0..%d", n - 1);
         if (op == 1) {
             pnet_project_ternary(x, n, seed, num_bits, nnz, got);
         } else {
@@ -142,6 +112,7 @@ static void dense_op(int op, uint32_t seed, int32_t num_bits, int32_t nnz, const
         }
         free(entries);
     }
+    pack(acc, num_bits, want);
     compare(op == 0 ? "project_binary" : op == 1 ? "project_ternary" : op == 2 ? "project_binary_table"
                                                                                : "project_ternary_table",
             got, want, num_bits);
@@ -181,13 +152,7 @@ static void text_op(uint32_t seed, int32_t num_bits, int32_t char_max_n, int32_t
         FUZZ_CHECK(rc == PNET_OK, "rc %d", rc);
         FUZZ_CHECK(pnet_text_begin(&it, p, len, char_max_n, words) == PNET_OK, "begin failed");
         while (pnet_text_next(&it, &id)) {
-            uint32_t h = 0;
-            for (k = 0; k < num_bits; ++k) {
-                if ((k & 31) == 0) {
-                    h = ref_hash32(seed, (uint32_t)(k >> 5), id);
-                }
-                acc[k] += ((h >> (k & 31)) & 1u) ? 1 : -1;
-            }
+            spec_text_add(seed, num_bits, id, acc);
         }
         for (k = 0; k < num_bits; ++k) {
             FUZZ_CHECK(acc[k] == scratch[k], "acc[%d] %d, reference %lld", k, scratch[k], (long long)acc[k]);
@@ -210,11 +175,11 @@ static void hash_op(uint32_t seed, uint32_t split, const uint8_t *p, size_t len)
     uint32_t h;
     for (i = 0; i + 8 <= len; i += 8) {
         const uint32_t a = rd32(p + i), b = rd32(p + i + 4);
-        const uint32_t want = ref_hash32(seed, a, b);
+        const uint32_t want = spec_hash32(seed, a, b);
         FUZZ_CHECK(pnet_hash32(seed, a, b) == want, "hash32(%08x, %08x, %08x)", (unsigned)seed, (unsigned)a,
                    (unsigned)b);
         FUZZ_CHECK(pnet_fmix32(pnet_hash_row(seed, a) ^ (b * 0x85EBCA77u)) == want, "hash_row/fmix32");
-        FUZZ_CHECK(pnet_fmix32(a) == ref_fmix32(a), "fmix32(%08x)", (unsigned)a);
+        FUZZ_CHECK(pnet_fmix32(a) == spec_fmix32(a), "fmix32(%08x)", (unsigned)a);
 #ifdef FUZZ_REPLAY
         printf("hash32 %08x\n", (unsigned)want);
 #endif

@@ -4,7 +4,7 @@
  * Checks:
  *  - model_predict_text returns a class in range that is the first maximum of its scores;
  *  - the projection bits it leaves equal an independent projection of the featurizer's ids
- *    (the ref_hash32 of fuzz_common.h, acc summed in int64), padding bits 0;
+ *    (spec_ref.c, acc summed in int64), padding bits 0;
  *  - the featurizer emits at most (char_max_n + 3) ids per normalised byte (O(len) work)
  *    and every text is finite (the loop ends);
  *  - model_predict on a NUL-terminated copy equals predict_text on the bytes before the
@@ -19,6 +19,7 @@
 #include "fuzz_params.h"
 #include "model.h"
 #include "pnet/pnet.h"
+#include "spec_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t bits[MODEL_NUM_WORDS], ref_bits[MODEL_NUM_WORDS];
     int64_t acc[FUZZ_NUM_BITS];
     pnet_text_iter it;
-    uint32_t id, h = 0;
+    uint32_t id;
     size_t count = 0, k, nul;
     uint8_t *copy;
     int c, c2;
@@ -55,12 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (pnet_text_next(&it, &id)) {
         ++count;
         FUZZ_CHECK(count <= (size + 2) * (FUZZ_CHAR_MAX_N + 3), "%zu ids from %zu bytes", count, size);
-        for (k = 0; k < FUZZ_NUM_BITS; ++k) {
-            if ((k & 31) == 0) {
-                h = ref_hash32(FUZZ_SEED, (uint32_t)(k >> 5), id); /* one hash gives 32 signs */
-            }
-            acc[k] += ((h >> (k & 31)) & 1u) ? 1 : -1;
-        }
+        spec_text_add(FUZZ_SEED, FUZZ_NUM_BITS, id, acc);
     }
     FUZZ_CHECK(pnet_text_next(&it, &id) == 0, "iterator restarted after the end");
     memset(ref_bits, 0, sizeof ref_bits);

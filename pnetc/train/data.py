@@ -20,7 +20,7 @@ from pnetc import hashing
 from pnetc.hashing import ProjectionSpec, TextFeatureSpec
 
 # Trainer (LSTM) input: the first MAX_TEXT_BYTES raw bytes of each text, as ids 1..256 (0 pads).
-MAX_TEXT_BYTES = 256
+MAX_TEXT_BYTES = 128
 
 
 def integer_mean(x_train: np.ndarray) -> np.ndarray:

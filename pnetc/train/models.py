@@ -170,9 +170,9 @@ class CNNTrainer(nn.Module):
 
 
 class LSTMTrainer(nn.Module):
-    """Bytes (ids 1..256, 0 = pad) -> embedding 32 -> LSTM 128 -> masked mean over time -> classes."""
+    """Bytes (ids 1..256, 0 = pad) -> embedding 32 -> LSTM 64 -> masked mean over time -> classes."""
 
-    def __init__(self, num_classes: int, embed: int = 32, hidden: int = 128):
+    def __init__(self, num_classes: int, embed: int = 32, hidden: int = 64):
         super().__init__()
         self.embed = nn.Embedding(257, embed, padding_idx=0)
         self.lstm = nn.LSTM(embed, hidden, batch_first=True)

@@ -84,3 +84,16 @@ def test_cli_bad_options_exit_2_with_one_line(tmp_path, capsys, args, needle):
     assert len(lines) == 1 and lines[0].startswith("pnetc: error: ")
     assert needle in lines[0]
     assert "Traceback" not in err
+
+
+def test_dataset_defaults_and_overrides():
+    from pnetc.train.config import resolve
+
+    fm = resolve(TrainConfig(dataset="fashion-mnist"), "image", (28, 28), "fashion-mnist")
+    assert (fm.tables, fm.bits_per_table, fm.kind, fm.density, fm.fc) == (60, 12, "ternary", 0.03, [256])
+    binary = resolve(TrainConfig(dataset="fashion-mnist", kind="binary"), "image", (28, 28), "fashion-mnist")
+    assert binary.kind == "binary" and binary.density is None
+    implied = resolve(TrainConfig(dataset="digits", density=0.2), "image", (8, 8), "digits")
+    assert implied.kind == "ternary" and implied.density == 0.2
+    text = resolve(TrainConfig(dataset="langid"), "text", (), "langid")
+    assert text.trainer == "lstm" and text.kind == "binary"

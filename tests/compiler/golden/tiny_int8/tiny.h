@@ -27,8 +27,9 @@ extern "C" {
 typedef uint8_t tiny_input_t;
 typedef int8_t tiny_score_t;
 
-/* Classify one sample of TINY_INPUT_SIZE values. Returns the class index or a negative
-   PNET_ERR_* code. scores (may be NULL) receives TINY_NUM_CLASSES logits. */
+/* Classify one sample of TINY_INPUT_SIZE values. Returns the class index, or the negative
+   error code PNET_ERR_NULL (-1) if x is NULL. scores (may be NULL) receives TINY_NUM_CLASSES
+   logits; an error leaves it untouched. */
 int tiny_predict(const tiny_input_t *x, tiny_score_t *scores);
 /* The packed projection bits of the last call (TINY_NUM_WORDS words, LSB first), for verification. */
 const uint32_t *tiny_last_bits(void);

@@ -80,6 +80,12 @@ def load_calibration(calib) -> Optional[object]:
         raise PnetcError(f"cannot read calibration file {path} as .npz ({exc})") from None
     if x.dtype.kind in "SU":
         return [s.encode() if isinstance(s, str) else bytes(s) for s in x.tolist()]
+    if x.size == 0:
+        raise PnetcError(f"calibration file {path} holds no samples")
+    if x.dtype.kind not in "biuf":
+        raise PnetcError(f"calibration file {path} holds {x.dtype} values; it needs numbers (or strings for text)")
+    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+        raise PnetcError(f"calibration file {path} holds NaN or infinite values")
     return x
 
 

@@ -278,3 +278,28 @@ def test_subprocess_truncated(ref_models, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("pnetc: error: ") and proc.stderr.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+# ---- hostile --calib files ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, make, needle", [
+    ("nan", lambda: {"x": np.full((10, 20), np.nan, np.float32)}, "NaN or infinite"),
+    ("empty", lambda: {"x": np.zeros((0, 20), np.float32)}, "no samples"),
+    ("shape", lambda: {"x": np.zeros((10, 7), np.float32)}, "20 input values per sample, got 7"),
+    ("two_arrays", lambda: {"a": np.zeros(3), "b": np.zeros(3)}, "array named 'x'"),
+])
+def test_bad_calibration_file(ref_models, tmp_path, name, make, needle):
+    calib = tmp_path / f"{name}.npz"
+    np.savez(calib, **make())
+    out = fresh_out(tmp_path)
+    res = run_cli(["compile", str(ref_models["foreign"]), "-o", str(out), "--calib", str(calib)])
+    assert_one_line_error(res, needle)
+    assert_untouched(out)
+
+
+def test_calibration_file_not_npz(ref_models, tmp_path):
+    calib = tmp_path / "bad.npz"
+    calib.write_bytes(b"PK\x03\x04garbage")
+    assert_one_line_error(run_cli(["compile", str(ref_models["foreign"]), "-o", str(tmp_path / "o"), "--calib",
+                                   str(calib)]), "cannot read calibration file")

@@ -173,7 +173,7 @@ def write_charts(results: dict, img_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
     img_dir.mkdir(parents=True, exist_ok=True)
     boards = results["boards"]
@@ -193,6 +193,7 @@ def write_charts(results: dict, img_dir: Path) -> list[Path]:
             ax.set_yticks(range(len(rows)), labels, fontsize=8)
             ax.invert_yaxis()
             ax.xaxis.set_major_formatter(thousands)
+            ax.xaxis.set_major_locator(MaxNLocator(4))
             ax.tick_params(axis="x", labelsize=7)
             ax.set_title(f"instructions / inference, {board}", fontsize=10)
             ax.set_xlim(0, 1.22 * max(vals + [1]))

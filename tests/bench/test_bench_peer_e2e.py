@@ -1,6 +1,8 @@
 """One tiny end-to-end peer row: an sklearn MLP converted by emlearn, built into the comparison
 harness for mps2-an386 and run under QEMU with the counting plugin (a few seconds)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -24,7 +26,8 @@ def test_emlearn_tiny_mlp_runs_in_the_harness(tmp_path):
     ds.x_train, ds.y_train = x[:1000].astype(np.uint8), y[:1000]
     x_test, y_test = x[1000:1040].astype(np.uint8), y[1000:1040]
     mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=300, random_state=0)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         mlp.fit(adapters.real_values(ds, ds.x_train), ds.y_train)
     # the driver's cache holds the sklearn model: put this one there so nothing is retrained
     import pickle

@@ -72,14 +72,14 @@ def boards_command(json_out: bool) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="pnetc boards", title_justify="left")
+    table = Table()
     for col in ("board", "core", "FPU", "flash", "RAM", "runner", "runs here"):
         table.add_column(col)
     for r in rows:
         runner = r["runner"] + (f" ({r['machine']})" if r["machine"] else "")
         table.add_row(r["board"], r["core"], r["fpu"], _kib(r["flash_bytes"]), _kib(r["ram_bytes"]), runner,
                       r["status"])
-    Console(width=140).print(table)
+    Console(width=None if sys.stdout.isatty() else 140).print(table)  # pipes get the full table
     return 0
 
 

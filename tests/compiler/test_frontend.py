@@ -156,3 +156,17 @@ def test_normalisation_chain_folds(tmp_path):
 
     x = np.random.default_rng(0).integers(0, 256, (16, 4)).astype(np.float32)
     assert check_onnxruntime(p, g, x) < 1e-5
+
+
+def test_refuses_to_replace_user_directory(tmp_path, models):
+    user = tmp_path / "project"
+    user.mkdir()
+    (user / "main.c").write_text("int main(void) { return 0; }\n")
+    with pytest.raises(PnetcError, match="not a pnetc output"):
+        compile_model(models["dense"], user)
+    assert (user / "main.c").is_file()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    compile_model(models["dense"], empty)
+    compile_model(models["dense"], empty, precision="float32")  # a previous output is replaced
+    assert "precision=float32" in (empty / "model.c").read_text()

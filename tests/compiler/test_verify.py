@@ -144,3 +144,18 @@ def test_calib_file_overrides_metadata(tmp_path, models):
     exe = build_host(cm, tmp_path / "b", "signed-char")
     out = run_host(cm, exe, encode_samples(cm, x), len(x))
     assert compare(cm, cm.reference.run(x), out, None, "s").mismatches == 0
+
+
+def test_tampered_c_is_caught(tmp_path, models):
+    """The comparison can fail: change one bias in the generated weights and count mismatches."""
+    cm = compile_model(models["dense"], tmp_path / "m", precision="int8")
+    weights = cm.out_dir / "model_weights.c"
+    text = weights.read_text()
+    start = text.index("l1_b[")
+    brace = text.index("{", start) + 1
+    first = text.index(",", brace)
+    weights.write_text(text[:brace] + "\n    100000" + text[first:])
+    x = mf.dense_samples(60, seed=30)
+    exe = build_host(cm, tmp_path / "b", "signed-char")
+    res = compare(cm, cm.reference.run(x), run_host(cm, exe, encode_samples(cm, x), len(x)), None, "s")
+    assert res.score_mismatches > 0 and res.bit_mismatches == 0

@@ -9,7 +9,6 @@ Most cases run in-process (pnetc.cli.main) for speed; a few run the real `python
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 from pathlib import Path
@@ -185,7 +184,7 @@ _RANDOM = settings(max_examples=25, deadline=None, derandomize=True,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
-def _check_outcome(ref_models, tmp_path, data: bytes, extra=()) -> None:
+def _check_outcome(tmp_path, data: bytes, extra=()) -> None:
     path = tmp_path / "damaged.onnx"
     path.write_bytes(data)
     out = fresh_out(tmp_path)
@@ -200,7 +199,7 @@ def _check_outcome(ref_models, tmp_path, data: bytes, extra=()) -> None:
         assert_untouched(out)
 
 
-def _calib_args(ref_models, base):
+def _calib_args(base):
     """The foreign MLP has no calibration metadata: compile it as float32 so damage that leaves
     a valid model reaches the success path too."""
     return ("--precision", "float32") if base == "foreign" else ()
@@ -210,7 +209,7 @@ def _calib_args(ref_models, base):
 @given(base=st.sampled_from(_BASES), frac=st.floats(0.0, 1.0, exclude_max=True))
 def test_truncated_model(ref_models, tmp_path, base, frac):
     data = ref_models[base].read_bytes()
-    _check_outcome(ref_models, tmp_path, data[: int(frac * len(data))], _calib_args(ref_models, base))
+    _check_outcome(tmp_path, data[: int(frac * len(data))], _calib_args(base))
 
 
 @_RANDOM
@@ -220,7 +219,7 @@ def test_bit_flips(ref_models, tmp_path, base, flips):
     data = bytearray(ref_models[base].read_bytes())
     for pos, bit in flips:
         data[int(pos * len(data))] ^= 1 << bit
-    _check_outcome(ref_models, tmp_path, bytes(data), _calib_args(ref_models, base))
+    _check_outcome(tmp_path, bytes(data), _calib_args(base))
 
 
 @_RANDOM
@@ -229,7 +228,7 @@ def test_overwritten_bytes(ref_models, tmp_path, base, pos, junk):
     data = bytearray(ref_models[base].read_bytes())
     i = int(pos * len(data))
     data[i:i + len(junk)] = junk
-    _check_outcome(ref_models, tmp_path, bytes(data), _calib_args(ref_models, base))
+    _check_outcome(tmp_path, bytes(data), _calib_args(base))
 
 
 @pytest.mark.parametrize("content", [b"", b"hello, not onnx\n", bytes(range(256)) * 4], ids=["empty", "text", "binary"])

@@ -11,7 +11,7 @@ runs the float network on the same graph (for accuracy deltas and eval).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 

@@ -147,3 +147,19 @@ def test_memory_plan_no_overlap(models):
             for b in bufs[i + 1:]:
                 if a.first <= b.last and b.first <= a.last:  # live together -> disjoint
                     assert a.offset + a.nbytes <= b.offset or b.offset + b.nbytes <= a.offset
+
+
+def test_cmake_subdirectory(tmp_path, models):
+    if not have("cmake"):
+        pytest.skip("cmake not installed")
+    compile_model(models["text"], tmp_path / "model", precision="float32")
+    (tmp_path / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.13)\nproject(app C)\nadd_subdirectory(model)\n"
+        "add_executable(app main.c)\ntarget_link_libraries(app PRIVATE model)\n")
+    (tmp_path / "main.c").write_text(
+        '#include "model.h"\nint main(void) { model_score_t s[MODEL_NUM_CLASSES];\n'
+        '  return model_predict((const model_input_t *)"hello world", s) < 0; }\n')
+    for cmd in (["cmake", "-S", str(tmp_path), "-B", str(tmp_path / "build")], ["cmake", "--build", str(tmp_path / "build")]):
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert subprocess.run([str(tmp_path / "build" / "app")]).returncode == 0

@@ -110,10 +110,24 @@ def load_model(path: str | Path) -> Graph:
         raise PnetcError(f"{path} is not a valid ONNX file ({type(exc).__name__}); is it truncated?") from None
     if not model.graph.node:
         raise PnetcError(f"{path} is not an ONNX model with a graph (no nodes found)")
+    _check_strings(model, str(path))
     info = ModelInfo(sha256=hashlib.sha256(data).hexdigest(), source=path.name)
     _read_opsets(model, info, str(path))
     _read_metadata(model, info, str(path))
     return _convert(model, info, str(path))
+
+
+def _check_strings(msg, path: str) -> None:
+    """protobuf hands out a string field that is not valid UTF-8 (a damaged file) as bytes; stop here
+    with one message instead of a TypeError wherever a name or key is used."""
+    for fd, value in msg.ListFields():
+        repeated = fd.is_repeated if hasattr(fd, "is_repeated") else fd.label == fd.LABEL_REPEATED
+        items = value if repeated else [value]
+        if fd.type == fd.TYPE_MESSAGE:
+            for item in items:
+                _check_strings(item, path)
+        elif fd.type == fd.TYPE_STRING and any(not isinstance(v, str) for v in items):
+            raise PnetcError(f"{path}: a {fd.name} field is not valid UTF-8; is the file damaged?")
 
 
 def _read_opsets(model, info: ModelInfo, path: str) -> None:

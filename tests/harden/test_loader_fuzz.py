@@ -149,7 +149,7 @@ MUTATIONS = {
     "format_string": ("text", lambda m: _meta(m, "pnetc.format", '"one"'), ["format"]),
     "projection_only_huge_bits": ("dense", _projection_only_huge, ["num_bits=1073741824"]),
     "constant_fold_bomb": ("foreign", _fold_bomb, ["bomb", "900,000,000 elements"]),
-    "metadata_not_utf8": ("dense", lambda m: None, ["pnetc.projection", "not valid JSON"]),  # bytes patched below
+    "metadata_not_utf8": ("dense", lambda m: None, ["value field is not valid UTF-8"]),  # bytes patched below
 }
 
 
@@ -302,3 +302,16 @@ def test_calibration_file_not_npz(ref_models, tmp_path):
     calib.write_bytes(b"PK\x03\x04garbage")
     assert_one_line_error(run_cli(["compile", str(ref_models["foreign"]), "-o", str(tmp_path / "o"), "--calib",
                                    str(calib)]), "cannot read calibration file")
+
+
+@pytest.mark.parametrize("old, new", [(b"Gemm_0", b"Gemm\xc3\x28"), (b"pnetc.labels", b"pnetc.l\xffbels"),
+                                      (b"projection", b"projectio\x80")], ids=["node_name", "metadata_key", "name"])
+def test_strings_not_utf8(ref_models, tmp_path, old, new):
+    """protobuf returns damaged (non-UTF-8) strings as bytes; each is one clear error."""
+    data = ref_models["dense"].read_bytes()
+    assert old in data and len(old) == len(new)
+    path = tmp_path / "damaged.onnx"
+    path.write_bytes(data.replace(old, new))
+    out = fresh_out(tmp_path)
+    assert_one_line_error(run_cli(["compile", str(path), "-o", str(out)]), "not valid UTF-8")
+    assert_untouched(out)

@@ -81,8 +81,14 @@ def _attrs(node) -> dict:
 
     out = {}
     for a in node.attribute:
-        v = helper.get_attribute_value(a)
-        out[a.name] = v.decode() if isinstance(v, bytes) else v
+        try:
+            v = helper.get_attribute_value(a)
+        except Exception:  # an attribute type onnx does not know (damaged file)
+            v = None
+        if v is None:
+            raise PnetcError(f"node '{_node_name(node)}' ({node.op_type}): attribute '{a.name}' has no value "
+                             "of a known type; is the file damaged?")
+        out[a.name] = v.decode(errors="replace") if isinstance(v, bytes) else v
     return out
 
 
@@ -112,9 +118,17 @@ def load_model(path: str | Path) -> Graph:
         raise PnetcError(f"{path} is not an ONNX model with a graph (no nodes found)")
     _check_strings(model, str(path))
     info = ModelInfo(sha256=hashlib.sha256(data).hexdigest(), source=path.name)
-    _read_opsets(model, info, str(path))
-    _read_metadata(model, info, str(path))
-    return _convert(model, info, str(path))
+    try:
+        _read_opsets(model, info, str(path))
+        _read_metadata(model, info, str(path))
+        return _convert(model, info, str(path))
+    except PnetcError as exc:  # names from the file may hold control characters: keep the error one line
+        msg = str(exc)
+        if str(path) not in msg:
+            msg = f"{path}: {msg}"
+        if msg.isprintable() and msg is str(exc):
+            raise
+        raise PnetcError("".join(c if c.isprintable() else repr(c)[1:-1] for c in msg)) from None
 
 
 def _check_strings(msg, path: str) -> None:
@@ -318,7 +332,10 @@ def _convert_node(node, ctx: _Ctx) -> None:
     if node.op_type == "Constant" or (inputs and all(i in ctx.consts for i in inputs)):
         _fold_constant(node, ctx)
         return
-    handler(node, ctx)
+    try:
+        handler(node, ctx)
+    except (TypeError, ValueError) as exc:  # attributes or constants of the wrong type or shape
+        raise ctx.fail(node, f"unexpected attribute or input types ({exc})") from None
 
 
 MAX_BITS = 1 << 20  # projection bits; a larger num_bits is a corrupt attribute, not a model for a microcontroller

@@ -86,6 +86,15 @@ def _projection_only_huge(m):
     m.metadata_props.extend(keep)
 
 
+def _untyped_attribute(m):
+    next(a for a in m.graph.node[0].attribute if a.name == "T").type = 0  # AttributeProto.UNDEFINED
+
+
+def _newline_name(m):
+    m.graph.node[1].name = "Gemm\n_0"
+    m.graph.node[1].op_type = "Conv"
+
+
 # (model, mutation, words the one error line must contain)
 MUTATIONS = {
     "nan_weight": ("dense", lambda m: _weights(m, "fc0.weight", _nan), ["fc0.weight", "NaN or infinite"]),
@@ -148,6 +157,8 @@ MUTATIONS = {
     "format_2": ("dense", lambda m: _meta(m, "pnetc.format", "2"), ["format 2"]),
     "format_string": ("text", lambda m: _meta(m, "pnetc.format", '"one"'), ["format"]),
     "projection_only_huge_bits": ("dense", _projection_only_huge, ["num_bits=1073741824"]),
+    "attribute_without_type": ("text", _untyped_attribute, ["attribute 'T' has no value of a known type"]),
+    "newline_in_node_name": ("dense", _newline_name, ["'Gemm\\n_0'", "Conv"]),
     "constant_fold_bomb": ("foreign", _fold_bomb, ["bomb", "900,000,000 elements"]),
     "metadata_not_utf8": ("dense", lambda m: None, ["value field is not valid UTF-8"]),  # bytes patched below
 }

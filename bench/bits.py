@@ -93,16 +93,20 @@ def plot_bits(bits: dict, path: Path) -> Path | None:
         return None
     fig, axes = plt.subplots(len(entries), 2, figsize=(12, 4.3 * len(entries)), squeeze=False)
     markers = {}
+    for fc in sorted({p["fc"] for e in entries for p in e["points"] if p["mode"] != "trainer"}, key=fc_key):
+        markers[fc] = "os^Dv"[len(markers) % 5]
     for (ax_bits, ax_flash), e in zip(axes, entries):
         pts = [p for p in e["points"] if p["mode"] != "trainer" and p.get("accuracy_int8") is not None]
         ref = next((p for p in e["points"] if p["mode"] == "trainer"), None)
-        for fc in sorted({p["fc"] for p in pts}, key=lambda f: [int(w) for w in str(f).split("-")]):
+        for fc in sorted({p["fc"] for p in pts}, key=fc_key):
             sel = sorted((p for p in pts if p["fc"] == fc), key=lambda p: p["bits"])
             m = markers.setdefault(fc, "os^Dv"[len(markers) % 5])
+            color = f"C{list(markers).index(fc) % 10}"
             label = "no hidden layer" if str(fc) == "0" else f"FC {fc}"
-            ax_bits.plot([p["bits"] for p in sel], [100 * p["accuracy_int8"] for p in sel], marker=m, label=label)
+            ax_bits.plot([p["bits"] for p in sel], [100 * p["accuracy_int8"] for p in sel], marker=m, label=label,
+                         color=color)
             ax_flash.plot([p["flash_bytes"] for p in sel], [100 * p["accuracy_int8"] for p in sel], marker=m,
-                          label=label)
+                          label=label, color=color)
         for ax in (ax_bits, ax_flash):
             if ref and ref.get("accuracy") is not None:
                 ax.axhline(100 * ref["accuracy"], color="0.3", ls="--", lw=1,
@@ -129,24 +133,34 @@ def plot_bits(bits: dict, path: Path) -> Path | None:
     return path
 
 
+def fc_key(fc) -> list[int]:
+    return [int(w) for w in str(fc).split("-")] if fc is not None else [-1]
+
+
 def bits_section(bits: dict, chart_rel: str | None) -> list[str]:
     lines = ["## How many neural bits", "",
              "Projection nets trained by `pnetc sweep` (grid and epochs below), compiled to int8; accuracy from",
              "pnetc's int8 golden interpreter on the whole test split (bit-exact with the firmware), flash measured",
-             "as the size delta on the board. The dashed line is the trainer trained alone (same epochs).", ""]
+             "as the size delta on the board. The dashed line is the trainer trained alone with the same epochs",
+             "(few, to keep the sweep to minutes on 2 cores: an undertrained reference, the langid LSTM most of all).",
+             ""]
     if chart_rel:
         lines += [f"![how many neural bits]({chart_rel})", ""]
     for e in bits.values():
         pts = e.get("points") or []
         ref = next((p for p in pts if p["mode"] == "trainer"), None)
         epochs = next((p.get("epochs") for p in pts if p.get("epochs")), None)
-        lines += [f"### {e['dataset']} ({e.get('grid', '')}, mode {e.get('modes', '')}, {epochs} epochs)", ""]
+        runs = [p for p in pts if p["mode"] != "trainer"]
+        ts = ",".join(str(t) for t in sorted({p["T"] for p in runs if p["T"] is not None}))
+        fcs = ",".join(sorted({str(p["fc"]) for p in runs}, key=fc_key))
+        lines += [f"### {e['dataset']} (T={ts} d={','.join(sorted({str(p['d']) for p in runs}))} fc={fcs}, "
+                  f"mode {e.get('modes', '')}, {epochs} epochs)", ""]
         if ref:
             lines += [f"Trainer ({ref.get('trainer')}): {100 * ref['accuracy']:.2f} %, float32 weights "
                       f"{ref.get('weight_bytes') or 0:,} bytes.", ""]
         lines += ["| T | d | FC | bits | accuracy float (sweep) | accuracy int8 | flash bytes int8 |",
                   "|---:|---:|---|---:|---:|---:|---:|"]
-        for p in sorted((p for p in pts if p["mode"] != "trainer"), key=lambda p: (str(p["fc"]), p["bits"] or 0)):
+        for p in sorted((p for p in pts if p["mode"] != "trainer"), key=lambda p: (fc_key(p["fc"]), p["bits"] or 0)):
             acc = "—" if p.get("accuracy") is None else f"{100 * p['accuracy']:.2f} %"
             acc8 = "—" if p.get("accuracy_int8") is None else f"{100 * p['accuracy_int8']:.2f} %"
             flash = "—" if p.get("flash_bytes") is None else f"{p['flash_bytes']:,}"

@@ -230,8 +230,9 @@ def main(argv: list[str] | None = None) -> int:
             old = json.loads(json_path.read_text()) if args.merge and json_path.exists() else {}
             results = {"boards": [b.name for b in boards], "versions": peer_versions(),
                        "datasets": dict(old.get("datasets", {})), "bits": dict(old.get("bits", {})),
-                       "compilers": compiler_versions(boards), "command": command_line(argv),
-                       "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+                       "compilers": compiler_versions(boards),
+                       "runs": [*old.get("runs", []), {"parts": sorted(parts), "command": command_line(argv),
+                                                       "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}]}
             if "peers" in parts:
                 for dataset in [d for d in args.datasets.split(",") if d]:
                     measure_dataset(dataset, boards, args, results)

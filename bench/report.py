@@ -245,8 +245,10 @@ def write_report(results: dict, out: Path, img_dir: Path) -> None:
         "python -m bench --report-only              # redraw the tables and charts from docs/benchmarks.json",
         "```",
         "",
-        f"This run: `{results.get('command', 'python -m bench')}`, {results.get('started', '')}. "
-        + ", ".join(f"{k} {v}" for k, v in sorted(results.get("versions", {}).items()) if v) + ".",
+        "Runs behind this file: " + "; ".join(
+            f"`{r['command']}` ({r['started']})" for r in results.get("runs", [])
+            or [{"command": results.get("command", "python -m bench"), "started": results.get("started", "")}])
+        + ". Peers: " + ", ".join(f"{k} {v}" for k, v in sorted(results.get("versions", {}).items()) if v) + ".",
         "",
         "## Rows",
         "",

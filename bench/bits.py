@@ -46,8 +46,12 @@ def run_sweep(dataset: str, out: Path, grid: str, modes: str, epochs: int | None
         raise PnetcError(f"`pnetc sweep --dataset {dataset}` failed (exit {proc.returncode})")
 
 
+BENCH_SAMPLES = 100  # instructions per inference: mean over the first test samples (pnetc bench)
+
+
 def measure_sweep(dataset: str, sweep_dir: Path, board_name: str, work: Path) -> dict:
-    """Every sweep row, plus int8 flash and int8 accuracy for each projection net."""
+    """Every sweep row, plus int8 flash, int8 accuracy and instructions per inference for each projection net."""
+    from pnetc.bench.benchmark import bench_model
     from pnetc.compiler import compile_model
     from pnetc.datasets import load_dataset
     from pnetc.targets.boards import get_board
@@ -72,7 +76,13 @@ def measure_sweep(dataset: str, sweep_dir: Path, board_name: str, work: Path) ->
                 built = build_and_measure(board, compiled, work / tag / "fw", measure_stack=False)
                 p["flash_bytes"] = int(built.size.model_flash)
                 p["accuracy_int8"] = float(np.mean(compiled.reference.run(x_test).predictions == y_test))
-                log(f"{dataset} {tag}: flash {p['flash_bytes']:,} int8 accuracy {p['accuracy_int8']:.4f}")
+                rep = bench_model(model, board.name, n=BENCH_SAMPLES, dataset=dataset, precision="int8",
+                                  out_dir=work / tag / "bench").to_dict()
+                if rep["mismatches"]:
+                    raise PnetcError(f"{rep['mismatches']} benchmark answers differ from the golden interpreter")
+                p["instructions"] = float(rep["instructions_per_inference"])
+                log(f"{dataset} {tag}: flash {p['flash_bytes']:,} int8 accuracy {p['accuracy_int8']:.4f} "
+                    f"instructions {p['instructions']:,.0f}")
             except PnetcError as exc:
                 p["error"] = str(exc).splitlines()[0][:200]
                 log(f"{dataset} {tag}: {p['error']}")
@@ -91,11 +101,11 @@ def plot_bits(bits: dict, path: Path) -> Path | None:
     entries = [e for e in bits.values() if e.get("points")]
     if not entries:
         return None
-    fig, axes = plt.subplots(len(entries), 2, figsize=(12, 4.3 * len(entries)), squeeze=False)
+    fig, axes = plt.subplots(len(entries), 3, figsize=(17, 4.3 * len(entries)), squeeze=False)
     markers = {}
     for fc in sorted({p["fc"] for e in entries for p in e["points"] if p["mode"] != "trainer"}, key=fc_key):
         markers[fc] = "os^Dv"[len(markers) % 5]
-    for (ax_bits, ax_flash), e in zip(axes, entries):
+    for (ax_bits, ax_flash, ax_ins), e in zip(axes, entries):
         pts = [p for p in e["points"] if p["mode"] != "trainer" and p.get("accuracy_int8") is not None]
         ref = next((p for p in e["points"] if p["mode"] == "trainer"), None)
         for fc in sorted({p["fc"] for p in pts}, key=fc_key):
@@ -107,7 +117,11 @@ def plot_bits(bits: dict, path: Path) -> Path | None:
                          color=color)
             ax_flash.plot([p["flash_bytes"] for p in sel], [100 * p["accuracy_int8"] for p in sel], marker=m,
                           label=label, color=color)
-        for ax in (ax_bits, ax_flash):
+            timed = [p for p in sel if p.get("instructions")]
+            ax_ins.plot([p["instructions"] for p in timed], [100 * p["accuracy_int8"] for p in timed], marker=m,
+                        label=label, color=color)
+        has_ins = any(p.get("instructions") for p in pts)
+        for ax in (ax_bits, ax_flash, ax_ins) if has_ins else (ax_bits, ax_flash):
             if ref and ref.get("accuracy") is not None:
                 ax.axhline(100 * ref["accuracy"], color="0.3", ls="--", lw=1,
                            label=f"trainer ({ref.get('trainer')}, float32 weights {ref.get('weight_bytes') or 0:,} B): "
@@ -117,6 +131,10 @@ def plot_bits(bits: dict, path: Path) -> Path | None:
                 ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
                 ax.xaxis.set_major_formatter(FuncFormatter(
                     lambda v, _pos=None: f"{v / 1000:,.0f} kB" if v >= 1000 else f"{v:.0f} B"))
+            elif ax is ax_ins:
+                ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+                ax.xaxis.set_major_formatter(FuncFormatter(
+                    lambda v, _pos=None: f"{v / 1000:,.0f} k" if v >= 1000 else f"{v:.0f}"))
             else:
                 ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos=None: f"{v:,.0f}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
@@ -124,6 +142,7 @@ def plot_bits(bits: dict, path: Path) -> Path | None:
             ax.set_ylabel(f"{e['dataset']}: test accuracy, int8 (%)")
         ax_bits.set_xlabel("total projection bits T·d")
         ax_flash.set_xlabel(f"flash bytes of the int8 model on {e['board']} (size delta)")
+        ax_ins.set_xlabel(f"instructions per inference on {e['board']} (int8)" if has_ins else "(no instruction counts)")
         ax_bits.legend(fontsize=8, loc="lower right")
     fig.suptitle("How many neural bits: projection nets from `pnetc sweep`, int8, golden interpreter = device")
     fig.tight_layout()
@@ -158,12 +177,14 @@ def bits_section(bits: dict, chart_rel: str | None) -> list[str]:
         if ref:
             lines += [f"Trainer ({ref.get('trainer')}): {100 * ref['accuracy']:.2f} %, float32 weights "
                       f"{ref.get('weight_bytes') or 0:,} bytes.", ""]
-        lines += ["| T | d | FC | bits | accuracy float (sweep) | accuracy int8 | flash bytes int8 |",
-                  "|---:|---:|---|---:|---:|---:|---:|"]
+        lines += [f"| T | d | FC | bits | accuracy float (sweep) | accuracy int8 | flash bytes int8 | "
+                  f"instructions / inference ({e['board']}, first {BENCH_SAMPLES} test samples) |",
+                  "|---:|---:|---|---:|---:|---:|---:|---:|"]
         for p in sorted((p for p in pts if p["mode"] != "trainer"), key=lambda p: (fc_key(p["fc"]), p["bits"] or 0)):
             acc = "—" if p.get("accuracy") is None else f"{100 * p['accuracy']:.2f} %"
             acc8 = "—" if p.get("accuracy_int8") is None else f"{100 * p['accuracy_int8']:.2f} %"
             flash = "—" if p.get("flash_bytes") is None else f"{p['flash_bytes']:,}"
-            lines.append(f"| {p['T']} | {p['d']} | {p['fc']} | {p['bits']:,} | {acc} | {acc8} | {flash} |")
+            ins = "—" if p.get("instructions") is None else f"{p['instructions']:,.0f}"
+            lines.append(f"| {p['T']} | {p['d']} | {p['fc']} | {p['bits']:,} | {acc} | {acc8} | {flash} | {ins} |")
         lines.append("")
     return lines

@@ -90,7 +90,7 @@ def bits_results():
         for T in (8, 16, 32):
             pts.append({"T": T, "d": 8, "fc": fc, "mode": "joint", "bits": 8 * T, "weight_bytes": 40 * T,
                         "accuracy": 0.7 + T / 1000, "accuracy_int8": 0.69 + T / 1000, "flash_bytes": 3_000 + 50 * T,
-                        "epochs": 5})
+                        "epochs": 5, **({"instructions": 1_000.0 * T} if fc == "0" else {})})
     pts.append({"T": 64, "d": 8, "fc": "128", "mode": "joint", "bits": 512, "accuracy": None, "error": "x"})
     return {"fashion-mnist": {"dataset": "fashion-mnist", "board": "mps2-an386", "grid": "T=8,16,32 d=8 fc=0,128",
                               "modes": "joint", "points": pts}}
@@ -105,8 +105,9 @@ def test_bits_section_and_plot(tmp_path):
     text = "\n".join(bits_section(bits_results(), "img/bits.png"))
     assert "![how many neural bits](img/bits.png)" in text
     assert "Trainer (mlp): 89.00 %, float32 weights 1,077,288 bytes." in text
-    assert "| 32 | 8 | 128 | 256 | 73.20 % | 72.20 % | 4,600 |" in text
-    assert "| 64 | 8 | 128 | 512 | — | — | — |" in text
+    assert "| 32 | 8 | 128 | 256 | 73.20 % | 72.20 % | 4,600 | — |" in text
+    assert "| 32 | 8 | 0 | 256 | 73.20 % | 72.20 % | 4,600 | 32,000 |" in text
+    assert "| 64 | 8 | 128 | 512 | — | — | — | — |" in text
 
 
 def test_report_includes_the_bits_section(tmp_path):

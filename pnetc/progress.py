@@ -1,0 +1,96 @@
+"""Progress on stderr, the global `--quiet` switch, and result tables.
+
+Progress always goes to stderr, so `--json` keeps stdout machine-readable. Live bars are drawn
+only when stderr is a terminal (or a notebook); `pnetc --quiet` and `progress=False` in the
+Python API switch them off entirely.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+_quiet = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """Silence (True) or allow (False) every progress display of this process."""
+    global _quiet
+    _quiet = bool(quiet)
+
+
+def is_quiet() -> bool:
+    return _quiet
+
+
+def _interactive() -> bool:
+    if sys.stderr is not None and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
+        return True
+    return "ipykernel" in sys.modules  # a notebook renders rich progress without a terminal
+
+
+def wanted(progress: Optional[bool], *, terminal_only: bool = True) -> bool:
+    """Whether to show progress: not quiet, not switched off, and (by default) someone is watching."""
+    if _quiet or progress is False:
+        return False
+    return _interactive() or not terminal_only
+
+
+class Tracker:
+    """One progress line: `<label> · <stage>` with a sample counter. A disabled tracker does nothing."""
+
+    def __init__(self, bar, label: str):
+        self.rich = bar  # the rich Progress (None when disabled), for stages that take one
+        self._label = label
+        self._task = bar.add_task(label, total=None) if bar is not None else None
+
+    def stage(self, text: str) -> None:
+        if self.rich is not None:
+            self.rich.update(self._task, description=f"{self._label} · {text}", completed=0, total=None)
+
+    def samples(self, done: int, total: int) -> None:
+        if self.rich is not None:
+            self.rich.update(self._task, completed=done, total=total)
+
+    def sample_callback(self, stage: str):
+        """A callback(done, total) for run/bench that also names the stage on its first call."""
+        if self.rich is None:
+            return None
+        started = []
+
+        def tick(done: int, total: int) -> None:
+            if not started:
+                started.append(True)
+                self.stage(stage)
+            self.samples(done, total)
+
+        return tick
+
+
+@contextmanager
+def tracker(label: str, enabled: bool) -> Iterator[Tracker]:
+    """A transient rich progress line on stderr (or a no-op tracker when disabled)."""
+    if not enabled:
+        yield Tracker(None, label)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    with bar:
+        yield Tracker(bar, label)
+
+
+def print_table(title: str, rows: list[tuple[str, str]], *, stderr: bool = False) -> None:
+    """A two-column (what, value) rich table: the human form of an API result."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    for key, value in rows:
+        table.add_row(key, value)
+    Console(stderr=stderr, width=None if sys.stdout.isatty() else 120).print(table)

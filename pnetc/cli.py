@@ -34,8 +34,12 @@ def _root(
     version: Optional[bool] = typer.Option(
         None, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
     ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (results and errors still print)."),
 ) -> None:
     """pnetc: ProjectionNet trainer and compiler."""
+    from pnetc.progress import set_quiet
+
+    set_quiet(quiet)
 
 
 def fail(message: str) -> "typer.Exit":
@@ -69,6 +73,9 @@ def train_cmd(
     seed: int = typer.Option(0, "--seed"),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
     center: bool = typer.Option(True, "--center/--no-center", help="Subtract the integer training mean."),
+    balance: Optional[bool] = typer.Option(
+        None, "--balance/--no-balance", help="Class-weighted loss (default: on for langid, off otherwise)."
+    ),
     qat: bool = typer.Option(False, "--qat", help="Int8 quantization-aware fine-tuning in the last epochs."),
     projection_only: bool = typer.Option(False, "--projection-only", help="Train the projection net alone."),
     trainer_only: bool = typer.Option(False, "--trainer-only", help="Train the trainer alone."),
@@ -78,18 +85,19 @@ def train_cmd(
     """Train a trainer and a projection net jointly and export DIR/model.onnx."""
     import json
 
-    from pnetc import train as training
+    from pnetc import api
+    from pnetc.train import summary_lines
 
-    result = training.run_from_cli(
-        dataset=dataset, out=out, data_dir=data_dir, trainer=trainer, tables=tables,
+    result = api.train(
+        dataset, out, data_dir=data_dir, trainer=trainer, tables=tables,
         bits_per_table=bits_per_table, kind=kind, density=density, fc=fc, lambdas=lambdas,
         temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
-        center=center, qat=qat, projection_only=projection_only, trainer_only=trainer_only, resume=resume,
-    )
+        center=center, balance=balance, qat=qat, projection_only=projection_only, trainer_only=trainer_only, resume=resume,
+    ).to_dict()
     if json_out:
         typer.echo(json.dumps(result))
     else:
-        for line in training.summary_lines(result):
+        for line in summary_lines(result):
             typer.echo(line)
 
 
@@ -116,12 +124,13 @@ def sweep_cmd(
     """How many neural bits: train a (T, d, FC) grid joint and alone; write sweep.csv and sweep.png. Resumable."""
     import json
 
-    from pnetc.train.sweep import print_rows, run_sweep
+    from pnetc import api
+    from pnetc.train.sweep import print_rows
 
     items = [*(grid or []), *(grid_items or [])] or None
-    result = run_sweep(dataset=dataset, out=out, grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
+    result = api.sweep(dataset, out, grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
                        kind=kind, density=density, lambdas=lambdas, temperature=temperature, data_dir=data_dir,
-                       device=device)
+                       device=device).to_dict()
     if json_out:
         typer.echo(json.dumps(result))
     else:
@@ -231,18 +240,16 @@ def verify_cmd(
     import json
 
     from rich.console import Console
-    from rich.progress import Progress
 
-    from pnetc.verify import print_verify, verify_model
+    from pnetc import api
+    from pnetc.verify import print_verify
 
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        report = verify_model(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
-                              projection=projection, calib=calib, name=name, limit=limit, keep_dir=keep,
-                              progress=progress)
-    print_verify(report, Console(stderr=json_out))
+    result = api.verify(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
+                        projection=projection, calib=calib, name=name, limit=limit, keep=keep)
+    print_verify(result._report, Console(stderr=json_out))
     if json_out:
-        typer.echo(json.dumps(report.as_dict()))
-    if report.mismatches:
+        typer.echo(json.dumps(result.to_dict()))
+    if result.mismatches:
         raise typer.Exit(1)
 
 
@@ -305,6 +312,33 @@ def bench_cmd(
     from pnetc.targets.commands import bench_command
 
     raise typer.Exit(bench_command(model, board, n, dataset, data, precision, timeout, json_out))
+
+
+@app.command("demo")
+def demo_cmd(
+    board: str = typer.Option("mps2-an386", "--board", "-b", help="A board that runs here (see `pnetc boards`)."),
+    out: str = typer.Option("runs/demo", "-o", "--out", help="Where the model, C library, firmware and runs go."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Training epochs (default: the digits default)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """The whole job on digits: train, compile int8, build, run every test sample on the board under
+    QEMU (0 mismatches required, else exit 1), bench it, and print accuracy, flash, RAM and instructions."""
+    import json
+
+    from pnetc.demo import print_summary, run_demo
+    from pnetc.progress import is_quiet
+
+    def log(text: str) -> None:
+        if not is_quiet():
+            typer.echo(f"pnetc demo: {text}", err=True)
+
+    result = run_demo(board, out, epochs=epochs, log=log)
+    print_summary(result, stderr=json_out)
+    if json_out:
+        typer.echo(json.dumps(result.to_dict()))
+    if result.mismatches:
+        typer.echo(f"pnetc: error: mismatch: {result.mismatches} samples differ from the reference", err=True)
+        raise typer.Exit(1)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

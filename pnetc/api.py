@@ -172,6 +172,7 @@ def train(
     seed: int = 0,
     device: str = "auto",
     center: bool = True,
+    balance: Optional[bool] = None,
     qat: bool = False,
     projection_only: bool = False,
     trainer_only: bool = False,
@@ -181,7 +182,8 @@ def train(
     """Train a trainer and a projection net jointly (Ravi 2017) and export OUT/model.onnx.
 
     Options left as None take the data set's defaults (docs/training.md). `fc=[0]` or `fc=[]`
-    means no hidden layer. `out` defaults to runs/<dataset>. Needs torch."""
+    means no hidden layer. `out` defaults to runs/<dataset>. `balance`: class-weighted loss
+    (None: the data set's default). Needs torch."""
     try:
         from pnetc.train import run_from_cli
     except ImportError as exc:  # torch missing: say which extra to install
@@ -195,6 +197,7 @@ def train(
         lambdas=lambdas, temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
         device=device, center=center, qat=qat, projection_only=projection_only, trainer_only=trainer_only,
         resume=resume, progress=_progress.wanted(progress, terminal_only=False),
+        **({} if balance is None else {"balance": balance}),
     )
     return _train_result(raw)
 

@@ -151,6 +151,8 @@ def compile_cmd(
     precision: str = typer.Option("int8", "--precision", help=_PRECISION_HELP),
     projection: str = typer.Option("hash", "--projection", help=_PROJECTION_HELP),
     calib: Optional[str] = typer.Option(None, "--calib", help=".npz of sample inputs (array x) for int8 ranges."),
+    package: Optional[str] = typer.Option(
+        None, "--package", help="cmake | zephyr | arduino: write a drop-in package (docs/packages.md)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Compile MODEL to C99: <name>.h/.c, <name>_weights.c, runtime kernels, Makefile fragment, CMakeLists.txt."""
@@ -160,9 +162,11 @@ def compile_cmd(
     from pnetc.compiler import compile_model
 
     t0 = time.perf_counter()
-    cm = compile_model(model, out, name=name, precision=precision, projection=projection, calib=calib)
+    cm = compile_model(model, out, name=name, precision=precision, projection=projection, calib=calib,
+                       package=package)
     seconds = time.perf_counter() - t0
     info = {"out_dir": str(cm.out_dir), "name": cm.name, "precision": precision, "projection": projection,
+            "package": package,
             "sources": [str(s.relative_to(cm.out_dir)) for s in cm.sources], "weight_bytes": cm.weight_bytes,
             "arena_bytes": cm.arena_bytes, "num_classes": cm.num_classes, "num_bits": cm.num_bits,
             "input_size": cm.input_size, "seconds": round(seconds, 4)}

@@ -33,6 +33,13 @@ TOOLCHAINS: dict[str, tuple[list[str], list[str], list[str]]] = {
     "gcc-unsigned-char": (["gcc"], ["-funsigned-char"], []),
     "clang-unsigned-char": (["clang"], ["-funsigned-char"], []),
     "arm-qemu": (["arm-linux-gnueabihf-gcc", "-static"], [], ["qemu-arm"]),
+    # the SIMD paths of the runtime: Arm DSP (SXTAB16/SMLAD, ARMv7-A as on Cortex-M4) and NEON
+    "armv7-dsp-qemu": (["arm-linux-gnueabihf-gcc", "-static"], ["-mcpu=cortex-a7", "-mthumb"],
+                       ["qemu-arm", "-cpu", "cortex-a7"]),
+    "aarch64-qemu": (["aarch64-linux-gnu-gcc", "-static"], [], ["qemu-aarch64", "-cpu", "cortex-a72"]),
+    # the same cross builds forced onto the portable C path, to check both sides of each #if
+    "armv7-portable-qemu": (["arm-linux-gnueabihf-gcc", "-static"], ["-mcpu=cortex-a7", "-DPNET_PORTABLE"],
+                            ["qemu-arm", "-cpu", "cortex-a7"]),
     # undefined behaviour (signed overflow, bad shifts) and out-of-bounds access abort the driver
     "gcc-sanitize": (["gcc"], ["-fsanitize=undefined,address", "-fno-sanitize-recover=all", "-g"], []),
 }
@@ -40,6 +47,8 @@ HOST = ["gcc", "clang", "gcc-sanitize"]
 # For the kernels that read bytes: both char signednesses, two compilers, and real ARM.
 CHAR_VARIANTS = ["gcc-signed-char", "gcc-unsigned-char", "clang-unsigned-char", "arm-qemu"]
 HOST_AND_ARM = ["gcc", "clang", "gcc-sanitize", "arm-qemu"]
+# kernels with SIMD paths: host (portable C), both SIMD paths and the portable path on Arm
+SIMD_VARIANTS = ["gcc", "clang", "gcc-sanitize", "armv7-dsp-qemu", "aarch64-qemu", "armv7-portable-qemu"]
 
 DRIVER_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ckernel_harness import HOST, Reader, pack
+from ckernel_harness import SIMD_VARIANTS, Reader, pack
 
 from pnetc import hashing as H
 from pnetc import kernels as K
@@ -12,7 +12,9 @@ from pnetc import kernels as K
 
 def _cases(rng):
     cases = []
-    for nb, out in [(1, 1), (31, 3), (32, 10), (33, 7), (100, 64), (512, 10)]:
+    # out 16/32/48/256 and 200 rows cover the SIMD blocks, their tails and several 64-row chunks
+    for nb, out in [(1, 1), (31, 3), (32, 10), (33, 7), (100, 64), (512, 10), (200, 16), (300, 37),
+                    (720, 256), (65, 48)]:
         for fill in ["random", "zeros", "ones"]:
             b = {"random": rng.integers(0, 2, size=nb), "zeros": np.zeros(nb), "ones": np.ones(nb)}[fill]
             w = rng.integers(-128, 128, size=(nb, out), dtype=np.int8)
@@ -23,7 +25,7 @@ def _cases(rng):
     return cases
 
 
-@pytest.mark.parametrize("toolchain", HOST)
+@pytest.mark.parametrize("toolchain", SIMD_VARIANTS)
 def test_bitsum_s32(build_kernel, toolchain, rng):
     kernel = build_kernel("test_bitsum_s32", ["bitsum_s32.c"], toolchain)
     cases = _cases(rng)

@@ -28,6 +28,7 @@ def run_from_cli(
     seed: int = 0,
     device: str = "auto",
     center: bool = True,
+    balance: bool | None = None,
     qat: bool = False,
     projection_only: bool = False,
     trainer_only: bool = False,
@@ -65,6 +66,7 @@ def run_from_cli(
         seed=seed,
         device=device,
         center=center,
+        balance=balance,
         qat=qat,
         mode="projection-only" if projection_only else "trainer-only" if trainer_only else "joint",
     )

@@ -19,9 +19,11 @@ DEVICES = ("auto", "cpu", "cuda")
 DATASET_DEFAULTS: dict[str, dict] = {
     "digits": dict(tables=20, bits_per_table=8, kind="binary", fc=[128], epochs=40, batch_size=64, lr=2e-3),
     "fashion-mnist": dict(tables=60, bits_per_table=12, kind="ternary", density=0.03, fc=[256], epochs=15),
-    "langid": dict(tables=120, bits_per_table=12, fc=[128], epochs=8, batch_size=128),
+    "langid": dict(tables=120, bits_per_table=12, fc=[128], epochs=8, batch_size=128, balance=True),
 }
-GENERIC_DEFAULTS = dict(tables=60, bits_per_table=12, kind="binary", fc=[256], epochs=10, batch_size=128, lr=1e-3)
+GENERIC_DEFAULTS = dict(
+    tables=60, bits_per_table=12, kind="binary", fc=[256], epochs=10, batch_size=128, lr=1e-3, balance=False
+)
 
 
 @dataclass
@@ -43,6 +45,7 @@ class TrainConfig:
     lr: float | None = None
     seed: int = 0
     center: bool = True
+    balance: bool | None = None  # class-weighted CE on the label terms (n / (C * count_c))
     qat: bool = False
     qat_epochs: int | None = None  # None: the last max(1, epochs // 4) epochs
     mode: str = "joint"  # "joint" | "projection-only" | "trainer-only"

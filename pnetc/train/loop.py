@@ -242,6 +242,7 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
 
     lambdas = cfg.effective_lambdas
+    class_weight = balanced_weights(prepared.y_train, prepared.num_classes).to(device) if cfg.balance else None
     n = len(prepared.y_train)
     steps = world.num_steps(n, cfg.batch_size)
     trainer_step, head_step = world.wrap(trainer), world.wrap(head)  # DDP-wrapped when distributed
@@ -263,7 +264,7 @@ def train(
                 y = prepared.y_train[idx].to(device)
                 t_logits = trainer_step(_to(_take(prepared.xt_train, idx), device)) if lambdas[0] + lambdas[1] > 0 else None
                 p_logits = head_step(prepared.bits_train[idx].to(device)) if lambdas[1] + lambdas[2] > 0 else None
-                loss, _ = joint_loss(t_logits, p_logits, y, lambdas, cfg.temperature)
+                loss, _ = joint_loss(t_logits, p_logits, y, lambdas, cfg.temperature, class_weight)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -291,6 +292,15 @@ def train(
                 return None
 
     return world.finish(lambda: _finish(prepared, trainer, head, device, out, history, started), history, trainer, head)
+
+
+def balanced_weights(y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Per-class loss weights n / (C * count_c), so every class weighs the same in total (0 if absent)."""
+    counts = torch.bincount(y, minlength=num_classes).to(torch.float32)
+    present = counts > 0
+    w = torch.zeros(num_classes, dtype=torch.float32)
+    w[present] = len(y) / (int(present.sum()) * counts[present])
+    return w
 
 
 def _accuracy(model, x, y, device) -> float:
@@ -357,6 +367,7 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, history: list[
             fc=list(cfg.fc),
             qat=cfg.qat,
             center=cfg.center,
+            balance=cfg.balance,
             history=history,
         )
         model_path = out / "model.onnx"

@@ -32,13 +32,17 @@ def joint_loss(
     y: torch.Tensor,
     lambdas: tuple[float, float, float],
     temperature: float = 1.0,
+    class_weight: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Weighted sum of the three terms; a term whose lambda is 0 is neither computed nor needed."""
+    """Weighted sum of the three terms; a term whose lambda is 0 is neither computed nor needed.
+
+    class_weight (optional, [C]) weights the two label terms per class (class balancing).
+    """
     l1, l2, l3 = lambdas
     total = torch.zeros((), dtype=torch.float32, device=y.device)
     parts: dict[str, float] = {}
     if l1 > 0:
-        t = F.cross_entropy(trainer_logits, y)
+        t = F.cross_entropy(trainer_logits, y, weight=class_weight)
         total = total + l1 * t
         parts["trainer"] = float(t.detach())
     if l2 > 0:
@@ -46,7 +50,7 @@ def joint_loss(
         total = total + l2 * d
         parts["distill"] = float(d.detach())
     if l3 > 0:
-        p = F.cross_entropy(projection_logits, y)
+        p = F.cross_entropy(projection_logits, y, weight=class_weight)
         total = total + l3 * p
         parts["projection"] = float(p.detach())
     return total, parts

@@ -88,7 +88,7 @@ def test_onnxruntime_head_matches_the_trained_torch_head(digits, tmp_path):
     """Parity against the live torch module (not a re-import of the exported weights)."""
     from pnetc.train.config import TrainConfig
     from pnetc.train.loop import _finish, prepare, train  # noqa: F401
-    import pnetc.train.loop as loop
+    from pnetc.train import loop
 
     captured = {}
     real = loop._finish

@@ -51,7 +51,7 @@ def _snapshot(module):
 @pytest.mark.parametrize("mode", ["projection-only", "trainer-only", "joint"])
 def test_modes_train_only_their_networks(digits, tmp_path, monkeypatch, mode):
     """projection-only leaves the trainer's weights untouched, trainer-only the projection net's."""
-    import pnetc.train.loop as loop
+    from pnetc.train import loop
 
     built = {}
     real_build = loop.build_trainer
@@ -88,3 +88,17 @@ def test_effective_lambdas():
     assert TrainConfig(mode="projection-only").effective_lambdas == (0.0, 0.0, 1.0)
     assert TrainConfig(mode="trainer-only").effective_lambdas == (1.0, 0.0, 0.0)
     assert TrainConfig(lambdas=(0.5, 0.2, 0.3)).effective_lambdas == (0.5, 0.2, 0.3)
+
+
+def test_class_weights_balance_the_label_terms():
+    from pnetc.train.loop import balanced_weights
+
+    y = torch.tensor([0, 0, 0, 1, 2, 2])
+    w = balanced_weights(y, 4)
+    assert torch.allclose(w, torch.tensor([6 / 9, 6 / 3, 6 / 6, 0.0]))
+    assert torch.isclose((w[y]).sum(), torch.tensor(6.0))  # total weight unchanged
+    t, p = _logits(0, n=6, c=4), _logits(1, n=6, c=4)
+    total, parts = joint_loss(t, p, y, (1.0, 0.0, 1.0), class_weight=w)
+    assert math.isclose(parts["trainer"], F.cross_entropy(t, y, weight=w).item(), rel_tol=1e-6)
+    assert math.isclose(parts["projection"], F.cross_entropy(p, y, weight=w).item(), rel_tol=1e-6)
+    assert not math.isclose(parts["projection"], F.cross_entropy(p, y).item(), rel_tol=1e-3)

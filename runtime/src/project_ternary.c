@@ -1,7 +1,80 @@
 /* project_ternary.c - very sparse hashed projection to packed sign bits.
    Nonzero j of bit k is the 16-bit half (j & 1) of hash32(seed, k, j >> 1):
-   index = ((half >> 1) * n) >> 15, sign = (half & 1) ? -1 : +1. Both halves of every hash are used. */
+   index = ((half >> 1) * n) >> 15, sign = (half & 1) ? -1 : +1. Both halves of every hash are used.
+
+   The hash is inlined (fmix32 below equals pnet_fmix32 of hash.c; PNET_EXTERN_HASH calls hash.c). On Arm cores with the DSP
+   extension (Cortex-M4/M7/M33/M55, ARMv7-A) one hash feeds both nonzeros through
+     index = high word of ((half >> 1) * (n << 17))   (one UMULL; n < 32768)
+     acc  += x[i0] * s0 + x[i1] * s1                  (SMLADs over the packed pair)
+   with s * v = v - 2 * b * v for the sign bits b of both halves at once. Both give the exact integer sum of the spec;
+   define PNET_PORTABLE to force the plain C path. */
 #include "pnet/pnet.h"
+
+#if !defined(PNET_PORTABLE) && defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)
+#define PNET_TERNARY_DSP 1
+#include <arm_acle.h>
+#endif
+
+#if defined(PNET_EXTERN_HASH) /* tests count the hash work through hash.c's functions */
+#define fmix32 pnet_fmix32
+#define hash_row pnet_hash_row
+#else
+static uint32_t fmix32(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    return h;
+}
+
+static uint32_t hash_row(uint32_t seed, uint32_t a)
+{
+    return fmix32(seed ^ (a * PNET_HASH_GOLDEN_A));
+}
+#endif
+
+/* the signed value of nonzero `half` (16-bit half of a hash) */
+static int32_t term(const int16_t *x, uint32_t un, uint32_t half)
+{
+    const int32_t v = x[((half >> 1) * un) >> 15];
+    return (half & 1u) ? -v : v;
+}
+
+#if defined(PNET_TERNARY_DSP)
+/* x[i0] | x[i1] << 16 for the two nonzeros of hash h: index = high word of (half >> 1) * (n << 17) */
+static int32_t pair_of(const int16_t *x, uint32_t n17, uint32_t h)
+{
+    const uint32_t i0 = (uint32_t)(((uint64_t)((h & 0xFFFFu) >> 1) * n17) >> 32);
+    const uint32_t i1 = (uint32_t)(((uint64_t)(h >> 17) * n17) >> 32);
+    return (int32_t)(((uint32_t)(uint16_t)x[i0]) | ((uint32_t)(uint16_t)x[i1] << 16));
+}
+
+/* acc_k for n < 32768, two nonzeros per hash: with sign bits b (0/1) in bit 0 and bit 16 of h,
+   sum s*v = sum v - 2 * sum b*v, both sums one SMLAD over the packed pair. */
+static int32_t acc_dsp(const int16_t *x, uint32_t n17, uint32_t row, int32_t nnz)
+{
+    const int32_t ones = 0x00010001;
+    int32_t all = 0;      /* sum of v */
+    int32_t negative = 0; /* sum of b * v */
+    uint32_t col = 0u;    /* pair * PNET_HASH_GOLDEN_B, wrapping */
+    int32_t j = 0;
+    for (; j + 2 <= nnz; j += 2, col += PNET_HASH_GOLDEN_B) {
+        const uint32_t h = fmix32(row ^ col);
+        const int32_t p = pair_of(x, n17, h);
+        all = __smlad(p, ones, all);
+        negative = __smlad(p, (int32_t)(h & 0x00010001u), negative);
+    }
+    if (j < nnz) {
+        const uint32_t h = fmix32(row ^ col);
+        const int32_t v = x[(uint32_t)(((uint64_t)((h & 0xFFFFu) >> 1) * n17) >> 32)];
+        all += v;
+        negative += (h & 1u) ? v : 0;
+    }
+    return all - 2 * negative;
+}
+#endif
 
 void pnet_project_ternary(const int16_t *x, int32_t n, uint32_t seed, int32_t num_bits, int32_t nnz,
                           uint32_t *bits)
@@ -14,19 +87,22 @@ void pnet_project_ternary(const int16_t *x, int32_t n, uint32_t seed, int32_t nu
         bits[k] = 0u;
     }
     for (k = 0; k < num_bits; ++k) {
-        const uint32_t row = pnet_hash_row(seed, (uint32_t)k);
+        const uint32_t row = hash_row(seed, (uint32_t)k);
         int32_t acc = 0;
-        int32_t j;
-        uint32_t pair = 0u;
-        for (j = 0; j < nnz; j += 2, ++pair) {
-            const uint32_t h = pnet_fmix32(row ^ (pair * PNET_HASH_GOLDEN_B));
-            uint32_t half = h & 0xFFFFu;
-            int32_t v = x[((half >> 1) * un) >> 15];
-            acc += (half & 1u) ? -v : v;
-            if (j + 1 < nnz) {
-                half = h >> 16;
-                v = x[((half >> 1) * un) >> 15];
-                acc += (half & 1u) ? -v : v;
+#if defined(PNET_TERNARY_DSP)
+        if (n < 32768) {
+            acc = acc_dsp(x, un << 17, row, nnz);
+        } else
+#endif
+        {
+            int32_t j;
+            uint32_t col = 0u;
+            for (j = 0; j < nnz; j += 2, col += PNET_HASH_GOLDEN_B) {
+                const uint32_t h = fmix32(row ^ col);
+                acc += term(x, un, h & 0xFFFFu);
+                if (j + 1 < nnz) {
+                    acc += term(x, un, h >> 16);
+                }
             }
         }
         if (acc > 0) {

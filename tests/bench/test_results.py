@@ -107,3 +107,19 @@ def test_csv_summary_joins_measurements(tmp_path):
     joint = next(r for r in got if r["config"] == "[T=60,d=12]" and r["mode"] == "joint")
     assert joint["int8_flash_bytes"] == "8500" and joint["c_int8_accuracy"] == "0.8311"
     assert next(r for r in got if r["mode"] == "trainer")["config"] == "trainer"
+
+
+def test_train_calls_pnetc_sweep_only_for_missing_configs(tmp_path, monkeypatch):
+    _fake_sweep(tmp_path / "sweep.csv")  # [T=60,d=12] and [T=70,d=12]+FC[256], 3 epochs
+    calls = []
+
+    class Done:
+        returncode = 0
+
+    monkeypatch.setattr(results.subprocess, "run", lambda cmd, **kw: calls.append(cmd) or Done())
+    results.train("fashion-mnist", tmp_path, epochs=3)
+    grids = [c[c.index("--grid") + 1] for c in calls]
+    assert len(grids) == 5 and "T=60 d=12 fc=0" not in grids and "T=70 d=12 fc=256" not in grids
+    calls.clear()
+    results.train("fashion-mnist", tmp_path, epochs=4)  # other epochs: pnetc sweep decides (and refuses)
+    assert len(calls) == 7

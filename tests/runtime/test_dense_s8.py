@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ckernel_harness import HOST_AND_ARM, Reader, pack
+from ckernel_harness import SIMD_VARIANTS, Reader, pack
 
 from pnetc import kernels as K
 
@@ -29,11 +29,13 @@ def _case(rng, n_in, n_out, kind="random", has_bias=True):
     return x, w, bias, in_offset, mult, shift, out_offset, act_min, act_max
 
 
-@pytest.mark.parametrize("toolchain", HOST_AND_ARM)
+@pytest.mark.parametrize("toolchain", SIMD_VARIANTS + ["arm-qemu"])
 def test_dense_s8(build_kernel, toolchain, rng):
     kernel = build_kernel("test_dense_s8", ["dense_s8.c", "requantize.c"], toolchain)
-    cases = [_case(rng, i, o) for i, o in [(1, 1), (3, 2), (32, 10), (33, 17), (128, 64), (1024, 10)]]
+    cases = [_case(rng, i, o) for i, o in [(1, 1), (3, 2), (32, 10), (33, 17), (128, 64), (1024, 10),
+                                                   (256, 10), (7, 3), (6, 5)]]  # SIMD steps and tails
     cases += [_case(rng, 64, 8, kind) for kind in ["zeros", "max", "min"]]
+    cases += [_case(rng, 67, 9, kind) for kind in ["max", "min"]]  # extremes through the tails
     cases += [_case(rng, 20, 5, has_bias=False)]
     data = b""
     for x, w, bias, io, m, s, oo, lo, hi in cases:

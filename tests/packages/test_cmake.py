@@ -88,3 +88,23 @@ def test_mps2_an386_build_and_run(tmp_path, models, model, precision):
     run = subprocess.run(system_command(board, elf), capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert check_output(cm, samples, run.stdout + run.stderr) == len(samples)
+
+
+@pytest.mark.skipif(not have("cmake", "cc"), reason="needs cmake and a host C compiler")
+def test_two_models_in_one_program(tmp_path, models):
+    """Both packages carry pnet_* kernels; as static libraries each kernel is linked once."""
+    a = compile_model(models["dense"], tmp_path / "a", name="a", package="cmake")
+    b = compile_model(models["text"], tmp_path / "b", name="b", precision="float32", package="cmake")
+    (tmp_path / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.13)\nproject(two C)\nadd_subdirectory(a)\nadd_subdirectory(b)\n"
+        "add_executable(app main.c)\ntarget_link_libraries(app PRIVATE pnetc::a pnetc::b)\n")
+    x = samples_for(a, 1)
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\n#include "a.h"\n#include "b.h"\n'
+        f"static const a_input_t x[A_INPUT_SIZE] = {{{', '.join(str(int(v)) for v in x[0])}}};\n"
+        "int main(void) { a_score_t s[A_NUM_CLASSES]; b_score_t t[B_NUM_CLASSES];\n"
+        '  printf("%d %d\\n", a_predict(x, s), b_predict_text((const uint8_t *)"der hund", 8, t)); return 0; }\n')
+    cmake_build(tmp_path, tmp_path / "build")
+    out = subprocess.run([str(tmp_path / "build" / "app")], capture_output=True, text=True, timeout=30).stdout
+    assert out.split() == [str(int(a.reference.run(x).predictions[0])),
+                           str(int(b.reference.run([b"der hund"]).predictions[0]))]

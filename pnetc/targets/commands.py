@@ -87,21 +87,20 @@ def boards_command(json_out: bool) -> int:
 
 
 def build_command(model: str, board: str, out: str, precision: str, json_out: bool) -> int:
-    from pnetc.targets.build import ModelDoesNotFit, build_model
+    from pnetc import api
+    from pnetc.targets.build import ModelDoesNotFit
 
     try:
-        result = build_model(model, board, out, precision=precision)
+        built = api.build(model, board, out, precision=precision)
     except ModelDoesNotFit as exc:
         if json_out:
             _say(json.dumps({"board": board, "fits": False, "error": str(exc)}))
         raise
-    s = result.size
-    d = s.to_dict()
     if json_out:
-        _say(json.dumps({**d, "precision": precision, "elf": str(result.firmware.elf),
-                         "bin": str(result.firmware.bin) if result.firmware.bin else None,
-                         "map": str(result.firmware.map) if result.firmware.map else None}))
+        _say(json.dumps(built.to_dict()))
         return 0
+    result = built._build  # the stage's objects, for the detailed text below
+    s = result.size
     fw = result.firmware
     extras = ", ".join(str(p.name) for p in (fw.bin, fw.map) if p)
     _say(f"built {fw.elf}" + (f" (+ {extras})" if extras else "") + f" for {result.board.name} ({result.board.core})")
@@ -129,32 +128,31 @@ def _device_failure(exc, board: str, json_out: bool, extra: dict) -> int:
 
 def run_command(model: str, board: str, dataset: str | None, data: str | None, limit: int | None, precision: str,
                 timeout: float | None, out: str | None, json_out: bool) -> int:
-    from pnetc.targets.run import DeviceError, run_model
+    from pnetc import api
+    from pnetc.targets.run import DeviceError
 
     try:
-        with progress_bar(f"{board}") as bar:
-            report = run_model(model, board, dataset=dataset, data=data, limit=limit, precision=precision,
-                               out_dir=out, timeout_s=timeout, progress=bar)
+        report = api.run(model, board, dataset=dataset, data=data, limit=limit, precision=precision,
+                         out_dir=out, timeout=timeout)
     except DeviceError as exc:
         return _device_failure(exc, board, json_out, {"precision": precision})
     d = report.to_dict()
-    d["status"] = "ok" if not report.mismatches else "mismatch"
     if json_out:
         _say(json.dumps(d))
     else:
-        n_bad = len(report.mismatches)
+        n_bad = report.mismatches
         what = "int8 scores" if precision != "float32" else "float scores (rel 1e-5)"
         _say(f"{report.board}: {report.samples} samples of {report.dataset}, {precision}: {n_bad} mismatches "
              f"(bits, {what} and predictions vs the golden interpreter)")
-        for m in report.mismatches[:10]:
-            _say(f"  sample {m.index}: {', '.join(m.what)} differ (device {m.device_prediction}, "
-                 f"reference {m.reference_prediction})")
+        for m in report.first_mismatches:
+            _say(f"  sample {m['index']}: {', '.join(m['what'])} differ (device {m['device_prediction']}, "
+                 f"reference {m['reference_prediction']})")
         if report.accuracy_device is not None:
             _say(f"accuracy: device {report.accuracy_device:.4f}, reference {report.accuracy_reference:.4f}")
-        _say(f"stack high-water: {report.stack_high_water:,} bytes")
+        _say(f"stack high-water: {report.stack_high_water_bytes:,} bytes")
     if report.mismatches:
         kinds = ", ".join(f"{k} {v}" for k, v in d["mismatch_kinds"].items() if v)
-        _err(f"pnetc: error: mismatch: {len(report.mismatches)} of {report.samples} samples differ from the "
+        _err(f"pnetc: error: mismatch: {report.mismatches} of {report.samples} samples differ from the "
              f"reference ({kinds})")
         return EXIT_MISMATCH
     return 0
@@ -165,13 +163,11 @@ def run_command(model: str, board: str, dataset: str | None, data: str | None, l
 
 def bench_command(model: str, board: str, n: int, dataset: str | None, data: str | None, precision: str,
                   timeout: float | None, json_out: bool) -> int:
-    from pnetc.bench.benchmark import bench_model
+    from pnetc import api
     from pnetc.targets.run import DeviceError
 
     try:
-        with progress_bar(f"{board} bench") as bar:
-            report = bench_model(model, board, n=n, dataset=dataset, data=data, precision=precision,
-                                 timeout_s=timeout, progress=bar)
+        report = api.bench(model, board, n=n, dataset=dataset, data=data, precision=precision, timeout=timeout)
     except DeviceError as exc:
         return _device_failure(exc, board, json_out, {"precision": precision})
     d = report.to_dict()

@@ -51,28 +51,43 @@ static int32_t pair_of(const int16_t *x, uint32_t n17, uint32_t h)
     return (int32_t)(((uint32_t)(uint16_t)x[i0]) | ((uint32_t)(uint16_t)x[i1] << 16));
 }
 
-/* acc_k for n < 32768, two nonzeros per hash: with sign bits b (0/1) in bit 0 and bit 16 of h,
-   sum s*v = sum v - 2 * sum b*v, both sums one SMLAD over the packed pair. */
-static int32_t acc_dsp(const int16_t *x, uint32_t n17, uint32_t row, int32_t nnz)
+/* all bits for n < 32768, two nonzeros per hash: with sign bits b (0/1) in bit 0 and bit 16 of h,
+   sum s*v = sum v - 2 * sum b*v, both sums one SMLAD over the packed pair. Bits are collected in
+   a register and stored once per word. */
+static void project_dsp(const int16_t *x, uint32_t n17, uint32_t seed, int32_t num_bits, int32_t nnz,
+                        uint32_t *bits)
 {
     const int32_t ones = 0x00010001;
-    int32_t all = 0;      /* sum of v */
-    int32_t negative = 0; /* sum of b * v */
-    uint32_t col = 0u;    /* pair * PNET_HASH_GOLDEN_B, wrapping */
-    int32_t j = 0;
-    for (; j + 2 <= nnz; j += 2, col += PNET_HASH_GOLDEN_B) {
-        const uint32_t h = fmix32(row ^ col);
-        const int32_t p = pair_of(x, n17, h);
-        all = __smlad(p, ones, all);
-        negative = __smlad(p, (int32_t)(h & 0x00010001u), negative);
+    const uint32_t end = (uint32_t)(nnz >> 1) * PNET_HASH_GOLDEN_B; /* col after the last pair */
+    uint32_t word = 0u;
+    uint32_t ka = 0u; /* k * PNET_HASH_GOLDEN_A, wrapping */
+    int32_t k;
+    for (k = 0; k < num_bits; ++k, ka += PNET_HASH_GOLDEN_A) {
+        const uint32_t row = fmix32(seed ^ ka);
+        int32_t all = 0;      /* sum of v */
+        int32_t negative = 0; /* sum of b * v */
+        uint32_t col = 0u;    /* pair * PNET_HASH_GOLDEN_B, wrapping */
+        for (; col != end; col += PNET_HASH_GOLDEN_B) {
+            const uint32_t h = fmix32(row ^ col);
+            const int32_t p = pair_of(x, n17, h);
+            all = __smlad(p, ones, all);
+            negative = __smlad(p, (int32_t)(h & 0x00010001u), negative);
+        }
+        if (nnz & 1) {
+            const uint32_t h = fmix32(row ^ col);
+            const int32_t v = x[(uint32_t)(((uint64_t)((h & 0xFFFFu) >> 1) * n17) >> 32)];
+            all += v;
+            negative += (h & 1u) ? v : 0;
+        }
+        word |= (uint32_t)(all - 2 * negative > 0) << ((uint32_t)k & 31u);
+        if ((k & 31) == 31) {
+            bits[k >> 5] = word;
+            word = 0u;
+        }
     }
-    if (j < nnz) {
-        const uint32_t h = fmix32(row ^ col);
-        const int32_t v = x[(uint32_t)(((uint64_t)((h & 0xFFFFu) >> 1) * n17) >> 32)];
-        all += v;
-        negative += (h & 1u) ? v : 0;
+    if (num_bits & 31) {
+        bits[num_bits >> 5] = word;
     }
-    return all - 2 * negative;
 }
 #endif
 
@@ -83,17 +98,18 @@ void pnet_project_ternary(const int16_t *x, int32_t n, uint32_t seed, int32_t nu
     const int32_t nwords = PNET_WORDS(num_bits);
     int32_t k;
 
+#if defined(PNET_TERNARY_DSP)
+    if (n < 32768) {
+        project_dsp(x, un << 17, seed, num_bits, nnz, bits);
+        return;
+    }
+#endif
     for (k = 0; k < nwords; ++k) {
         bits[k] = 0u;
     }
     for (k = 0; k < num_bits; ++k) {
         const uint32_t row = hash_row(seed, (uint32_t)k);
         int32_t acc = 0;
-#if defined(PNET_TERNARY_DSP)
-        if (n < 32768) {
-            acc = acc_dsp(x, un << 17, row, nnz);
-        } else
-#endif
         {
             int32_t j;
             uint32_t col = 0u;

@@ -231,7 +231,15 @@ class CompileResult(_Result):
     arena_bytes: int
     seconds: float
     board: Optional[str] = None
+    package: Optional[str] = None  # "cmake" | "zephyr" | "arduino" when laid out as a drop-in package
     compiled: Any = field(default=None, repr=False, compare=False)  # pnetc.compiler.CompiledModel
+
+    def to_dict(self) -> dict:
+        """As the other results, with `sources` and `files` relative to `out_dir`."""
+        d = super().to_dict()
+        d["sources"] = [p.relative_to(self.out_dir).as_posix() for p in self.sources]
+        d["files"] = [p.relative_to(self.out_dir).as_posix() for p in self.files]
+        return d
 
     @property
     def reference(self):
@@ -248,13 +256,15 @@ def compile(
     projection: str = "hash",
     calib: Any = None,
     board: Optional[str] = None,
+    package: Optional[str] = None,
 ) -> CompileResult:
     """Compile a model to C99 in out_dir: <name>.h/.c, weights, runtime kernels, Makefile fragment, CMakeLists.txt.
 
     precision: int8 | float32 | binary. projection: hash (computed on the fly) | table (in flash).
     calib: an .npz path or an array of sample inputs for the int8 ranges (default: the export's).
     board: a board name from `pnetc boards`; checks that weights and arena can fit its flash and RAM
-    (`build` measures the exact numbers)."""
+    (`build` measures the exact numbers). package: cmake | zephyr | arduino lays the library out as a
+    drop-in package (docs/packages.md)."""
     from pnetc.compiler import compile_model
 
     board_obj = None
@@ -264,7 +274,8 @@ def compile(
         board_obj = get_board(board)  # fail on an unknown board before writing anything
     path = _model_path(model)
     t0 = time.perf_counter()
-    cm = compile_model(path, out_dir, name=name, precision=precision, projection=projection, calib=calib)
+    cm = compile_model(path, out_dir, name=name, precision=precision, projection=projection, calib=calib,
+                       **({} if package is None else {"package": package}))
     seconds = time.perf_counter() - t0
     if board_obj is not None:
         if board_obj.flash_size and cm.weight_bytes > board_obj.flash_size:
@@ -277,7 +288,7 @@ def compile(
         out_dir=cm.out_dir, name=cm.name, precision=precision, projection=projection, header=cm.header,
         sources=tuple(cm.sources), files=tuple(cm.out_dir / rel for rel in cm.files), input_kind=cm.input_kind,
         input_size=cm.input_size, num_classes=cm.num_classes, num_bits=cm.num_bits, weight_bytes=cm.weight_bytes,
-        arena_bytes=cm.arena_bytes, seconds=round(seconds, 4), board=board, compiled=cm)
+        arena_bytes=cm.arena_bytes, seconds=round(seconds, 4), board=board, package=package, compiled=cm)
 
 
 # ---- verify ----------------------------------------------------------------------------------

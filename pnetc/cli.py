@@ -153,28 +153,21 @@ def compile_cmd(
     calib: Optional[str] = typer.Option(None, "--calib", help=".npz of sample inputs (array x) for int8 ranges."),
     package: Optional[str] = typer.Option(
         None, "--package", help="cmake | zephyr | arduino: write a drop-in package (docs/packages.md)."),
+    board: Optional[str] = typer.Option(None, "--board", "-b", help="Check weights and arena fit this board."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Compile MODEL to C99: <name>.h/.c, <name>_weights.c, runtime kernels, Makefile fragment, CMakeLists.txt."""
     import json
-    import time
 
-    from pnetc.compiler import compile_model
+    from pnetc import api
 
-    t0 = time.perf_counter()
-    cm = compile_model(model, out, name=name, precision=precision, projection=projection, calib=calib,
-                       package=package)
-    seconds = time.perf_counter() - t0
-    info = {"out_dir": str(cm.out_dir), "name": cm.name, "precision": precision, "projection": projection,
-            "package": package,
-            "sources": [str(s.relative_to(cm.out_dir)) for s in cm.sources], "weight_bytes": cm.weight_bytes,
-            "arena_bytes": cm.arena_bytes, "num_classes": cm.num_classes, "num_bits": cm.num_bits,
-            "input_size": cm.input_size, "seconds": round(seconds, 4)}
+    cm = api.compile(model, out, name=name, precision=precision, projection=projection, calib=calib,
+                     board=board, package=package)
     if json_out:
-        typer.echo(json.dumps(info))
+        typer.echo(json.dumps(cm.to_dict()))
     else:
         typer.echo(f"wrote {len(cm.sources)} sources to {cm.out_dir}: weights {cm.weight_bytes} B, "
-                   f"arena {cm.arena_bytes} B, {seconds:.2f} s")
+                   f"arena {cm.arena_bytes} B, {cm.seconds:.2f} s")
 
 
 @app.command("inspect")

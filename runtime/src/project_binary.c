@@ -50,9 +50,9 @@ static int32_t load_s32(const int16_t *p)
 
 #define PNET_NIBBLE(j)                                                        \
     do {                                                                      \
-        const int32_t *const m = nibble_lanes[(h >> (j)) & 15u];               \
-        pos = __smlad(load_s32(xp + (j)), m[0], pos);                         \
-        pos = __smlad(load_s32(xp + (j) + 2), m[1], pos);                     \
+        const int32_t *const lanes = nibble_lanes[(h >> (j)) & 15u];             \
+        pos = __smlad(load_s32(xp + (j)), lanes[0], pos);                      \
+        pos = __smlad(load_s32(xp + (j) + 2), lanes[1], pos);                  \
     } while (0)
 #endif
 

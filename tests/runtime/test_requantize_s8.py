@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ckernel_harness import HOST, Reader, pack
+from ckernel_harness import SIMD_VARIANTS, Reader, pack
 
 from pnetc import kernels as K
 
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
 
 
-@pytest.mark.parametrize("toolchain", HOST)
+@pytest.mark.parametrize("toolchain", SIMD_VARIANTS)
 def test_requantize_s8(build_kernel, toolchain, rng):
     kernel = build_kernel("test_requantize_s8", ["requantize_s8.c", "requantize.c"], toolchain)
     cases = []

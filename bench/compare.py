@@ -214,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         from bench import report
 
         if args.report_only:
+            if not json_path.exists():
+                raise PnetcError(f"{json_path} does not exist: measure first (python -m bench) or pass --json FILE")
             results = json.loads(json_path.read_text())
         else:
             if args.install_peers:
@@ -232,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
                        "datasets": dict(old.get("datasets", {})), "bits": dict(old.get("bits", {})),
                        "compilers": compiler_versions(boards),
                        "runs": [*old.get("runs", []), {"parts": sorted(parts), "command": command_line(argv),
+                                                       "commit": git_commit(),
                                                        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}]}
             if "peers" in parts:
                 for dataset in [d for d in args.datasets.split(",") if d]:
@@ -263,6 +266,17 @@ def compiler_versions(boards) -> dict[str, str]:
         except OSError:
             out[b.name] = ""
     return out
+
+
+def git_commit() -> str:
+    """The repository's commit (with '+changes' when the work tree differs), for the record."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                               capture_output=True, text=True)
+    except OSError:
+        return ""
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
 
 
 def command_line(argv) -> str:

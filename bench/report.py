@@ -246,7 +246,8 @@ def write_report(results: dict, out: Path, img_dir: Path) -> None:
         "```",
         "",
         "Runs behind this file: " + "; ".join(
-            f"`{r['command']}` ({r['started']})" for r in results.get("runs", [])
+            f"`{r['command']}` ({r['started']}{', commit ' + r['commit'] if r.get('commit') else ''})"
+            for r in results.get("runs", [])
             or [{"command": results.get("command", "python -m bench"), "started": results.get("started", "")}])
         + ". Peers: " + ", ".join(f"{k} {v}" for k, v in sorted(results.get("versions", {}).items()) if v) + ".",
         "",

@@ -123,3 +123,20 @@ def test_train_calls_pnetc_sweep_only_for_missing_configs(tmp_path, monkeypatch)
     calls.clear()
     results.train("fashion-mnist", tmp_path, epochs=4)  # other epochs: pnetc sweep decides (and refuses)
     assert len(calls) == 7
+
+
+def test_seed_repeats_summary_and_verdict(tmp_path):
+    rows = _fake_sweep(tmp_path / "sweep.csv")  # seed 0: +0.12 and -0.50
+    rows1 = [dict(r, seed=1) for r in rows]
+    for r in rows1:
+        if r["mode"] == "alone" and r["T"] == 60:
+            r["accuracy"] = 0.8262  # seed 1, [T=60,d=12]: joint 0.8312 - alone 0.8262 = +0.50
+    s = results.seed_summary({0: rows, 1: rows1})
+    assert (s["n"], s["wins"], s["losses"], s["seeds"]) == (4, 2, 2, 2)
+    assert abs(s["spread"] - (0.38 + 0.0) / 2) < 1e-9  # alone moves 0.38 points on one config, 0 on the other
+    assert results.verdict(s).startswith("no consistent effect")
+    assert results.verdict(dict(s, wins=4, losses=0, mean=0.4)).startswith("distillation helped consistently")
+    assert results.verdict(dict(s, wins=0, losses=4, mean=-0.4)).startswith("distillation hurt consistently")
+    text = results.render({"fashion-mnist": (rows, MEAS)}, seeds={"fashion-mnist": {0: rows, 1: rows1}})
+    assert "| fashion-mnist | [T=60,d=12] | 1 | 90.00 | 83.12 | 82.62 | +0.50 |" in text
+    assert "Over all 4 (configuration, seed) pairs of 2 seeds: 2 wins, 2 losses" in text

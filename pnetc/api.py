@@ -357,6 +357,7 @@ class BuildResult(_Result):
     firmware without the model)."""
 
     board: str
+    core: str
     precision: str
     model: str
     out_dir: Path
@@ -392,7 +393,7 @@ def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8",
     fw = result.firmware
     keys = ("flash_bytes", "flash_code_bytes", "flash_weight_bytes", "ram_bytes", "ram_arena_bytes",
             "stack_high_water_bytes", "image_flash_bytes", "image_ram_bytes", "fits")
-    return BuildResult(board=result.board.name, precision=precision, model=str(path), out_dir=out, elf=fw.elf,
+    return BuildResult(board=result.board.name, core=result.board.core, precision=precision, model=str(path), out_dir=out, elf=fw.elf,
                        bin=fw.bin or None, map=fw.map or None, size_report=out / "size_report.json",
                        **{k: s[k] for k in keys}, extra={k: v for k, v in s.items() if k not in keys and k != "board"},
                        _build=result)

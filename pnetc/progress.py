@@ -94,3 +94,75 @@ def print_table(title: str, rows: list[tuple[str, str]], *, stderr: bool = False
     for key, value in rows:
         table.add_row(key, value)
     Console(stderr=stderr, width=None if sys.stdout.isatty() else 120).print(table)
+
+
+# ---- result tables (the human form of build / run / bench results) --------------------------
+
+
+def _bytes(n) -> str:
+    return "-" if n is None else f"{n:,} bytes"
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.2f}%"
+
+
+def print_build(r) -> None:
+    """A pnetc.api.BuildResult."""
+    x = r.extra
+    files = ", ".join(str(p) for p in (r.elf, r.bin, r.map) if p)
+    stack = _bytes(r.stack_high_water_bytes) if r.stack_high_water_bytes is not None else \
+        "not measured (the board cannot run here)"
+    rows = [("firmware", files),
+            ("model flash", f"{r.flash_bytes:,} bytes = code {r.flash_code_bytes:,} + weights {r.flash_weight_bytes:,}"),
+            ("model RAM", f"{r.ram_bytes:,} bytes static (arena {r.ram_arena_bytes:,}); stack high-water {stack}")]
+    if x.get("board_flash_bytes"):
+        rows.append(("image", f"flash {r.image_flash_bytes:,} of {x['board_flash_bytes']:,} bytes, RAM "
+                              f"{r.image_ram_bytes:,} of {x['board_ram_bytes']:,} bytes (including the "
+                              f"{x['stack_reserved_bytes']:,}-byte stack reserve): fits"))
+    else:
+        image = x.get("image_sections", {})
+        rows.append(("image", f"{image.get('flash', 0):,} bytes of code+data, {image.get('ram', 0):,} bytes of RAM "
+                              f"(no fixed limit on {r.board})"))
+    print_table(f"build: {r.board} ({r.core}), {r.precision}", rows)
+
+
+def print_run(r) -> None:
+    """A pnetc.api.RunResult."""
+    what = "int8 scores" if r.precision != "float32" else "float scores (rel 1e-5)"
+    bad = f"[green]0[/]" if r.ok else f"[red]{r.mismatches}[/]"
+    rows = [("samples", f"{r.samples:,} of {r.dataset}"),
+            ("mismatches", f"{bad} (bits, {what} and predictions vs the golden interpreter)")]
+    for m in r.first_mismatches:
+        rows.append((f"  sample {m['index']}", f"{', '.join(m['what'])} differ (device {m['device_prediction']}, "
+                                              f"reference {m['reference_prediction']})"))
+    if r.accuracy_device is not None:
+        rows.append(("accuracy", f"device {_pct(r.accuracy_device)}, reference {_pct(r.accuracy_reference)}"))
+    rows.append(("stack high-water", _bytes(r.stack_high_water_bytes)))
+    rows.append(("host wall time", f"{r.host_wall_seconds:.2f} s"))
+    print_table(f"run: {r.board}, {r.precision}", rows)
+
+
+def print_bench(r) -> None:
+    """A pnetc.api.BenchResult: instructions per inference and per stage, flash and RAM."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"bench: {r.board} ({r.core}), {r.precision}, {r.samples} samples", title_justify="left",
+                  caption="exact instruction counts (QEMU TCG plugin); emulators do not give time",
+                  caption_justify="left")
+    for col in ("stage", "name", "mean", "min", "max"):
+        table.add_column(col, justify="left" if col in ("stage", "name") else "right")
+    for st in r.stages:
+        table.add_row(str(st["stage"]), st["name"], f"{st['mean']:,.1f}", f"{st['min']:,}", f"{st['max']:,}")
+    table.add_row("all", "per inference", f"{r.instructions_per_inference:,.1f}", f"{r.instructions_min:,}",
+                  f"{r.instructions_max:,}", style="bold")
+    Console(width=None if sys.stdout.isatty() else 120).print(table)
+    rows = [("flash", f"{r.flash_bytes:,} bytes = code {r.flash_code_bytes:,} + weights {r.flash_weight_bytes:,}"),
+            ("RAM", f"{r.ram_bytes:,} bytes = static {r.ram_static_bytes:,} (arena {r.ram_arena_bytes:,}) + stack "
+                    f"high-water {r.stack_high_water_bytes or 0:,}")]
+    ce = r.extra.get("cycles_estimate")
+    if ce:
+        rows.append(("cycles (estimate)", f"~{ce['value']:,}: instructions x assumed CPI {ce['cpi_assumed']}, "
+                                          f"not measured"))
+    print_table("", rows)

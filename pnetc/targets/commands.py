@@ -99,19 +99,9 @@ def build_command(model: str, board: str, out: str, precision: str, json_out: bo
     if json_out:
         _say(json.dumps(built.to_dict()))
         return 0
-    result = built._build  # the stage's objects, for the detailed text below
-    s = result.size
-    fw = result.firmware
-    extras = ", ".join(str(p.name) for p in (fw.bin, fw.map) if p)
-    _say(f"built {fw.elf}" + (f" (+ {extras})" if extras else "") + f" for {result.board.name} ({result.board.core})")
-    _say(f"model flash: {s.model_flash:,} bytes = code {s.model_code:,} + weights {s.weight_bytes:,}")
-    stack = f"{s.stack_high_water:,} bytes" if s.stack_high_water is not None else "not measured (board cannot run here)"
-    _say(f"model RAM:   {s.model_ram:,} bytes static (arena {s.arena_bytes:,}); stack high-water {stack}")
-    if s.flash_capacity:
-        _say(f"image: flash {s.flash_needed:,} of {s.flash_capacity:,} bytes, RAM {s.ram_needed:,} of "
-             f"{s.ram_capacity:,} bytes (including the {s.stack_reserved:,}-byte stack reserve): fits")
-    else:
-        _say(f"image: {s.image.flash:,} bytes of code+data, {s.image.ram:,} bytes of RAM (no fixed limit on {s.board})")
+    from pnetc.progress import print_build
+
+    print_build(built)
     return 0
 
 
@@ -140,16 +130,9 @@ def run_command(model: str, board: str, dataset: str | None, data: str | None, l
     if json_out:
         _say(json.dumps(d))
     else:
-        n_bad = report.mismatches
-        what = "int8 scores" if precision != "float32" else "float scores (rel 1e-5)"
-        _say(f"{report.board}: {report.samples} samples of {report.dataset}, {precision}: {n_bad} mismatches "
-             f"(bits, {what} and predictions vs the golden interpreter)")
-        for m in report.first_mismatches:
-            _say(f"  sample {m['index']}: {', '.join(m['what'])} differ (device {m['device_prediction']}, "
-                 f"reference {m['reference_prediction']})")
-        if report.accuracy_device is not None:
-            _say(f"accuracy: device {report.accuracy_device:.4f}, reference {report.accuracy_reference:.4f}")
-        _say(f"stack high-water: {report.stack_high_water_bytes:,} bytes")
+        from pnetc.progress import print_run
+
+        print_run(report)
     if report.mismatches:
         kinds = ", ".join(f"{k} {v}" for k, v in d["mismatch_kinds"].items() if v)
         _err(f"pnetc: error: mismatch: {report.mismatches} of {report.samples} samples differ from the "
@@ -174,20 +157,9 @@ def bench_command(model: str, board: str, n: int, dataset: str | None, data: str
     if json_out:
         _say(json.dumps(d))
     else:
-        _say(f"{d['board']} ({d['core']}), {precision}, {d['samples']} samples: exact instruction counts "
-             f"(QEMU TCG plugin; emulators do not give time)")
-        _say(f"instructions per inference: mean {d['instructions_per_inference']:,.1f}, "
-             f"min {d['instructions_min']:,}, max {d['instructions_max']:,}")
-        for st in d["stages"]:
-            _say(f"  stage {st['stage']} {st['name']:<22} mean {st['mean']:>12,.1f}  min {st['min']:>10,}  "
-                 f"max {st['max']:>10,}")
-        _say(f"flash: {d['flash_bytes']:,} bytes = code {d['flash_code_bytes']:,} + weights {d['flash_weight_bytes']:,}")
-        hw = d["stack_high_water_bytes"]
-        _say(f"RAM:   {d['ram_bytes']:,} bytes = static {d['ram_static_bytes']:,} (arena {d['ram_arena_bytes']:,}) "
-             f"+ stack high-water {hw if hw is not None else 0:,}")
-        if "cycles_estimate" in d:
-            ce = d["cycles_estimate"]
-            _say(f"cycles (estimate, not measured: instructions x assumed CPI {ce['cpi_assumed']}): ~{ce['value']:,}")
+        from pnetc.progress import print_bench
+
+        print_bench(report)
     if report.mismatches:
         _err(f"pnetc: error: mismatch: {report.mismatches} of {report.samples} benchmark samples differ from the "
              f"reference")

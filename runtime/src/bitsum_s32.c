@@ -53,31 +53,65 @@ static int32_t sxtab16_ror8(int32_t a, int32_t w)
 }
 #endif
 
-/* acc[j] += sum over the n rows of rows[i][j], j < out */
-static void add_rows(const int8_t *const *rows, int32_t n, int32_t out, int32_t *acc)
+#if defined(PNET_BITSUM_DSP)
+/* 16 weights at p into the eight lane-pair accumulators a0..a7 */
+#define PNET_ADD16(p)                           \
+    do {                                        \
+        const int32_t w0 = load_s32(p);         \
+        const int32_t w1 = load_s32((p) + 4);   \
+        const int32_t w2 = load_s32((p) + 8);   \
+        const int32_t w3 = load_s32((p) + 12);  \
+        a0 = __sxtab16(a0, w0);                 \
+        a1 = sxtab16_ror8(a1, w0);              \
+        a2 = __sxtab16(a2, w1);                 \
+        a3 = sxtab16_ror8(a3, w1);              \
+        a4 = __sxtab16(a4, w2);                 \
+        a5 = sxtab16_ror8(a5, w2);              \
+        a6 = __sxtab16(a6, w3);                 \
+        a7 = sxtab16_ror8(a7, w3);              \
+    } while (0)
+#endif
+
+/* acc[j] += sum over the n rows of rows[i][j], j < out. aligned: every row is word-aligned. */
+static void add_rows(const int8_t *const *rows, int32_t n, int32_t out, int32_t *acc, int aligned)
 {
     int32_t j = 0;
     int32_t i;
+    (void)aligned; /* used by the Thumb-2 path only */
 #if defined(PNET_BITSUM_DSP)
     for (; j + 16 <= out; j += 16) {
         /* lane pairs: a0 = (j, j+2), a1 = (j+1, j+3), a2 = (j+4, j+6), ... */
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
         int32_t *const o = acc + j;
         const int8_t *const *r;
-        for (r = rows; r != rows + n; ++r) {
-            const int8_t *const p = *r + j;
-            const int32_t w0 = load_s32(p);
-            const int32_t w1 = load_s32(p + 4);
-            const int32_t w2 = load_s32(p + 8);
-            const int32_t w3 = load_s32(p + 12);
-            a0 = __sxtab16(a0, w0);
-            a1 = sxtab16_ror8(a1, w0);
-            a2 = __sxtab16(a2, w1);
-            a3 = sxtab16_ror8(a3, w1);
-            a4 = __sxtab16(a4, w2);
-            a5 = sxtab16_ror8(a5, w2);
-            a6 = __sxtab16(a6, w3);
-            a7 = sxtab16_ror8(a7, w3);
+#if defined(__thumb2__)
+        if (aligned) {
+            /* word-aligned rows: two LDRDs (which fault on unaligned addresses) instead of four
+               LDRs; written out because gcc runs out of registers to pair them itself */
+            for (r = rows; r != rows + n; ++r) {
+                const int8_t *const p = *r + j;
+                int32_t t0, t1;
+                __asm__("ldrd %[t0], %[t1], [%[p]]\n\t"
+                        "sxtab16 %[a0], %[a0], %[t0]\n\t"
+                        "sxtab16 %[a1], %[a1], %[t0], ror #8\n\t"
+                        "sxtab16 %[a2], %[a2], %[t1]\n\t"
+                        "sxtab16 %[a3], %[a3], %[t1], ror #8\n\t"
+                        "ldrd %[t0], %[t1], [%[p], #8]\n\t"
+                        "sxtab16 %[a4], %[a4], %[t0]\n\t"
+                        "sxtab16 %[a5], %[a5], %[t0], ror #8\n\t"
+                        "sxtab16 %[a6], %[a6], %[t1]\n\t"
+                        "sxtab16 %[a7], %[a7], %[t1], ror #8"
+                        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),
+                          [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7), [t0] "=&r"(t0), [t1] "=&r"(t1)
+                        : [p] "r"(p));
+            }
+        } else
+#endif
+        {
+            for (r = rows; r != rows + n; ++r) {
+                const int8_t *const p = *r + j;
+                PNET_ADD16(p);
+            }
         }
         o[0] += lane_lo(a0);
         o[1] += lane_lo(a1);
@@ -133,6 +167,7 @@ void pnet_bitsum_s32(const uint32_t *bits, int32_t num_bits, const int8_t *w, co
                      int32_t *acc)
 {
     const int8_t *rows[PNET_BITSUM_CHUNK];
+    const int aligned = (((uintptr_t)(const void *)w | (uintptr_t)out) & 3u) == 0u;
     int32_t n = 0;
     int32_t j;
     int32_t k;
@@ -151,7 +186,7 @@ void pnet_bitsum_s32(const uint32_t *bits, int32_t num_bits, const int8_t *w, co
             if (word & 1u) {
                 rows[n++] = w + (size_t)b * (size_t)out;
                 if (n == PNET_BITSUM_CHUNK) {
-                    add_rows(rows, n, out, acc);
+                    add_rows(rows, n, out, acc, aligned);
                     n = 0;
                 }
             }
@@ -160,7 +195,7 @@ void pnet_bitsum_s32(const uint32_t *bits, int32_t num_bits, const int8_t *w, co
         }
     }
     if (n > 0) {
-        add_rows(rows, n, out, acc);
+        add_rows(rows, n, out, acc, aligned);
     }
 }
 

@@ -329,10 +329,15 @@ def _sources(meas: dict) -> str:
 def render(data: dict[str, tuple[list[dict], dict]], *, board: str = DEFAULT_BOARD,
            seeds: dict[str, dict[int, list[dict]]] | None = None) -> str:
     """docs/results.md from {dataset: (sweep rows, measurements by model path)}."""
+    seeds = seeds or {ds: {0: data[ds][0]} for ds in data}
+    train_min = sum(r["seconds"] or 0 for v in seeds.values() for rows in v.values() for r in rows) / 60
+    meas_min = sum(m.get("seconds") or 0 for _, meas in data.values() for m in meas.values()) / 60
     out = ["# Results: the ProjectionNet paper's table on Fashion-MNIST and digits", "",
-           f"Regenerate with `{COMMAND}` (about 30 minutes on 2 shared cores from scratch; a rerun trains and "
+           f"Regenerate with `{COMMAND}` (from scratch: {train_min:.0f} min in training runs and {meas_min:.0f} min of "
+           "building and running on a 2-core machine shared with other jobs; a rerun trains and "
            "measures only what is missing). It runs one `pnetc sweep` per configuration and data set into "
-           f"`runs/results/<dataset>/` (`--cache` to change), then `pnetc build` and `pnetc run --board {board}` "
+           f"`runs/results/<dataset>/` (`--cache` to change) and the seed repeats into "
+           "`runs/results/<dataset>-seed<k>/`, then `pnetc build` and `pnetc run --board {board}` "
            "for every projection net, then writes this file and `docs/results.csv`. `--report-only` redraws "
            "from the cache.", ""]
     out += ["## Setup", ""]
@@ -348,7 +353,7 @@ def render(data: dict[str, tuple[list[dict], dict]], *, board: str = DEFAULT_BOA
                    f"({_int(trainer and trainer['weight_bytes'])} float32 weight bytes), {s['kind']} projection"
                    f"{density}, **{s['epochs']} epochs for every run**, seed {s['seed']}, joint λ = {s['lambdas']} "
                    f"(λ1 trainer CE / λ2 distillation / λ3 projection CE), temperature {s['temperature']:g}. "
-                   f"{len(rows)} runs, {secs / 60:.1f} min of training in total. "
+                   f"{len(rows)} runs, {secs / 60:.1f} min of training. "
                    f"C int8 accuracy: {_sources(meas)}, whole test split.")
     out += ["",
             "* *joint*: the ProjectionNet joint loss (trainer and projection net trained together, the projection "
@@ -377,7 +382,6 @@ def render(data: dict[str, tuple[list[dict], dict]], *, board: str = DEFAULT_BOA
     out += ["## Ablation: joint (with distillation) vs alone", "",
             "The same runs as above. Accuracies in %; the last two columns are the compiled int8 C models.", ""]
     out += ablation_table(data) + [""]
-    seeds = seeds or {ds: {0: data[ds][0]} for ds in data}
     if any(len(v) > 1 for v in seeds.values()):
         out += ["### The same with other seeds", "",
                 "Training only (float accuracy on the test split), to see how large run-to-run differences are: a "

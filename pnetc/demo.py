@@ -75,7 +75,7 @@ def run_demo(board: str = DEFAULT_BOARD, out: str | Path = DEFAULT_OUT, *, epoch
     say("1/5 train a projection net on digits (dataset defaults)")
     trained = timed("train", lambda: pnetc.train("digits", out=out / "train", epochs=epochs,
                                                    progress=train_progress))
-    say(f"2/5 compile {trained.model} to int8 C99")
+    say(f"2/5 compile {_shown(trained.model)} to int8 C99")
     compiled = timed("compile", lambda: pnetc.compile(trained, out / "model", name="digits", precision="int8"))
     say(f"3/5 build firmware for {b.name} and measure it")
     built = timed("build", lambda: pnetc.build(trained, b.name, out / "build", progress=progress))

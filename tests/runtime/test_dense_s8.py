@@ -33,7 +33,7 @@ def _case(rng, n_in, n_out, kind="random", has_bias=True):
 def test_dense_s8(build_kernel, toolchain, rng):
     kernel = build_kernel("test_dense_s8", ["dense_s8.c", "requantize.c"], toolchain)
     cases = [_case(rng, i, o) for i, o in [(1, 1), (3, 2), (32, 10), (33, 17), (128, 64), (1024, 10),
-                                                   (256, 10), (7, 3), (6, 5)]]  # SIMD steps and tails
+                                                   (256, 10), (7, 3), (6, 5), (12, 4), (9, 7), (40, 11)]]  # SIMD blocks and tails
     cases += [_case(rng, 64, 8, kind) for kind in ["zeros", "max", "min"]]
     cases += [_case(rng, 67, 9, kind) for kind in ["max", "min"]]  # extremes through the tails
     cases += [_case(rng, 20, 5, has_bias=False)]

@@ -116,14 +116,24 @@ def test_cli_error_is_one_line_exit_2(tmp_path):
     assert proc.returncode == 2 and proc.stderr.startswith("pnetc: error: ") and proc.stderr.count("\n") == 1
 
 
-def test_quiet_silences_progress_and_json_stays_last(tmp_path):
+def test_quiet_silences_progress_and_json_stays_last(tmp_path, capsys):
     pytest.importorskip("torch")
-    loud = _cli("train", "--epochs", "1", "-T", "4", "--fc", "0", "--out", str(tmp_path / "a"), "--json")
-    quiet = _cli("--quiet", "train", "--epochs", "1", "-T", "4", "--fc", "0", "--out", str(tmp_path / "b"), "--json")
-    assert loud.returncode == 0 and quiet.returncode == 0, loud.stderr + quiet.stderr
-    assert "epoch 1:" in loud.stderr and quiet.stderr == ""
-    for proc in (loud, quiet):
-        assert json.loads(proc.stdout.strip().splitlines()[-1])["epochs"] == 1
+    from pnetc import cli
+    from pnetc.progress import set_quiet
+
+    args = ["train", "--epochs", "1", "-T", "4", "--fc", "0", "--json", "--out"]
+    try:
+        for quiet in (False, True):
+            with pytest.raises(SystemExit) as exit_info:
+                cli.main([*(["--quiet"] if quiet else []), *args, str(tmp_path / str(quiet))])
+            out, err = capsys.readouterr()
+            assert exit_info.value.code == 0, err
+            assert json.loads(out.strip().splitlines()[-1])["epochs"] == 1
+            assert ("epoch 1:" in err) != quiet, err
+            if quiet:
+                assert err == ""
+    finally:
+        set_quiet(False)
 
 
 def test_demo_exit_code_follows_mismatches(monkeypatch, capsys, tmp_path):

@@ -28,7 +28,7 @@ def test_quickstart_has_shell_and_python_blocks():
     kinds = [info.split()[0] for info, _ in blocks() if info]
     assert kinds.count("console") >= 6 and kinds.count("python") >= 3
     commands = " ".join(body for info, body in blocks() if info == "console")
-    for step in ("pnetc train", "pnetc compile", "pnetc build", "pnetc run", "pnetc bench", "pnetc demo"):
+    for step in ("pnetc train", "pnetc compile", "pnetc verify", "pnetc build", "pnetc run", "pnetc bench"):
         assert step in commands, step
 
 

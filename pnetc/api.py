@@ -123,7 +123,7 @@ def load(path: PathLike) -> Model:
 class TrainResult(_Result):
     """What `train` wrote and measured. `path` is the model.onnx to compile."""
 
-    model: Path                             # model.onnx (trainer.onnx for trainer-only runs)
+    model: Path                             # model.onnx (trainer.onnx for trainer-only runs); None on torchrun ranks > 0
     dataset: str
     trainer: str
     mode: str
@@ -203,7 +203,8 @@ def train(
 def _train_result(raw: dict) -> TrainResult:
     names = {f.name for f in dataclasses.fields(TrainResult)} - {"extra"}
     known = {k: raw.get(k) for k in names}
-    known["model"] = Path(raw["model"])
+    # a torchrun rank other than 0 exports nothing: its result has no paths (and its stdout is muted)
+    known["model"] = Path(raw["model"]) if raw.get("model") else None
     known["trainer_model"] = Path(raw["trainer_model"]) if raw.get("trainer_model") else None
     known["per_class_accuracy"] = raw.get("per_class_accuracy") or {}
     return TrainResult(**known, extra={k: v for k, v in raw.items() if k not in names})

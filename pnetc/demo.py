@@ -40,6 +40,7 @@ class DemoResult:
     bench_samples: int
     seconds: dict                         # per stage wall time
     paths: dict                           # what was written where
+    runner: str = "qemu-system"           # how the board ran: qemu-system | qemu-user | host
 
     def to_dict(self) -> dict:
         from pnetc.api import _jsonable
@@ -93,7 +94,7 @@ def run_demo(board: str = DEFAULT_BOARD, out: str | Path = DEFAULT_OUT, *, epoch
         ram_bytes=built.ram_bytes + (built.stack_high_water_bytes or 0), ram_static_bytes=built.ram_bytes,
         stack_high_water_bytes=built.stack_high_water_bytes,
         instructions_per_inference=benched.instructions_per_inference, bench_samples=benched.samples,
-        seconds=seconds,
+        seconds=seconds, runner=b.runner,
         paths={"model": trained.model, "library": compiled.out_dir, "header": compiled.header,
                "firmware": built.elf, "size_report": built.size_report, "run": out / "run", "bench": out / "bench"},
     )
@@ -116,7 +117,8 @@ def print_summary(result: DemoResult, *, stderr: bool = False) -> None:
 
     ok = result.mismatches == 0
     rows = [
-        ("board", f"{result.board} ({result.core}, QEMU)"),
+        ("board", f"{result.board} ({result.core}, "
+                  f"{'QEMU' if result.runner.startswith('qemu') else 'native'})"),
         ("test samples", f"{result.samples:,} digits, run on the board"),
         ("mismatches", ("[green]0[/] (bits, int8 scores, predictions equal the reference)" if ok
                         else f"[red]{result.mismatches}[/]")),

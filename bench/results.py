@@ -44,6 +44,7 @@ TEST_SAMPLES = {"fashion-mnist": 10000, "digits": 359}
 # Repeats with other seeds (projection, initial weights and data order all change), training only: how large
 # run-to-run differences are, and whether joint - alone keeps its sign across seeds
 SEED_REPEATS = {"digits": ((1, 2), PAPER_CONFIGS), "fashion-mnist": ((1,), ((60, 12, ()),))}
+NEGLIGIBLE_POINTS = 0.1  # a mean joint - alone difference below this is called negligible, whatever its sign
 DEFAULT_BOARD = "mps2-an386"
 DEFAULT_CACHE = Path("runs/results")
 DEFAULT_OUT = Path("docs/results.md")
@@ -435,11 +436,20 @@ def seed_summary(rows_by_seed: dict[int, list[dict]]) -> dict:
 def verdict(s: dict) -> str:
     """A sentence that follows the numbers: consistent help / harm, or no consistent effect."""
     decided = s["wins"] + s["losses"]
+    small = abs(s["mean"]) < NEGLIGIBLE_POINTS
     if decided >= 3 and s["mean"] > 0 and s["wins"] >= 0.8 * decided:
-        return f"distillation helped consistently, by {s['mean']:+.2f} points on average"
+        return (f"a consistent but negligible gain from distillation ({s['mean']:+.2f} points on average, under "
+                f"{NEGLIGIBLE_POINTS} points)" if small else
+                f"distillation helped consistently, by {s['mean']:+.2f} points on average")
     if decided >= 3 and s["mean"] < 0 and s["losses"] >= 0.8 * decided:
-        return f"distillation hurt consistently, by {s['mean']:+.2f} points on average"
+        return (f"a consistent but negligible loss from distillation ({s['mean']:+.2f} points on average, under "
+                f"{NEGLIGIBLE_POINTS} points)" if small else
+                f"distillation hurt consistently, by {s['mean']:+.2f} points on average")
     return (f"no consistent effect: the sign changes from run to run and the mean is {_z(s['mean']):+.2f} points")
+
+
+def _n(k: int, word: str) -> str:
+    return f"{k} {word}" + ("" if k == 1 else "es" if word.endswith("s") else "s")
 
 
 def _z(x: float) -> float:
@@ -459,13 +469,16 @@ def discussion(data: dict[str, tuple[list[dict], dict]], seeds: dict[str, dict[i
         if not s["n"]:
             lines.append(f"* {ds}: no configuration has both runs yet.")
             continue
+        far = round(max(abs(s["min"]), abs(s["max"])) / s["one_sample"])
         text = (f"* **{ds}**, seed 0: joint beats alone in {s['wins']} of {s['n']} configurations, loses in "
                 f"{s['losses']}, ties in {s['ties']}; mean {_z(s['mean']):+.2f} points (from {s['min']:+.2f} to "
-                f"{s['max']:+.2f}); one test sample is {s['one_sample']:.2f} points.")
+                f"{s['max']:+.2f}); one test sample is {s['one_sample']:.2f} points, so joint and alone are at most "
+                f"{far} test sample{'s' if far != 1 else ''} apart.")
         allseeds = seed_summary(seeds.get(ds) or {0: rows})
         if allseeds["n"] and allseeds["seeds"] > 1:
             text += (f" Over all {allseeds['n']} (configuration, seed) pairs of {allseeds['seeds']} seeds: "
-                     f"{allseeds['wins']} wins, {allseeds['losses']} losses, {allseeds['ties']} ties, mean "
+                     f"{_n(allseeds['wins'], 'win')}, {_n(allseeds['losses'], 'loss')}, "
+                     f"{_n(allseeds['ties'], 'tie')}, mean "
                      f"{_z(allseeds['mean']):+.2f} points.")
             if allseeds["spread"] is not None:
                 text += (f" For comparison, the projection net alone moves by {allseeds['spread']:.2f} points on "

@@ -137,6 +137,7 @@ def test_seed_repeats_summary_and_verdict(tmp_path):
     assert results.verdict(s).startswith("no consistent effect")
     assert results.verdict(dict(s, wins=4, losses=0, mean=0.4)).startswith("distillation helped consistently")
     assert results.verdict(dict(s, wins=0, losses=4, mean=-0.4)).startswith("distillation hurt consistently")
+    assert results.verdict(dict(s, wins=4, losses=0, mean=0.02)).startswith("a consistent but negligible gain")
     text = results.render({"fashion-mnist": (rows, MEAS)}, seeds={"fashion-mnist": {0: rows, 1: rows1}})
     assert "| fashion-mnist | [T=60,d=12] | 1 | 90.00 | 83.12 | 82.62 | +0.50 |" in text
     assert "Over all 4 (configuration, seed) pairs of 2 seeds: 2 wins, 2 losses" in text

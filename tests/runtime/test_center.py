@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ckernel_harness import HOST, Reader, pack
+from ckernel_harness import SIMD_VARIANTS, Reader, pack
 
 from pnetc import hashing as H
 from pnetc import kernels as K
 
 
-@pytest.mark.parametrize("toolchain", HOST)
+@pytest.mark.parametrize("toolchain", SIMD_VARIANTS)
 def test_center(build_kernel, toolchain, rng):
     kernel = build_kernel("test_center", ["center.c"], toolchain)
     cases = []
-    for n in [1, 2, 31, 784]:
+    for n in [1, 2, 3, 4, 5, 31, 784]:  # the DSP path's 4-input steps and tails
         q = rng.integers(0, 256, size=n, dtype=np.uint8)
         qs = rng.integers(-128, 128, size=n, dtype=np.int8)
         mean = rng.integers(-300, 300, size=n).astype(np.int16)

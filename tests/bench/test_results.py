@@ -141,3 +141,19 @@ def test_seed_repeats_summary_and_verdict(tmp_path):
     text = results.render({"fashion-mnist": (rows, MEAS)}, seeds={"fashion-mnist": {0: rows, 1: rows1}})
     assert "| fashion-mnist | [T=60,d=12] | 1 | 90.00 | 83.12 | 82.62 | +0.50 |" in text
     assert "Over all 4 (configuration, seed) pairs of 2 seeds: 2 wins, 2 losses" in text
+
+
+def test_main_writes_markdown_and_csv_from_the_cache(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    (cache / "fashion-mnist").mkdir(parents=True)
+    _fake_sweep(cache / "fashion-mnist" / "sweep.csv")
+    trained = []
+    monkeypatch.setattr(results, "train", lambda ds, d, epochs, seed=0, configs=None: trained.append((ds, seed)))
+    monkeypatch.setattr(results, "measure", lambda ds, d, rows, board, host: MEAS)
+    out = tmp_path / "docs" / "results.md"
+    assert results.main(["--cache", str(cache), "--out", str(out), "--datasets", "fashion-mnist"]) == 0
+    assert trained == [("fashion-mnist", 0)] + [("fashion-mnist", s) for s in results.SEED_REPEATS["fashion-mnist"][0]]
+    text = out.read_text()
+    assert "`pnetc run --board mps2-an386`" in text and "{board}" not in text
+    assert "| [T=60,d=12] | 720 | 28,840 | 35× |" in text
+    assert (tmp_path / "docs" / "results.csv").is_file()

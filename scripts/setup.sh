@@ -34,4 +34,6 @@ fi
 # torch 2.13.0 CPU first, so the [train] extra finds it satisfied and pulls no CUDA build.
 "$VENV/bin/pip" install -q --disable-pip-version-check "torch==2.13.0"
 "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[train,dev]"
+# The peers the benchmark compares against (PyPI, pinned); their end-to-end test needs them.
+"$VENV/bin/pip" install -q --disable-pip-version-check -r bench/requirements.txt
 echo "setup: ready ($VENV)" >&2

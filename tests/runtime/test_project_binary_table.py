@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ckernel_harness import HOST_AND_ARM, Reader, pack
+from ckernel_harness import SIMD_VARIANTS, Reader, pack
 from projection_cases import dense_cases
 
 from pnetc import kernels as K
 
 
-@pytest.mark.parametrize("toolchain", HOST_AND_ARM)
+@pytest.mark.parametrize("toolchain", SIMD_VARIANTS + ["arm-qemu"])
 def test_project_binary_table(build_kernel, toolchain, rng):
     kernel = build_kernel("test_project_binary_table", ["project_binary_table.c"], toolchain)
     cases = [(K.binary_table(seed, nb, len(x)), x, nb) for seed, x, nb in dense_cases(rng)]

@@ -9,7 +9,6 @@ TINY_SRCS := \
     $(TINY_DIR)/runtime/bitsum_s32.c \
     $(TINY_DIR)/runtime/center.c \
     $(TINY_DIR)/runtime/dense_s8.c \
-    $(TINY_DIR)/runtime/hash.c \
     $(TINY_DIR)/runtime/project_binary.c \
     $(TINY_DIR)/runtime/requantize.c \
     $(TINY_DIR)/runtime/requantize_s8.c

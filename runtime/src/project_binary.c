@@ -11,25 +11,8 @@
 #include <arm_acle.h>
 #endif
 
-#if defined(PNET_EXTERN_HASH) /* tests count the hash work through hash.c's functions */
-#define fmix32 pnet_fmix32
-#define hash_row pnet_hash_row
-#else
-static uint32_t fmix32(uint32_t h)
-{
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return h;
-}
-
-static uint32_t hash_row(uint32_t seed, uint32_t a)
-{
-    return fmix32(seed ^ (a * PNET_HASH_GOLDEN_A));
-}
-#endif
+#define fmix32(h) PNET_FMIX32(h)
+#define hash_row(seed, a) PNET_HASH_ROW(seed, a)
 
 #if defined(PNET_BINARY_DSP)
 /* 16-bit lanes (bit 0, bit 1) and (bit 2, bit 3) of every nibble: SMLAD of an (x[j], x[j+1]) pair

@@ -68,6 +68,29 @@ uint32_t pnet_fmix32(uint32_t h);
 uint32_t pnet_hash_row(uint32_t seed, uint32_t a);
 /* hash32(seed, a, b) = fmix32(hash_row(seed, a) ^ b * 0x85EBCA77). */
 uint32_t pnet_hash32(uint32_t seed, uint32_t a, uint32_t b);
+/* PNET_FMIX32 / PNET_HASH_ROW: the same two functions inlined, for the projection kernels'
+   inner loops (one copy here instead of one per kernel). PNET_EXTERN_HASH routes them through
+   hash.c instead, so tests can count the hash work. */
+#if defined(PNET_EXTERN_HASH)
+#define PNET_FMIX32(h) pnet_fmix32(h)
+#define PNET_HASH_ROW(seed, a) pnet_hash_row((seed), (a))
+#else
+static inline uint32_t pnet_fmix32_inline(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    return h;
+}
+static inline uint32_t pnet_hash_row_inline(uint32_t seed, uint32_t a)
+{
+    return pnet_fmix32_inline(seed ^ (a * PNET_HASH_GOLDEN_A));
+}
+#define PNET_FMIX32(h) pnet_fmix32_inline(h)
+#define PNET_HASH_ROW(seed, a) pnet_hash_row_inline((seed), (a))
+#endif
 /* FNV-1a over n bytes starting from state h (pass PNET_FNV_OFFSET for a fresh hash).
    p may be NULL when n == 0. */
 uint32_t pnet_fnv1a(const uint8_t *p, size_t n, uint32_t h);

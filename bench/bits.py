@@ -51,12 +51,12 @@ BENCH_SAMPLES = 100  # instructions per inference: mean over the first test samp
 
 def measure_sweep(dataset: str, sweep_dir: Path, board_name: str, work: Path) -> dict:
     """Every sweep row, plus int8 flash, int8 accuracy and instructions per inference for each projection net."""
-    from pnetc.bench.benchmark import bench_model
+    from pnetc.measure.benchmark import bench_model
     from pnetc.compiler import compile_model
     from pnetc.datasets import load_dataset
     from pnetc.targets.boards import get_board
     from pnetc.targets.build import build_and_measure
-    from pnetc.train.sweep import read_rows, typed_row
+    from pnetc.training.sweep import read_rows, typed_row
 
     board = get_board(board_name)
     rows = [typed_row(r) for r in read_rows(sweep_dir / "sweep.csv")]

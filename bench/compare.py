@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.install_peers:
                 install_peers()
             from bench.adapters import peer_versions
-            from pnetc.bench.plugin import build_plugin
+            from pnetc.measure.plugin import build_plugin
             from pnetc.targets.boards import get_board
 
             boards = [get_board(b) for b in args.boards.split(",") if b]

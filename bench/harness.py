@@ -7,7 +7,7 @@ between the instruction-count markers and writes the class and the stack it used
 
 Everything else is the boards code of pnetc: the board's startup, linker script, flags and I/O
 (pnetc.targets.toolchain.compile_firmware), the size delta against a no-model build
-(pnetc.bench.size), and the QEMU TCG plugin with its marker calibration (pnetc.bench.count).
+(pnetc.measure.size), and the QEMU TCG plugin with its marker calibration (pnetc.measure.count).
 """
 
 from __future__ import annotations
@@ -127,8 +127,8 @@ def timeout_for(n: int, board) -> float:
 def measure_row(board, row: Row, work: Path, *, baselines: dict | None = None) -> Measurement:
     """Build the row's firmware (sizes: plain build minus the no-model build; counts: marked build),
     run every sample once under QEMU with the counting plugin, and collect what it answered."""
-    from pnetc.bench.count import counts_from_windows, run_counted
-    from pnetc.bench.size import image_sizes
+    from pnetc.measure.count import counts_from_windows, run_counted
+    from pnetc.measure.size import image_sizes
     from pnetc.targets.run import check_execution
     from pnetc.targets.toolchain import compile_firmware
 

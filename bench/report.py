@@ -282,7 +282,7 @@ def write_report(results: dict, out: Path, img_dir: Path) -> None:
         "* **Flash** = `size -A` delta (text + rodata + data) of the firmware against the same harness with a",
         "  stand-in adapter and no model; on Linux the delta is over symbol sizes (`nm -S`, docs/boards.md).",
         "  **RAM** = static delta (data + bss) plus the stack high-water mark of the inference (painted stack).",
-        "* **Instructions per inference**: exact, from the QEMU TCG plugin of `pnetc bench` (`runtime/bench`),",
+        "* **Instructions per inference**: exact, from the QEMU TCG plugin of `pnetc bench` (`runtime/markers`),",
         "  between `pnet_bench_begin` and `pnet_bench_end` around `bench_predict`, markers' own cost removed;",
         "  mean over the test split (min … max in the detail table). Emulators count instructions, not time.",
         "",

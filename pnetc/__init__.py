@@ -13,8 +13,6 @@ Everything is loaded on first use, so `import pnetc` stays fast and does not imp
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import TYPE_CHECKING
 
 from pnetc.errors import PnetcError
@@ -45,31 +43,3 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_API_NAMES))
-
-
-class _Package(types.ModuleType):
-    """`pnetc.train`, `pnetc.verify` and `pnetc.bench` are API functions, but also the names of
-    subpackages (pnetc/train/, pnetc/verify.py, pnetc/bench/). Importing a submodule binds it on
-    the package; these properties keep the API function visible and leave the submodules to
-    `import pnetc.train.loop`-style imports (which go through sys.modules)."""
-
-    def _api_function(name: str):  # noqa: N805  (a property factory, run at class creation)
-        def get(self):
-            from pnetc import api
-
-            return getattr(api, name)
-
-        def set_(self, value):
-            if not isinstance(value, types.ModuleType):
-                raise AttributeError(f"pnetc.{name} is the API function and cannot be replaced")
-            # a submodule being bound by the import system: it stays reachable in sys.modules
-
-        return property(get, set_)
-
-    train = _api_function("train")
-    verify = _api_function("verify")
-    bench = _api_function("bench")
-    del _api_function
-
-
-sys.modules[__name__].__class__ = _Package

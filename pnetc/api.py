@@ -183,7 +183,7 @@ def train(
     means no hidden layer. `out` defaults to runs/<dataset>. `balance`: class-weighted loss
     (None: the data set's default). Needs torch."""
     try:
-        from pnetc.train import run_from_cli
+        from pnetc.training import run_from_cli
     except ImportError as exc:  # torch missing: say which extra to install
         raise PnetcError(f"training needs torch ({exc.name} is not installed): pip install 'pnetc[train]'") from None
     if lambdas is not None and not isinstance(lambdas, str):
@@ -338,7 +338,7 @@ def verify(
     compare bits, scores and predictions of every test sample with the golden interpreter.
 
     Mismatches are reported in the result (`ok` is False), not raised."""
-    from pnetc.verify import verify_model
+    from pnetc.evaluate import verify_model
 
     path = _model_path(model)
     with _progress.tracker("verify", _progress.wanted(progress)) as t:
@@ -506,7 +506,7 @@ def bench(
     """Count the instructions of n inferences on a QEMU board (exact, not time) and measure flash/RAM.
 
     Samples come from the data set's test split, or are random for dense models without one."""
-    from pnetc.bench.benchmark import bench_model
+    from pnetc.measure.benchmark import bench_model
 
     path = _model_path(model)
     with _progress.tracker(f"{board} bench", _progress.wanted(progress)) as t:
@@ -555,7 +555,7 @@ def sweep(
     """How many neural bits: train every grid point (e.g. grid="T=8,16 d=8 fc=0,64") joint and
     alone, plus the trainer reference; write sweep.csv and sweep.png. Resumable. Needs torch."""
     try:
-        from pnetc.train.sweep import run_sweep
+        from pnetc.training.sweep import run_sweep
     except ImportError as exc:
         raise PnetcError(f"sweeps need torch ({exc.name} is not installed): pip install 'pnetc[train]'") from None
     items = [grid] if isinstance(grid, str) else (None if grid is None else list(grid))

@@ -86,7 +86,7 @@ def train_cmd(
     import json
 
     from pnetc import api
-    from pnetc.train import summary_lines
+    from pnetc.training import summary_lines
 
     result = api.train(
         dataset, out, data_dir=data_dir, trainer=trainer, tables=tables,
@@ -125,7 +125,7 @@ def sweep_cmd(
     import json
 
     from pnetc import api
-    from pnetc.train.sweep import print_rows
+    from pnetc.training.sweep import print_rows
 
     items = [*(grid or []), *(grid_items or [])] or None
     result = api.sweep(dataset, out, grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
@@ -207,7 +207,7 @@ def eval_cmd(
     """Accuracy of the numpy golden interpreter on the test split (no C, no torch)."""
     import json
 
-    from pnetc.verify import evaluate_model, print_eval
+    from pnetc.evaluate import evaluate_model, print_eval
 
     result = evaluate_model(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
                             calib=calib, limit=limit)
@@ -239,7 +239,7 @@ def verify_cmd(
     from rich.console import Console
 
     from pnetc import api
-    from pnetc.verify import print_verify
+    from pnetc.evaluate import print_verify
 
     result = api.verify(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
                         projection=projection, calib=calib, name=name, limit=limit, keep=keep)

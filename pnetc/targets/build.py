@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pnetc.bench.size import SizeReport, image_sizes
+from pnetc.measure.size import SizeReport, image_sizes
 from pnetc.errors import PnetcError
 from pnetc.targets.boards import Board, get_board, install_hint
 from pnetc.targets.toolchain import Firmware, LinkOverflow, ModelSources, compile_firmware, render_main

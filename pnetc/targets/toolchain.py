@@ -110,7 +110,7 @@ def runtime_sources(board: Board, *, bench: bool) -> tuple[list[Path], list[Path
     else:
         sources = [rt / "semihost" / "io_posix.c"]
     if bench:
-        sources.append(rt / "bench" / "bench_mark.c")
+        sources.append(rt / "markers" / "bench_mark.c")
         defines.append("-DPNET_BENCH")
     return sources, includes, defines
 

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,15 +41,19 @@ def test_import_is_light():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_api_names_survive_submodule_imports():
-    import pnetc.bench.benchmark  # noqa: F401  binds the subpackages on pnetc
-    import pnetc.verify  # noqa: F401
-    from pnetc.api import bench, verify
+def test_api_names_are_not_shadowed_by_submodules():
+    """No submodule is named like an API function, so importing the stages never rebinds them."""
+    import pnetc.evaluate  # noqa: F401
+    import pnetc.measure.benchmark  # noqa: F401
+    import pnetc.training  # noqa: F401
+    from pnetc import api
 
-    assert pnetc.bench is bench and pnetc.verify is verify
-    assert callable(pnetc.train) and pnetc.train.__module__ == "pnetc.api"
-    with pytest.raises(AttributeError):
-        pnetc.train = None
+    for name in pnetc.__all__:
+        if name not in ("PnetcError", "__version__"):
+            assert getattr(pnetc, name) is getattr(api, name), name
+    package_dir = Path(pnetc.__file__).parent
+    shadowing = [n for n in pnetc.__all__ if (package_dir / f"{n}.py").exists() or (package_dir / n).is_dir()]
+    assert shadowing == []
 
 
 @pytest.mark.qemu

@@ -152,7 +152,7 @@ def test_normalisation_chain_folds(tmp_path):
         numpy_helper.from_array(np.full(4, 0.5, np.float32), "d"), numpy_helper.from_array(w, "w")])
     g = build_graph(p, precision="float32")
     assert [op.kind for op in g.ops] == ["Dense"]
-    from pnetc.verify import check_onnxruntime
+    from pnetc.evaluate import check_onnxruntime
 
     x = np.random.default_rng(0).integers(0, 256, (16, 4)).astype(np.float32)
     assert check_onnxruntime(p, g, x) < 1e-5

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pnetc.compiler import build_graph, compile_model
-from pnetc.verify import build_host, check_onnxruntime, compare, encode_samples, run_host, verify_model
+from pnetc.evaluate import build_host, check_onnxruntime, compare, encode_samples, run_host, verify_model
 from tests.compiler import model_factory as mf
 
 CASES = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pnetc.bench.count import counts_from_windows, run_counted
+from pnetc.measure.count import counts_from_windows, run_counted
 from pnetc.targets.boards import get_board
 from pnetc.targets.run import build_for_run, encode_records
 from pnetc.targets.toolchain import compile_firmware

@@ -17,8 +17,8 @@ def digits():
 @pytest.fixture(scope="session")
 def trained_digits(digits, tmp_path_factory):
     """One short joint training run on digits, exported (model.onnx + trainer.onnx)."""
-    from pnetc.train.config import TrainConfig
-    from pnetc.train.loop import prepare, train
+    from pnetc.training.config import TrainConfig
+    from pnetc.training.loop import prepare, train
 
     out = tmp_path_factory.mktemp("digits_model")
     config = TrainConfig(dataset="digits", epochs=3, fc=[32, 16], qat=True, qat_epochs=1)

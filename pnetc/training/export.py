@@ -17,7 +17,7 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from pnetc.hashing import ProjectionSpec, TextFeatureSpec
-from pnetc.train.models import ProjectionHead
+from pnetc.training.models import ProjectionHead
 
 FORMAT_VERSION = 1
 OPSET = 17

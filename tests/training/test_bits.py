@@ -8,9 +8,9 @@ import torch
 
 from pnetc import hashing
 from pnetc.hashing import TextFeatureSpec
-from pnetc.train import data as tdata
-from pnetc.train.models import DenseProjection
-from pnetc.train.loop import dense_bits
+from pnetc.training import data as tdata
+from pnetc.training.models import DenseProjection
+from pnetc.training.loop import dense_bits
 
 
 @pytest.mark.parametrize("kind,density", [("binary", None), ("ternary", 0.1), ("ternary", 0.03)])

@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from pnetc.train.config import TrainConfig
-from pnetc.train.loop import prepare, train
-from pnetc.train.loss import distillation_loss, joint_loss
+from pnetc.training.config import TrainConfig
+from pnetc.training.loop import prepare, train
+from pnetc.training.loss import distillation_loss, joint_loss
 
 
 def _logits(seed, n=8, c=5):
@@ -51,7 +51,7 @@ def _snapshot(module):
 @pytest.mark.parametrize("mode", ["projection-only", "trainer-only", "joint"])
 def test_modes_train_only_their_networks(digits, tmp_path, monkeypatch, mode):
     """projection-only leaves the trainer's weights untouched, trainer-only the projection net's."""
-    from pnetc.train import loop
+    from pnetc.training import loop
 
     built = {}
     real_build = loop.build_trainer
@@ -91,7 +91,7 @@ def test_effective_lambdas():
 
 
 def test_class_weights_balance_the_label_terms():
-    from pnetc.train.loop import balanced_weights
+    from pnetc.training.loop import balanced_weights
 
     y = torch.tensor([0, 0, 0, 1, 2, 2])
     w = balanced_weights(y, 4)

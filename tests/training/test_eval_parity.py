@@ -7,9 +7,9 @@ import torch
 
 from pnetc.compiler import build_graph
 from pnetc.ir.interpret import Reference
-from pnetc.train.loop import predict
-from pnetc.train.models import ProjectionHead
-from pnetc.verify import evaluate_model
+from pnetc.training.loop import predict
+from pnetc.training.models import ProjectionHead
+from pnetc.evaluate import evaluate_model
 
 
 def test_numpy_reference_predictions_equal_torch_on_the_whole_test_split(trained_digits, digits):

@@ -88,7 +88,7 @@ def counts_from_windows(windows: list[Window]) -> Counts:
 def run_counted(board: Board, elf: Path, work_dir: Path, *, n_samples: int, timeout_s: float,
                 progress=None):
     """Run a bench firmware under QEMU with the plugin; returns (Execution, windows)."""
-    from pnetc.bench.plugin import build_plugin
+    from pnetc.measure.plugin import build_plugin
     from pnetc.targets import qemu
     from pnetc.targets.run import execute, runner_command
 

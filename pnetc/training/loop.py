@@ -20,11 +20,11 @@ from torch import nn
 
 from pnetc.errors import PnetcError
 from pnetc.hashing import MASK32, ProjectionSpec, TextFeatureSpec
-from pnetc.train import data as tdata
-from pnetc.train import distributed
-from pnetc.train.config import TrainConfig, resolve
-from pnetc.train.loss import joint_loss
-from pnetc.train.models import DenseProjection, ProjectionHead, build_trainer, trainer_weight_bytes
+from pnetc.training import data as tdata
+from pnetc.training import distributed
+from pnetc.training.config import TrainConfig, resolve
+from pnetc.training.loss import joint_loss
+from pnetc.training.models import DenseProjection, ProjectionHead, build_trainer, trainer_weight_bytes
 
 CHECKPOINT = "checkpoint.pt"
 EVAL_BATCH = 1024
@@ -324,7 +324,7 @@ def _save_checkpoint(path: Path, cfg, epoch, trainer, head, optimizer, scheduler
 
 
 def _finish(prepared: Prepared, trainer, head, device, out: Path, history: list[dict], started: float) -> dict:
-    from pnetc.train import export
+    from pnetc.training import export
 
     cfg = prepared.config
     ds = prepared.dataset

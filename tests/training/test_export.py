@@ -7,8 +7,8 @@ import onnx
 import pytest
 import torch
 
-from pnetc.train import export
-from pnetc.train.loop import EVAL_BATCH
+from pnetc.training import export
+from pnetc.training.loop import EVAL_BATCH
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -70,7 +70,7 @@ def test_onnxruntime_head_matches_torch(trained_digits):
     bits = prepared.bits_test.numpy().astype(np.float32)
     (logits,) = _session(head_model).run(["logits"], {"bits": bits})
     # rebuild the torch head from the ONNX weights' source: the trained head is in the exported file
-    from pnetc.train.models import ProjectionHead
+    from pnetc.training.models import ProjectionHead
 
     head = ProjectionHead(prepared.config.num_bits, prepared.config.fc, prepared.num_classes)
     inits = {t.name: torch.from_numpy(onnx.numpy_helper.to_array(t).copy()) for t in model.graph.initializer}
@@ -86,9 +86,9 @@ def test_onnxruntime_head_matches_torch(trained_digits):
 
 def test_onnxruntime_head_matches_the_trained_torch_head(digits, tmp_path):
     """Parity against the live torch module (not a re-import of the exported weights)."""
-    from pnetc.train.config import TrainConfig
-    from pnetc.train.loop import _finish, prepare, train  # noqa: F401
-    from pnetc.train import loop
+    from pnetc.training.config import TrainConfig
+    from pnetc.training.loop import _finish, prepare, train  # noqa: F401
+    from pnetc.training import loop
 
     captured = {}
     real = loop._finish
@@ -120,7 +120,7 @@ def test_onnxruntime_head_matches_the_trained_torch_head(digits, tmp_path):
 
 
 def test_cnn_trainer_export_matches_torch(digits, tmp_path):
-    from pnetc.train.models import build_trainer
+    from pnetc.training.models import build_trainer
 
     torch.manual_seed(0)
     trainer = build_trainer("cnn", digits.x_train, digits.input_shape, 10).eval()
@@ -136,8 +136,8 @@ def test_text_model_export(tmp_path):
     """A text model: `text` string input, TextProjection node, checker-valid, head runs in ORT."""
     from types import SimpleNamespace
 
-    from pnetc.train.config import TrainConfig
-    from pnetc.train.loop import prepare, train
+    from pnetc.training.config import TrainConfig
+    from pnetc.training.loop import prepare, train
 
     texts = {"en": [b"the cat sat on the mat", b"a dog and a cat", b"hello world again", b"the end of it"],
              "de": [b"der Hund und die Katze", b"hallo Welt", "gro\u00dfe Stra\u00dfe".encode(), b"das ist gut"]}
@@ -168,8 +168,8 @@ def test_text_model_export(tmp_path):
 
 
 def test_lstm_trainer_export_matches_torch(tmp_path):
-    from pnetc.train.data import encode_bytes
-    from pnetc.train.models import build_trainer
+    from pnetc.training.data import encode_bytes
+    from pnetc.training.models import build_trainer
 
     torch.manual_seed(0)
     trainer = build_trainer("lstm", None, (), 3).eval()

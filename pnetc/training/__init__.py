@@ -38,7 +38,7 @@ def run_from_cli(
 ) -> dict:
     """Turn CLI options into a TrainConfig, train, and return the results (see loop.train)."""
     from pnetc.errors import PnetcError
-    from pnetc.train.config import TrainConfig, parse_lambdas, DEVICES
+    from pnetc.training.config import TrainConfig, parse_lambdas, DEVICES
 
     if projection_only and trainer_only:
         raise PnetcError("--projection-only and --trainer-only exclude each other; pick one")
@@ -71,7 +71,7 @@ def run_from_cli(
         mode="projection-only" if projection_only else "trainer-only" if trainer_only else "joint",
     )
     _precheck(config)
-    from pnetc.train.loop import train
+    from pnetc.training.loop import train
 
     if out is None:  # runs/<dataset name>, e.g. runs/digits or runs/mydata for mydata.csv
         out = str(Path("runs") / (Path(dataset).stem or "model"))

@@ -1,14 +1,14 @@
 /* pnetc instruction counter: a QEMU TCG plugin (plugin API version 1, QEMU 7.2 and later).
  *
  * It counts every executed guest instruction with an inline add and puts an exec callback
- * on the first instruction of the marker functions (runtime/bench/bench_mark.c). Each
+ * on the first instruction of the marker functions (runtime/markers/bench_mark.c). Each
  * pnet_bench_begin .. pnet_bench_end window becomes one line in the output file:
  *
  *     W <instructions from begin to end> <stage>:<offset from begin> ...
  *
  * Arguments: syms=<file> with lines "begin <hex addr>", "end <hex addr>", "stage <k> <hex addr>";
  * out=<file>. Debian ships QEMU without qemu-plugin.h, so the few API functions used are
- * declared here. Built by pnetc with the host cc (pnetc/bench/plugin.py). */
+ * declared here. Built by pnetc with the host cc (pnetc/measure/plugin.py). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>

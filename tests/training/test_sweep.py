@@ -9,7 +9,7 @@ import pytest
 
 from pnetc.cli import main
 from pnetc.errors import PnetcError
-from pnetc.train.sweep import COLUMNS, parse_grid, parse_modes
+from pnetc.training.sweep import COLUMNS, parse_grid, parse_modes
 
 
 def test_parse_grid_forms():
@@ -125,7 +125,7 @@ def _csv_text(data: bytes):
 
 
 def test_sweep_refuses_torchrun(tmp_path, monkeypatch):
-    from pnetc.train.sweep import run_sweep
+    from pnetc.training.sweep import run_sweep
 
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(PnetcError, match="without torchrun"):

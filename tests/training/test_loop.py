@@ -7,8 +7,8 @@ import json
 import pytest
 
 from pnetc.cli import main
-from pnetc.train.config import TrainConfig
-from pnetc.train.loop import prepare, train
+from pnetc.training.config import TrainConfig
+from pnetc.training.loop import prepare, train
 
 
 def test_same_seed_gives_identical_onnx_bytes(digits, tmp_path):
@@ -87,7 +87,7 @@ def test_cli_bad_options_exit_2_with_one_line(tmp_path, capsys, args, needle):
 
 
 def test_dataset_defaults_and_overrides():
-    from pnetc.train.config import resolve
+    from pnetc.training.config import resolve
 
     fm = resolve(TrainConfig(dataset="fashion-mnist"), "image", (28, 28), "fashion-mnist")
     assert (fm.tables, fm.bits_per_table, fm.kind, fm.density, fm.fc) == (60, 12, "ternary", 0.03, [256])

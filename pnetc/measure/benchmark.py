@@ -25,9 +25,9 @@ class BenchReport:
     core: str
     precision: str
     samples: int
-    counts: object            # pnetc.bench.count.Counts
+    counts: object            # pnetc.measure.count.Counts
     stage_names: list[str]
-    size: object              # pnetc.bench.size.SizeReport
+    size: object              # pnetc.measure.size.SizeReport
     mismatches: int
 
     def to_dict(self) -> dict:
@@ -73,7 +73,7 @@ def bench_samples(model, dataset: str | None, data: str | None, n: int):
 def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None = None, data: str | None = None,
                 precision: str = "int8", out_dir=None, timeout_s: float | None = None,
                 progress: Callable[[int, int], None] | None = None) -> BenchReport:
-    from pnetc.bench.count import counts_from_windows, run_counted
+    from pnetc.measure.count import counts_from_windows, run_counted
     from pnetc.targets.boards import get_board, install_hint
     from pnetc.targets.build import build_and_measure, compile_for_board, stage_names
     from pnetc.targets.run import (check_execution, compare, default_timeout, encode_records, max_record_bytes,

@@ -1,4 +1,4 @@
-"""Build the instruction-count TCG plugin (runtime/bench/insn_count.c) with the host cc, once.
+"""Build the instruction-count TCG plugin (pnetc/measure/qemu_plugin/insn_count.c) with the host cc, once.
 
 The shared object is cached under $PNETC_CACHE_DIR, else $XDG_CACHE_HOME/pnetc, else
 ~/.cache/pnetc, in a folder named by the source's hash, so an edited plugin is rebuilt."""
@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 from pnetc.errors import PnetcError
-from pnetc.resources import data_dir
 
 
 def cache_dir() -> Path:
@@ -24,7 +23,7 @@ def cache_dir() -> Path:
 
 
 def plugin_source() -> Path:
-    return data_dir("runtime") / "bench" / "insn_count.c"
+    return Path(__file__).resolve().parent / "qemu_plugin" / "insn_count.c"
 
 
 def build_plugin() -> Path:

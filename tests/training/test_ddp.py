@@ -11,7 +11,7 @@ import sys
 import pytest
 import torch
 
-from pnetc.train.distributed import World, join, parameter_checksum
+from pnetc.training.distributed import World, join, parameter_checksum
 
 
 def _free_port() -> int:

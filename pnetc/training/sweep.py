@@ -203,7 +203,7 @@ def run_sweep(
     Returns {"csv", "png", "trained", "skipped", "rows"} (rows: every CSV row, typed)."""
     import os
 
-    from pnetc.train.config import TrainConfig, parse_lambdas, resolve
+    from pnetc.training.config import TrainConfig, parse_lambdas, resolve
 
     if int(os.environ.get("WORLD_SIZE") or 1) > 1:  # every rank would run the whole grid and write the CSV
         raise PnetcError("pnetc sweep runs its grid in one process; start it without torchrun")
@@ -259,7 +259,7 @@ def _train_all(todo, ds, settings: dict, out: Path, csv_path: Path, progress: bo
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pnetc.train.loop import CHECKPOINT, prepare, train
+    from pnetc.training.loop import CHECKPOINT, prepare, train
 
     console = Console(stderr=True)
     bar = Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),

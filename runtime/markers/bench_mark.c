@@ -1,4 +1,4 @@
-/* Benchmark markers watched by the pnetc instruction-count plugin (runtime/bench/insn_count.c).
+/* Benchmark markers watched by the pnetc instruction-count plugin (pnetc/measure/qemu_plugin/insn_count.c).
  *
  * The plugin cannot read registers on QEMU 7.2, so each stage gets its own marker function:
  * pnet_bench_mark(k) calls pnet_bench_stage_k, whose first instruction address tells the plugin

@@ -64,7 +64,8 @@ def encode_records(samples: Sequence, input_dtype: str | None = None) -> bytes:
                     raise PnetcError(f"sample {i}: dense inputs need an input type, got {arr.dtype} values")
                 cast = arr
             else:
-                cast = arr.astype(dtype)
+                with np.errstate(invalid="ignore", over="ignore"):  # checked just below
+                    cast = arr.astype(dtype)
                 if not np.array_equal(cast.astype(np.float64), arr.astype(np.float64), equal_nan=False):
                     raise PnetcError(f"sample {i} holds values that {input_dtype} cannot represent exactly "
                                      "(out of range, fractional or not finite)")

@@ -104,7 +104,7 @@ def build_graph(model_path, *, precision: str = "int8", projection: str = "hash"
 def render_files(graph: Graph, name: str, options: dict) -> tuple[dict[str, str], dict]:
     """All output files as relative path -> text, plus the template context."""
     from pnetc.codegen.context import build_context
-    from pnetc.codegen.render import kernel_files, render, runtime_path
+    from pnetc.codegen.render import RUNTIME_HEADERS, kernel_files, render, runtime_path
 
     ctx = build_context(graph, name=name, options=options)
     if ctx["bits_var"]:
@@ -119,7 +119,8 @@ def render_files(graph: Graph, name: str, options: dict) -> tuple[dict[str, str]
     kernels = kernel_files(files[f"{name}.c"])
     for k in kernels:
         files[f"runtime/{k}"] = runtime_path("src", k).read_text()
-    files["pnet/pnet.h"] = runtime_path("include", "pnet", "pnet.h").read_text()
+    for header in RUNTIME_HEADERS:
+        files[header] = runtime_path("include", header).read_text()
     ctx["sources"] = [f"{name}.c", f"{name}_weights.c"] + [f"runtime/{k}" for k in kernels]
     files[f"{name}.mk"] = render("model.mk.j2", ctx)
     files["CMakeLists.txt"] = render("CMakeLists.txt.j2", ctx)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pnetc.codegen.render import RUNTIME_HEADERS
 from pnetc.errors import PnetcError
 
 PACKAGES = ("cmake", "zephyr", "arduino")
@@ -112,7 +113,7 @@ def _flat_sources(files: dict[str, str], ctx: dict) -> tuple[dict[str, str], lis
         dest = "src/pnet_" + rel.split("/", 1)[1] if rel.startswith("runtime/") else f"src/{rel}"
         out[dest] = files[rel]
         sources.append(dest)
-    for rel in (f"{ctx['name']}_weights.h", "pnet/pnet.h"):
+    for rel in (f"{ctx['name']}_weights.h", *RUNTIME_HEADERS):
         out[f"src/{rel}"] = files[rel]
     return out, sources
 

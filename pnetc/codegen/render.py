@@ -9,6 +9,8 @@ from pathlib import Path
 from pnetc.codegen.literals import c_float, c_uint, c_values
 from pnetc.resources import data_dir
 
+# copied next to every generated model: the public header and the kernels' shared helpers
+RUNTIME_HEADERS = ("pnet/pnet.h", "pnet/pnet_support.h")
 _CALL = re.compile(r"\bpnet_(\w+)\s*\(")
 _DEFINITION = re.compile(r"^[A-Za-z_][^;\n]*?\bpnet_(\w+)\s*\([^;]*?$", re.MULTILINE)
 

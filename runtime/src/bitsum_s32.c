@@ -10,7 +10,7 @@
      two 16-bit lanes in one instruction: 16 outputs of a row cost 4 loads + 8 SXTAB16.
    - NEON (AArch64): SADDW/SADDW2 widen-and-add 8 bytes per instruction.
    Integer addition is exact in any order, so every path gives the same int32 results. */
-#include "pnet/pnet.h"
+#include "pnet/pnet_support.h"
 
 #if !defined(PNET_PORTABLE) && defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)
 #define PNET_BITSUM_DSP 1
@@ -205,25 +205,16 @@ void pnet_bitsum_s32(const uint32_t *bits, int32_t num_bits, const int8_t *w, co
                      int32_t *acc)
 {
     int32_t j;
-    int32_t k;
 
     for (j = 0; j < out; ++j) {
         acc[j] = bias != NULL ? bias[j] : 0;
     }
-    for (k = 0; k < num_bits; k += 32) {
-        uint32_t word = bits[k >> 5];
-        int32_t b = k;
-        while (word != 0u && b < num_bits) {
-            if (word & 1u) {
-                const int8_t *row = w + (size_t)b * (size_t)out;
-                for (j = 0; j < out; ++j) {
-                    acc[j] += row[j];
-                }
-            }
-            word >>= 1;
-            ++b;
+    PNET_FOR_EACH_SET_BIT(bits, num_bits, b, {
+        const int8_t *row = w + (size_t)b * (size_t)out;
+        for (j = 0; j < out; ++j) {
+            acc[j] += row[j];
         }
-    }
+    });
 }
 
 #endif

@@ -1,20 +1,15 @@
-/* hash.c - fmix32, hash_row, hash32 and FNV-1a (docs/format.md section 1).
+/* hash.c - fmix32, hash_row, hash32 and FNV-1a (docs/format.md section 1), callable versions.
    32-bit xor/shift/multiply only: no 64-bit helpers on Cortex-M0. */
 #include "pnet/pnet.h"
 
 uint32_t pnet_fmix32(uint32_t h)
 {
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return h;
+    return pnet_fmix32_inline(h); /* the one body, in pnet.h */
 }
 
 uint32_t pnet_hash_row(uint32_t seed, uint32_t a)
 {
-    return pnet_fmix32(seed ^ (a * PNET_HASH_GOLDEN_A));
+    return pnet_hash_row_inline(seed, a);
 }
 
 uint32_t pnet_hash32(uint32_t seed, uint32_t a, uint32_t b)

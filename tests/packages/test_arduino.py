@@ -49,7 +49,7 @@ def check_library(pkg: Path, name: str, sketch: str) -> dict:
         [f"examples/{sketch}/{sketch}.ino"]
     src = sorted(p.relative_to(pkg / "src").as_posix() for p in (pkg / "src").rglob("*") if p.is_file())
     kernels = [s for s in src if s.startswith("pnet_")]
-    assert src == sorted([f"{name}.c", f"{name}.h", f"{name}_weights.c", f"{name}_weights.h", "pnet/pnet.h",
+    assert src == sorted([f"{name}.c", f"{name}.h", f"{name}_weights.c", f"{name}_weights.h", "pnet/pnet.h", "pnet/pnet_support.h",
                           *kernels]) and kernels
     # every #include "..." in src/ resolves next to the including file
     for f in (pkg / "src").rglob("*.[ch]"):

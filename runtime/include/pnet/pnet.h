@@ -68,13 +68,9 @@ uint32_t pnet_fmix32(uint32_t h);
 uint32_t pnet_hash_row(uint32_t seed, uint32_t a);
 /* hash32(seed, a, b) = fmix32(hash_row(seed, a) ^ b * 0x85EBCA77). */
 uint32_t pnet_hash32(uint32_t seed, uint32_t a, uint32_t b);
-/* PNET_FMIX32 / PNET_HASH_ROW: the same two functions inlined, for the projection kernels'
-   inner loops (one copy here instead of one per kernel). PNET_EXTERN_HASH routes them through
-   hash.c instead, so tests can count the hash work. */
-#if defined(PNET_EXTERN_HASH)
-#define PNET_FMIX32(h) pnet_fmix32(h)
-#define PNET_HASH_ROW(seed, a) pnet_hash_row((seed), (a))
-#else
+/* The one body of fmix32 and hash_row, inlined into the projection kernels' inner loops.
+   hash.c's pnet_fmix32 / pnet_hash_row wrap them; PNET_FMIX32 / PNET_HASH_ROW call the wrappers
+   instead when PNET_EXTERN_HASH is defined, so tests can count the hash work. */
 static inline uint32_t pnet_fmix32_inline(uint32_t h)
 {
     h ^= h >> 16;
@@ -88,6 +84,10 @@ static inline uint32_t pnet_hash_row_inline(uint32_t seed, uint32_t a)
 {
     return pnet_fmix32_inline(seed ^ (a * PNET_HASH_GOLDEN_A));
 }
+#if defined(PNET_EXTERN_HASH)
+#define PNET_FMIX32(h) pnet_fmix32(h)
+#define PNET_HASH_ROW(seed, a) pnet_hash_row((seed), (a))
+#else
 #define PNET_FMIX32(h) pnet_fmix32_inline(h)
 #define PNET_HASH_ROW(seed, a) pnet_hash_row_inline((seed), (a))
 #endif

@@ -1,0 +1,88 @@
+/* pnet_support.h - helpers shared by several kernels in runtime/src (not part of the public API;
+   the one public header is pnet.h). Each helper is static inline: a kernel file that includes this
+   header stays one self-contained translation unit. */
+#ifndef PNET_SUPPORT_H
+#define PNET_SUPPORT_H
+
+#include "pnet.h" /* same folder: resolves wherever the pair is copied */
+
+#if !defined(PNET_PORTABLE) && defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)
+#define PNET_SUPPORT_DSP 1
+#include <arm_acle.h>
+#endif
+
+/* Sum of xp[j] over the set bits j of h (bit j <-> xp[j]), branch-free; m <= 32 inputs.
+   Full words go four at a time (about 7 Thumb-1 instructions per input on Cortex-M0). On Arm cores
+   with the DSP extension each nibble of h selects 16-bit 0/1 lanes from a table and two SMLADs add
+   the four inputs it covers (exact integer sums; PNET_PORTABLE forces plain C). Used by the dense
+   +-1 projections, whose signs come from a hash (project_binary.c) or a table (project_binary_table.c). */
+static inline int32_t pnet_sum_set_s16(const int16_t *xp, uint32_t h, int32_t m)
+{
+    int32_t pos = 0;
+    int32_t j = 0;
+    if (m == 32) {
+#if defined(PNET_SUPPORT_DSP)
+        /* lanes (bit 0, bit 1) and (bit 2, bit 3) of every nibble */
+        static const int32_t nibble_lanes[16][2] = {
+            {0x00000, 0x00000}, {0x00001, 0x00000}, {0x10000, 0x00000}, {0x10001, 0x00000},
+            {0x00000, 0x00001}, {0x00001, 0x00001}, {0x10000, 0x00001}, {0x10001, 0x00001},
+            {0x00000, 0x10000}, {0x00001, 0x10000}, {0x10000, 0x10000}, {0x10001, 0x10000},
+            {0x00000, 0x10001}, {0x00001, 0x10001}, {0x10000, 0x10001}, {0x10001, 0x10001},
+        };
+        /* unrolled: eight nibbles, each one table lookup, two loads, two SMLADs */
+#define PNET_SUM_NIBBLE(q)                                                    \
+        do {                                                                  \
+            const int32_t *const lanes = nibble_lanes[(h >> (q)) & 15u];      \
+            int32_t lo;                                                       \
+            int32_t hi;                                                       \
+            __builtin_memcpy(&lo, xp + (q), 4); /* x[q] | x[q+1] << 16 */     \
+            __builtin_memcpy(&hi, xp + (q) + 2, 4);                           \
+            pos = __smlad(lo, lanes[0], pos);                                 \
+            pos = __smlad(hi, lanes[1], pos);                                 \
+        } while (0)
+        PNET_SUM_NIBBLE(0);
+        PNET_SUM_NIBBLE(4);
+        PNET_SUM_NIBBLE(8);
+        PNET_SUM_NIBBLE(12);
+        PNET_SUM_NIBBLE(16);
+        PNET_SUM_NIBBLE(20);
+        PNET_SUM_NIBBLE(24);
+        PNET_SUM_NIBBLE(28);
+#undef PNET_SUM_NIBBLE
+#else
+        for (; j < 32; j += 4) {
+            pos += (int32_t)xp[j] & -(int32_t)(h & 1u);
+            pos += (int32_t)xp[j + 1] & -(int32_t)((h >> 1) & 1u);
+            pos += (int32_t)xp[j + 2] & -(int32_t)((h >> 2) & 1u);
+            pos += (int32_t)xp[j + 3] & -(int32_t)((h >> 3) & 1u);
+            h >>= 4;
+        }
+#endif
+        return pos;
+    }
+    for (; j < m; ++j) {
+        pos += (int32_t)xp[j] & -(int32_t)(h & 1u);
+        h >>= 1;
+    }
+    return pos;
+}
+
+/* Run BODY once for every set bit b < num_bits of the packed words `bits`, in increasing order
+   (padding bits above num_bits are ignored). The portable first layers over bits use it. */
+#define PNET_FOR_EACH_SET_BIT(bits, num_bits, b, BODY)                     \
+    do {                                                                  \
+        int32_t pnet_k_;                                                  \
+        for (pnet_k_ = 0; pnet_k_ < (num_bits); pnet_k_ += 32) {          \
+            uint32_t pnet_word_ = (bits)[pnet_k_ >> 5];                   \
+            int32_t b = pnet_k_;                                          \
+            while (pnet_word_ != 0u && b < (num_bits)) {                  \
+                if (pnet_word_ & 1u) {                                    \
+                    BODY                                                  \
+                }                                                         \
+                pnet_word_ >>= 1;                                         \
+                ++b;                                                      \
+            }                                                             \
+        }                                                                 \
+    } while (0)
+
+#endif /* PNET_SUPPORT_H */

@@ -88,16 +88,9 @@ def train(dataset: str, sweep_dir: Path, epochs: int, seed: int = 0,
 
 def read_sweep(path: Path) -> list[dict]:
     """sweep.csv rows with numbers typed ('' -> None)."""
-    if not path.is_file():
-        return []
-    ints = {"epochs", "seed", "T", "d", "bits", "weight_bytes", "trainer_weight_bytes"}
-    floats = {"density", "temperature", "accuracy", "accuracy_int8_sim", "trainer_accuracy", "seconds"}
-    rows = []
-    with path.open(newline="") as f:
-        for r in csv.DictReader(f):
-            rows.append({k: (None if v == "" else int(v) if k in ints else float(v) if k in floats else v)
-                         for k, v in r.items()})
-    return rows
+    from pnetc.training.sweep import read_typed_rows
+
+    return read_typed_rows(path)
 
 
 # ---------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def sweep_cmd(
     import json
 
     from pnetc import api
-    from pnetc.training.sweep import print_rows
+    from pnetc.report import print_sweep
 
     items = [*(grid or []), *(grid_items or [])] or None
     result = api.sweep(dataset, out, grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
@@ -134,7 +134,7 @@ def sweep_cmd(
     if json_out:
         typer.echo(json.dumps(result))
     else:
-        print_rows(result)
+        print_sweep(result)
 
 
 # ---- compiler commands (compile, inspect, eval, verify) ----------------------

@@ -39,6 +39,7 @@ class CompiledModel:
     header: Path
     input_kind: str  # "dense" | "text"
     input_size: int
+    input_dtype: str  # what the C takes per element: "uint8" | "int8" | "float32" | "bytes" (text)
     num_classes: int
     num_bits: int
     score_dtype: str  # "int8" | "float32"
@@ -203,7 +204,7 @@ def compile_model(model_path, out_dir, *, name: str = "model", precision: str = 
     return CompiledModel(
         name=name, out_dir=out_dir, sources=[out_dir / s for s in sources],
         include_dirs=[(out_dir / d).resolve() for d in include_dirs], header=out_dir / header,
-        input_kind=graph.input_kind, input_size=graph.input_size,
+        input_kind=graph.input_kind, input_size=graph.input_size, input_dtype=Reference(graph).device_input_dtype,
         num_classes=graph.num_classes, num_bits=graph.num_bits,
         score_dtype="float32" if graph.precision == "float32" else "int8",
         arena_bytes=graph.plan.arena_bytes, weight_bytes=ctx["weight_bytes"], reference=Reference(graph),

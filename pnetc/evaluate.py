@@ -1,19 +1,15 @@
-"""Host verification: build the generated C three ways and compare every test sample
-with the golden interpreter.
+"""`pnetc eval` (the golden interpreter's accuracy on a data set) and `pnetc verify`.
 
-Builds: -fsigned-char, -funsigned-char, and -fsanitize=address,undefined, all with
--std=c99 -Wall -Wextra -Wconversion -Wdouble-promotion -Werror. Each build runs ONE
-process for the whole test set (binary records on stdin/stdout, see
-templates/host_main.c.j2). Compared per sample: return code / prediction, projection
-bits (exact), int8 scores (exact) or float scores (|c - r| <= 1e-5 * max(1, max|r|) of
-the sample), and the predicted class.
+verify is a run on the `host` board, in three build flavours, through the same firmware, record
+protocol (pnetc/targets/protocol.py) and comparison rule (pnetc/targets/compare.py) as every other
+board: -fsigned-char, -funsigned-char, and -fsanitize=address,undefined, each with
+-std=c99 -Wall -Wextra -Wconversion -Wdouble-promotion -Werror. Each flavour runs ONE process
+for the whole test set.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -24,17 +20,18 @@ import numpy as np
 
 from pnetc.errors import PnetcError
 
-WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Wdouble-promotion", "-Werror"]
+STRICT_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Wdouble-promotion", "-Werror"]
 BUILDS = {
     "signed-char": ["-O2", "-fsigned-char"],
     "unsigned-char": ["-O2", "-funsigned-char"],
     "asan-ubsan": ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"],
 }
-FLOAT_RTOL = 1e-5
 
 
 @dataclass
-class BuildResult:
+class FlavourCheck:
+    """One host build flavour of `verify`, compared sample by sample with the reference."""
+
     build: str
     mismatches: int = 0
     bit_mismatches: int = 0
@@ -60,7 +57,7 @@ class VerifyReport:
     weight_bytes: int
     arena_bytes: int
     compile_seconds: float
-    builds: list[BuildResult] = field(default_factory=list)
+    builds: list[FlavourCheck] = field(default_factory=list)
     onnxruntime_max_rel_diff: Optional[float] = None  # float interpreter vs onnxruntime (None: not installed)
 
     def as_dict(self) -> dict:
@@ -70,97 +67,30 @@ class VerifyReport:
         return d
 
 
-def host_compiler() -> str:
-    cc = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc") or shutil.which("clang")
-    if not cc:
-        raise PnetcError("no C compiler found: install gcc or clang, or set CC")
-    return cc
+def check_flavour(compiled, reference_out, x, y, build: str, work: Path) -> FlavourCheck:
+    """Build `compiled` for the host board in flavour `build`, run every sample, compare."""
+    from pnetc.targets.boards import get_board
+    from pnetc.targets.compare import compare, max_score_difference
+    from pnetc.targets.run import build_for_run, max_record_bytes, run_samples
 
-
-def render_harness(compiled, build_dir: Path) -> Path:
-    from pnetc.codegen.context import build_context
-    from pnetc.codegen.render import render
-
-    ctx = build_context(compiled.graph, name=compiled.name, options={"harness": "host"})
-    ctx["sha256"] = compiled.graph.info.sha256
-    path = build_dir / f"{compiled.name}_host_main.c"
-    path.write_text(render("host_main.c.j2", ctx))
-    return path
-
-
-def build_host(compiled, build_dir: Path, build: str, cc: Optional[str] = None) -> Path:
-    """Compile the model + harness for this machine; returns the executable."""
-    cc = cc or host_compiler()
-    build_dir.mkdir(parents=True, exist_ok=True)
-    main = build_dir / f"{compiled.name}_host_main.c"
-    if not main.exists():
-        render_harness(compiled, build_dir)
-    exe = build_dir / f"{compiled.name}_{build}"
-    cmd = [cc, *WARNINGS, *BUILDS[build], *[f"-I{d}" for d in compiled.include_dirs],
-           *map(str, compiled.sources), str(main), "-o", str(exe)]
-    if compiled.needs_libm:
-        cmd.append("-lm")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise PnetcError(f"host build '{build}' failed:\n{proc.stderr.strip()[:4000]}")
-    return exe
-
-
-def encode_samples(compiled, x) -> bytes:
-    """The harness's stdin: u32 count, then the samples."""
-    if compiled.input_kind == "text":
-        parts = [np.uint32(len(x)).tobytes()]
-        for t in x:
-            parts += [np.uint32(len(t)).tobytes(), bytes(t)]
-        return b"".join(parts)
-    arr = np.ascontiguousarray(compiled.reference.encode_input(x))
-    return np.uint32(arr.shape[0]).tobytes() + arr.tobytes()
-
-
-def run_host(compiled, exe: Path, stdin: bytes, n: int) -> np.ndarray:
-    words = (compiled.num_bits + 31) // 32
-    score = np.int8 if compiled.score_dtype == "int8" else np.float32
-    dtype = np.dtype([("rc", "<i4"), ("bits", "<u4", (words,)), ("scores", score, (compiled.num_classes,))])
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
-    proc = subprocess.run([str(exe)], input=stdin, capture_output=True, env=env)
-    if proc.returncode != 0:
-        raise PnetcError(f"{exe.name} exited with {proc.returncode}: {proc.stderr.decode(errors='replace')[:2000]}")
-    if len(proc.stdout) != n * dtype.itemsize:
-        raise PnetcError(f"{exe.name} wrote {len(proc.stdout)} bytes, expected {n * dtype.itemsize}")
-    return np.frombuffer(proc.stdout, dtype=dtype)
-
-
-def compare(compiled, ref, out: np.ndarray, y: Optional[np.ndarray], build: str) -> BuildResult:
-    from pnetc.hashing import unpack_bits
-
-    res = BuildResult(build)
-    n = len(out)
-    bad = np.zeros(n, bool)
-    if compiled.num_bits:
-        c_bits = unpack_bits(out["bits"], compiled.num_bits)
-        b = np.any(c_bits != ref.bits, axis=1)
-        res.bit_mismatches = int(b.sum())
-        bad |= b
-    cs, rs = out["scores"], ref.scores
-    if compiled.score_dtype == "int8":
-        s = np.any(cs != rs, axis=1)
-    else:
-        diff = np.abs(cs.astype(np.float64) - rs.astype(np.float64))
-        tol = FLOAT_RTOL * np.maximum(1.0, np.max(np.abs(rs), axis=1, keepdims=True))
-        s = np.any(~(diff <= tol), axis=1)
-        res.max_abs_score_diff = float(np.nanmax(diff)) if diff.size else 0.0
-    res.score_mismatches = int(s.sum())
-    bad |= s
-    p = out["rc"].astype(np.int64) != ref.predictions
-    res.prediction_mismatches = int(p.sum())
-    res.errors = int(np.sum(out["rc"] < 0))
-    bad |= p
-    res.mismatches = int(bad.sum())
-    if res.mismatches:
-        res.first_mismatch = int(np.flatnonzero(bad)[0])
-    if y is not None and n:
-        res.accuracy = float(np.mean(out["rc"] == y))
-    return res
+    board = get_board("host")
+    samples = list(x)
+    started = time.perf_counter()
+    firmware = build_for_run(board, compiled, work / "build", max_input_bytes=max_record_bytes(compiled, samples),
+                             extra_cflags=[*STRICT_CFLAGS, *BUILDS[build]])
+    device, _ = run_samples(board, compiled, samples, work / "run", firmware=firmware)
+    found = compare(device, reference_out, compiled.score_dtype)
+    check = FlavourCheck(build, mismatches=len(found), seconds=0.0)
+    for kind, attr in (("bits", "bit_mismatches"), ("scores", "score_mismatches"), ("prediction", "prediction_mismatches")):
+        setattr(check, attr, sum(kind in m.what for m in found))
+    check.errors = int(np.sum(device.predictions < 0))
+    if compiled.score_dtype == "float32":
+        check.max_abs_score_diff = max_score_difference(device.scores, reference_out.scores)
+    check.first_mismatch = found[0].index if found else None
+    if y is not None and len(y):
+        check.accuracy = float(np.mean(device.predictions == np.asarray(y)))
+    check.seconds = time.perf_counter() - started
+    return check
 
 
 def _dataset_inputs(graph, ds):
@@ -224,19 +154,10 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
         out_float = ref.run(x, "float32", packed_bits=packed) if compiled.score_dtype == "int8" else out_ref
         if progress:
             progress.advance(step)
-        stdin = encode_samples(compiled, x)
         results = []
-        cc = host_compiler()
         for b in builds:
-            task = progress.add_task(f"build + run {b}", total=2) if progress else None
-            t1 = time.perf_counter()
-            exe = build_host(compiled, work / "build", b, cc)
-            if progress:
-                progress.advance(task)
-            out = run_host(compiled, exe, stdin, n)
-            r = compare(compiled, out_ref, out, y, b)
-            r.seconds = time.perf_counter() - t1
-            results.append(r)
+            task = progress.add_task(f"build + run {b}", total=1) if progress else None
+            results.append(check_flavour(compiled, out_ref, x, y, b, work / b))
             if progress:
                 progress.advance(task)
         ort_diff = None

@@ -37,6 +37,20 @@ class Reference:
 
     # -- inputs ---------------------------------------------------------------
 
+    @property
+    def input_dtype(self) -> str:
+        """What `run` takes per element: "uint8", "int8", "float32", or "bytes" (text)."""
+        return self.graph.tensors[self.graph.input].dtype
+
+    @property
+    def device_input_dtype(self) -> str:
+        """What the generated C takes per element (`encode_input`'s output): a float-input model
+        compiled to int8 takes int8."""
+        g = self.graph
+        if g.projection is None and g.precision != "float32":
+            return "int8"
+        return self.input_dtype
+
     def check_input(self, x) -> object:
         """Validate a batch: uint8/int8 [n, N] for dense models, a list of bytes for text."""
         g = self.graph

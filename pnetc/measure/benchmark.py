@@ -66,8 +66,9 @@ def bench_samples(model, dataset: str | None, data: str | None, n: int):
         return list(x)
     if model.input_kind == "text":
         raise PnetcError("benchmarking a text model needs --dataset NAME or --data FILE for realistic inputs")
-    rng = np.random.default_rng(0)
-    return list(rng.integers(0, 256, size=(n, int(model.input_size)), dtype=np.uint8))
+    from pnetc.targets.build import probe_samples
+
+    return probe_samples(model, n)
 
 
 def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None = None, data: str | None = None,
@@ -76,8 +77,9 @@ def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None
     from pnetc.measure.count import counts_from_windows, run_counted
     from pnetc.targets.boards import get_board, install_hint
     from pnetc.targets.build import build_and_measure, compile_for_board, stage_names
-    from pnetc.targets.run import (check_execution, compare, default_timeout, encode_records, max_record_bytes,
-                                   parse_output)
+    from pnetc.targets.compare import compare
+    from pnetc.targets.protocol import INPUT_FILE, encode_records, parse_output
+    from pnetc.targets.run import check_execution, default_timeout, device_inputs, max_record_bytes
 
     board = get_board(board_name)
     if board.runner == "none":
@@ -98,7 +100,7 @@ def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None
         bench = build_and_measure(board, model, work / "bench", max_input_bytes=rec, measure_stack=False, bench=True)
         run_dir = work / "bench_run"
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "pnet_in.bin").write_bytes(encode_records(samples))
+        (run_dir / INPUT_FILE).write_bytes(encode_records(*device_inputs(model, samples)))
         timeout_s = timeout_s or 2 * default_timeout(board, samples, model)
         tick = (lambda done: progress(done, len(samples))) if progress else None
         run, windows = run_counted(board, bench.firmware.elf, run_dir, n_samples=len(samples), timeout_s=timeout_s,

@@ -58,16 +58,25 @@ def _compile(board: Board, model: ModelSources | None, like: ModelSources, out_d
 
 
 def record_bytes(model: ModelSources, max_text_bytes: int = DEFAULT_TEXT_BYTES) -> int:
-    return max_text_bytes if model.input_kind == "text" else int(model.input_size)
+    from pnetc.targets.run import max_record_bytes
+
+    return max_text_bytes if model.input_kind == "text" else max_record_bytes(model, [])
 
 
 def probe_samples(model: ModelSources, n: int = 4) -> list:
-    """A few fixed inputs for measuring the stack when no data set is given."""
+    """A few fixed inputs, in the model's own input domain, for measuring the stack when no data set is given."""
     if model.input_kind == "text":
         return [b"The quick brown fox jumps over the lazy dog.", "Zo'n vijftig mensen".encode(),
                 "Le petit chat dort \u00e0 la maison.".encode(), b"a"][:n]
     rng = np.random.default_rng(0)
-    return list(rng.integers(0, 256, size=(n, int(model.input_size)), dtype=np.uint8))
+    shape = (n, int(model.input_size))
+    reference = getattr(model, "reference", None)
+    domain = reference.input_dtype if reference is not None else "uint8"
+    if domain == "float32":
+        return list(rng.standard_normal(shape).astype(np.float32))
+    if domain == "int8":
+        return list(rng.integers(-128, 128, size=shape, dtype=np.int8))
+    return list(rng.integers(0, 256, size=shape, dtype=np.uint8))
 
 
 @dataclass

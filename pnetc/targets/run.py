@@ -1,9 +1,10 @@
 """Run a compiled model on a board and compare every answer with the golden interpreter.
 
-The samples are streamed: the firmware reads `pnet_in.bin` (records: uint32 little-endian byte
-count, then the sample) through semihosting on bare-metal boards and through stdio on Linux
-and the host, and writes one hex line per sample to `pnet_out.txt`. One firmware build and one
-emulator run handle any number of samples, whatever the board's RAM.
+The samples are streamed in the record protocol of pnetc/targets/protocol.py: the firmware reads
+`pnet_in.bin` through semihosting on bare-metal boards and through stdio on Linux and the host,
+and writes one line per sample to `pnet_out.txt`. One firmware build and one emulator run handle
+any number of samples, whatever the board's RAM. The answers are compared with the golden
+interpreter by pnetc/targets/compare.py, the one comparison rule.
 """
 
 from __future__ import annotations
@@ -21,15 +22,12 @@ import numpy as np
 
 from pnetc.errors import PnetcError
 from pnetc.targets.boards import Board
+from pnetc.targets.compare import Mismatch, compare
+from pnetc.targets.protocol import (EXIT_MEANINGS, INPUT_DTYPES, INPUT_FILE, OUTPUT_FILE, DeviceOutput, ProtocolError,
+                                    done_count, encode_records, parse_output)
 from pnetc.targets.toolchain import Firmware, ModelSources, compile_firmware, render_main
 from pnetc.targets import host as host_runner
 from pnetc.targets import qemu
-
-INPUT_FILE = "pnet_in.bin"
-OUTPUT_FILE = "pnet_out.txt"
-EXIT_MEANINGS = {3: "fault", 4: "cannot open the input file", 5: "cannot write the output file",
-                 6: "malformed input record"}
-
 
 class DeviceError(PnetcError):
     """The firmware faulted, hung, or exited badly. `kind` is "fault", "timeout" or "exit"."""
@@ -39,76 +37,37 @@ class DeviceError(PnetcError):
         self.kind = kind
 
 
-@dataclass
-class DeviceOutput:
-    predictions: np.ndarray      # [n] int64
-    bits: np.ndarray             # [n, B] uint8 0/1
-    scores: np.ndarray           # [n, C] int8 or float32
-    stack_bytes: np.ndarray      # [n] deepest stack used by each inference
-    console: str = ""            # the firmware's console text (stdout + stderr)
+def device_inputs(model: ModelSources, samples: Sequence) -> tuple[list, str | None]:
+    """The samples as the generated C takes them, and their input type for the records.
 
-
-# ---- inputs and outputs ------------------------------------------------------------------
-
-
-def encode_records(samples: Sequence) -> bytes:
-    """Records for pnet_in.bin; dense rows must be 1-byte integers, text samples are bytes."""
-    chunks = []
-    for s in samples:
-        if isinstance(s, (bytes, bytearray)):
-            payload = bytes(s)
-        else:
-            arr = np.ascontiguousarray(s)
-            if arr.dtype.itemsize != 1:
-                raise PnetcError(f"dense inputs must be uint8 or int8, got {arr.dtype}")
-            payload = arr.tobytes()
-        chunks.append(len(payload).to_bytes(4, "little"))
-        chunks.append(payload)
-    return b"".join(chunks)
+    Text stays bytes. Dense samples go through the golden interpreter's `encode_input` (a float
+    model compiled to int8 takes quantized int8), so the device and the reference see the same
+    values."""
+    if model.input_kind == "text":
+        return [bytes(s) for s in samples], None
+    reference = getattr(model, "reference", None)
+    x = np.asarray(samples)
+    if reference is not None:
+        x = np.asarray(reference.encode_input(x))
+    input_dtype = getattr(model, "input_dtype", None) or x.dtype.name
+    return list(x), input_dtype
 
 
 def max_record_bytes(model: ModelSources, samples: Sequence) -> int:
     if model.input_kind == "text":
         longest = max((len(s) for s in samples), default=1)
         return max(64, (longest + 63) // 64 * 64)
-    return int(model.input_size)
-
-
-def parse_output(text: str, num_bits: int, num_classes: int, score_dtype: str) -> DeviceOutput:
-    words = (num_bits + 31) // 32
-    width = 8 if score_dtype == "float32" else 2
-    preds, bits, scores, stack = [], [], [], []
-    end_count = None
-    for line in text.splitlines():
-        if line.startswith("E "):
-            end_count = int(line[2:])
-            continue
-        if not line.startswith("P "):
-            continue
-        _, pred, bits_hex, scores_hex, used = line.split()
-        preds.append(int(pred))
-        packed = np.array([int(bits_hex[8 * i:8 * i + 8], 16) for i in range(words)], dtype="<u4")
-        bits.append(np.unpackbits(packed.view(np.uint8), bitorder="little")[:num_bits])
-        raw = np.array([int(scores_hex[width * j:width * j + width], 16) for j in range(num_classes)],
-                       dtype=np.uint32 if width == 8 else np.uint8)
-        scores.append(raw.view(np.float32) if width == 8 else raw.view(np.int8))
-        stack.append(int(used))
-    if end_count is not None and end_count != len(preds):
-        raise DeviceError("exit", f"the firmware reported {end_count} samples but wrote {len(preds)} lines")
-    n = len(preds)
-    return DeviceOutput(
-        predictions=np.array(preds, dtype=np.int64),
-        bits=np.array(bits, dtype=np.uint8).reshape(n, num_bits),
-        scores=np.array(scores).reshape(n, num_classes),
-        stack_bytes=np.array(stack, dtype=np.int64),
-    )
+    itemsize = INPUT_DTYPES[getattr(model, "input_dtype", None) or "uint8"].itemsize
+    return int(model.input_size) * itemsize
 
 
 # ---- building and executing ----------------------------------------------------------------
 
 
 def build_for_run(board: Board, model: ModelSources, out_dir: Path, *, max_input_bytes: int,
-                  bench: bool = False) -> Firmware:
+                  bench: bool = False, extra_cflags: Sequence[str] = ()) -> Firmware:
+    """The firmware for `board`: the model, the record-protocol main and the board's runtime.
+    `extra_cflags` (after the board's own) pick a build flavour, e.g. verify's sanitizer build."""
     from pnetc.targets.toolchain import LinkOverflow
 
     main_c = render_main(board, model, bench=bench, max_input_bytes=max_input_bytes, num_bits=model.num_bits,
@@ -116,7 +75,7 @@ def build_for_run(board: Board, model: ModelSources, out_dir: Path, *, max_input
     try:
         return compile_firmware(board, out_dir, main_c=main_c, sources=model.sources, include_dirs=model.include_dirs,
                                 bench=bench, stem="bench" if bench else "firmware",
-                                extra_cflags=getattr(model, "cflags", ()))
+                                extra_cflags=[*getattr(model, "cflags", ()), *extra_cflags])
     except LinkOverflow:
         # measure it the way `pnetc build` does, which refuses with the numbers (ModelDoesNotFit)
         from pnetc.targets.build import build_and_measure
@@ -217,7 +176,7 @@ def function_at(board: Board, elf: Path, address: int) -> str | None:
 
 def check_execution(run: Execution, board: Board, n_samples: int, timeout_s: float, elf: Path | None = None) -> None:
     """Raise DeviceError naming what went wrong: a fault, a timeout or a bad exit."""
-    done = run.output.count("\nP ") + run.output.startswith("P ")
+    done = done_count(run.output)
     console = run.console.strip()
     # the fault report goes to both semihosting and the UART on MPS boards: show each line once
     lines = list(dict.fromkeys(line for line in console.splitlines() if line.strip()))
@@ -265,54 +224,20 @@ def run_samples(board: Board, model: ModelSources, samples: Sequence, work_dir: 
     work_dir.mkdir(parents=True, exist_ok=True)
     if firmware is None:
         firmware = build_for_run(board, model, work_dir, max_input_bytes=max_record_bytes(model, samples))
-    (work_dir / INPUT_FILE).write_bytes(encode_records(samples))
+    inputs, input_dtype = device_inputs(model, samples)
+    (work_dir / INPUT_FILE).write_bytes(encode_records(inputs, input_dtype))
     n = len(samples)
     timeout_s = timeout_s if timeout_s is not None else default_timeout(board, samples, model)
     run = execute(runner_command(board, firmware.elf), work_dir, n_samples=n, timeout_s=timeout_s, progress=progress)
     check_execution(run, board, n, timeout_s, firmware.elf)
-    device = parse_output(run.output, model.num_bits, model.num_classes, model.score_dtype)
+    try:
+        device = parse_output(run.output, model.num_bits, model.num_classes, model.score_dtype)
+    except ProtocolError as exc:
+        raise DeviceError("exit", f"the {board.name} firmware wrote output pnetc cannot read: {exc}") from None
     device.console = run.console
     if len(device.predictions) != n:
         raise DeviceError("exit", f"the firmware answered {len(device.predictions)} of {n} samples")
     return device, run
-
-
-# ---- comparison ---------------------------------------------------------------------------
-
-
-@dataclass
-class Mismatch:
-    index: int
-    what: list[str]      # "bits", "scores", "prediction"
-    device_prediction: int
-    reference_prediction: int
-
-    def to_dict(self) -> dict:
-        return {"index": self.index, "what": self.what, "device_prediction": self.device_prediction,
-                "reference_prediction": self.reference_prediction}
-
-
-FLOAT_RTOL = 1e-5
-FLOAT_ATOL = 1e-6
-
-
-def compare(device: DeviceOutput, reference, score_dtype: str) -> list[Mismatch]:
-    """Bits and int8 scores must be equal; float scores within 1e-5 relative; predictions equal."""
-    ref_bits = np.asarray(reference.bits, dtype=np.uint8)
-    ref_scores = np.asarray(reference.scores)
-    ref_pred = np.asarray(reference.predictions, dtype=np.int64)
-    bits_bad = np.any(device.bits != ref_bits, axis=1)
-    if score_dtype == "float32":
-        scores_bad = ~np.all(np.isclose(device.scores.astype(np.float64), ref_scores.astype(np.float64),
-                                        rtol=FLOAT_RTOL, atol=FLOAT_ATOL), axis=1)
-    else:
-        scores_bad = np.any(device.scores.astype(np.int64) != ref_scores.astype(np.int64), axis=1)
-    pred_bad = device.predictions != ref_pred
-    out = []
-    for i in np.flatnonzero(bits_bad | scores_bad | pred_bad):
-        what = [w for w, bad in (("bits", bits_bad[i]), ("scores", scores_bad[i]), ("prediction", pred_bad[i])) if bad]
-        out.append(Mismatch(int(i), what, int(device.predictions[i]), int(ref_pred[i])))
-    return out
 
 
 # ---- the `pnetc run` command ----------------------------------------------------------------

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pnetc.compiler import build_graph, compile_model
-from pnetc.evaluate import build_host, check_onnxruntime, compare, encode_samples, run_host, verify_model
+from pnetc.evaluate import check_flavour, check_onnxruntime, verify_model
 from tests.compiler import model_factory as mf
 
 CASES = [
@@ -50,9 +50,7 @@ def test_text_edge_inputs(tmp_path, models):
     cm = compile_model(models["text"], tmp_path / "m", precision="int8")
     ref = cm.reference.run(texts)
     for build in ("signed-char", "unsigned-char"):
-        exe = build_host(cm, tmp_path / "b", build)
-        out = run_host(cm, exe, encode_samples(cm, texts), len(texts))
-        assert compare(cm, ref, out, None, build).mismatches == 0
+        assert check_flavour(cm, ref, texts, None, build, tmp_path / build).mismatches == 0
 
 
 def test_dense_edge_inputs(tmp_path, models):
@@ -60,9 +58,7 @@ def test_dense_edge_inputs(tmp_path, models):
     x = np.stack([np.zeros(64, np.uint8), np.full(64, 255, np.uint8), mf.dense_samples(1)[0]])
     for precision in ("int8", "float32", "binary"):
         cm = compile_model(models["ternary"], tmp_path / precision, precision=precision)
-        exe = build_host(cm, tmp_path / f"b-{precision}", "unsigned-char")
-        out = run_host(cm, exe, encode_samples(cm, x), len(x))
-        assert compare(cm, cm.reference.run(x), out, None, "u").mismatches == 0
+        assert check_flavour(cm, cm.reference.run(x), x, None, "unsigned-char", tmp_path / f"b-{precision}").mismatches == 0
 
 
 def _foreign_model(tmp_path):
@@ -91,17 +87,13 @@ def test_foreign_mlp_against_onnxruntime_and_c(tmp_path):
     graph = build_graph(path, precision="float32")
     assert check_onnxruntime(path, graph, x) < 1e-5
     cm = compile_model(path, tmp_path / "f32", precision="float32")
-    exe = build_host(cm, tmp_path / "b32", "asan-ubsan")
-    out = run_host(cm, exe, encode_samples(cm, x), len(x))
-    assert compare(cm, cm.reference.run(x), out, None, "f32").mismatches == 0
+    assert check_flavour(cm, cm.reference.run(x), x, None, "asan-ubsan", tmp_path / "b32").mismatches == 0
     # int8 with --calib samples
     calib = tmp_path / "calib.npz"
     np.savez(calib, x=np.random.default_rng(4).standard_normal((256, 1, n)).astype(np.float32))
     cm8 = compile_model(path, tmp_path / "i8", precision="int8", calib=str(calib))
-    exe8 = build_host(cm8, tmp_path / "b8", "signed-char")
-    out8 = run_host(cm8, exe8, encode_samples(cm8, x), len(x))
     ref8 = cm8.reference.run(x)
-    assert compare(cm8, ref8, out8, None, "i8").mismatches == 0
+    assert check_flavour(cm8, ref8, x, None, "signed-char", tmp_path / "b8").mismatches == 0
     agree = np.mean(ref8.predictions == cm.reference.run(x).predictions)
     assert agree > 0.8  # int8 stays close to the float network
 
@@ -128,9 +120,7 @@ def test_int8_input_model(tmp_path):
     for precision in ("int8", "float32"):
         cm = compile_model(p, tmp_path / precision, precision=precision)
         assert "typedef int8_t model_input_t;" in cm.header.read_text()
-        exe = build_host(cm, tmp_path / f"b-{precision}", "signed-char")
-        out = run_host(cm, exe, encode_samples(cm, x), len(x))
-        assert compare(cm, cm.reference.run(x), out, None, "s").mismatches == 0
+        assert check_flavour(cm, cm.reference.run(x), x, None, "signed-char", tmp_path / f"b-{precision}").mismatches == 0
 
 
 def test_calib_file_overrides_metadata(tmp_path, models):
@@ -141,9 +131,7 @@ def test_calib_file_overrides_metadata(tmp_path, models):
     assert "calib=calib.npz" in (cm.out_dir / "model.c").read_text()
     assert cm.graph.tensors["logits"].quant != meta.graph.tensors["logits"].quant
     x = mf.dense_samples(50, seed=22)
-    exe = build_host(cm, tmp_path / "b", "signed-char")
-    out = run_host(cm, exe, encode_samples(cm, x), len(x))
-    assert compare(cm, cm.reference.run(x), out, None, "s").mismatches == 0
+    assert check_flavour(cm, cm.reference.run(x), x, None, "signed-char", tmp_path / "b").mismatches == 0
 
 
 def test_tampered_c_is_caught(tmp_path, models):
@@ -156,6 +144,5 @@ def test_tampered_c_is_caught(tmp_path, models):
     first = text.index(",", brace)
     weights.write_text(text[:brace] + "\n    100000" + text[first:])
     x = mf.dense_samples(60, seed=30)
-    exe = build_host(cm, tmp_path / "b", "signed-char")
-    res = compare(cm, cm.reference.run(x), run_host(cm, exe, encode_samples(cm, x), len(x)), None, "s")
+    res = check_flavour(cm, cm.reference.run(x), x, None, "signed-char", tmp_path / "b")
     assert res.score_mismatches > 0 and res.bit_mismatches == 0

@@ -15,6 +15,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 @dataclass
 class ToyReference:
     score_dtype: str
+    input_dtype = "uint8"
+
+    def encode_input(self, x):
+        return np.asarray(x, dtype=np.uint8)  # the toy C takes its bytes as given
 
     def run(self, x):
         x = np.asarray(x, dtype=np.int64)

@@ -32,6 +32,12 @@ from pnetc.ir.limits import MAX_TENSOR_DATA_BYTES
 # element types with a fixed byte size (onnx.TensorProto enum -> bytes per element)
 _ELEMENT_BYTES = {1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8}
 _DECIMAL = re.compile(r"[0-9]{1,19}")
+MAX_LOCATION_CHARS = 4096  # PATH_MAX on Linux
+
+
+def _shown(text: str) -> str:
+    """A location or value for an error line: quoted, escaped, and short."""
+    return repr(text[:60]) + ("..." if len(text) > 60 else "")
 
 
 def _tensors(msg, tensor_type):
@@ -80,20 +86,25 @@ def _integer(entries: dict, key: str, fail) -> int | None:
     if key not in entries:
         return None
     if not _DECIMAL.fullmatch(entries[key]):
-        raise fail(f"external data {key} {entries[key][:40]!r} is not a non-negative integer")
+        raise fail(f"external data {key} {_shown(entries[key])} is not a non-negative integer")
     return int(entries[key])
 
 
 def _resolve(location: str, folder: Path, fail) -> Path:
     if not location:
         raise fail("external data has no location")
-    if "\0" in location or "\\" in location or location.startswith("/") or re.match(r"[A-Za-z]:", location):
-        raise fail(f"external data location {location!r} must be a relative path inside the model's folder")
+    shown = _shown(location)
+    if (len(location) > MAX_LOCATION_CHARS or "\0" in location or "\\" in location or location.startswith("/")
+            or re.match(r"[A-Za-z]:", location)):
+        raise fail(f"external data location {shown} must be a relative path inside the model's folder")
     if any(part.startswith(".") for part in PurePosixPath(location).parts):
-        raise fail(f"external data location {location!r} may not contain '..' or hidden (dot) files")
-    target = (folder / location).resolve()
+        raise fail(f"external data location {shown} may not contain '..' or hidden (dot) files")
+    try:
+        target = (folder / location).resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        raise fail(f"external data location {shown} cannot be resolved (a symlink loop?)") from None
     if target == folder or folder not in target.parents:
-        raise fail(f"external data location {location!r} leaves the model's folder (through a symlink)")
+        raise fail(f"external data location {shown} leaves the model's folder (through a symlink)")
     return target
 
 
@@ -103,7 +114,7 @@ def _read(tensor, folder: Path, budget: int, path: str) -> bytes:
 
     entries = _entries(tensor, fail)
     target = _resolve(entries.get("location", ""), folder, fail)
-    location = entries["location"]
+    location = _shown(entries["location"])
     offset = _integer(entries, "offset", fail) or 0
     length = _integer(entries, "length", fail)
     itemsize = _ELEMENT_BYTES.get(tensor.data_type)
@@ -116,27 +127,27 @@ def _read(tensor, folder: Path, budget: int, path: str) -> bytes:
     if length is not None and length != expected:
         raise fail(f"external data length {length} does not match its shape {dims} ({expected} bytes)")
     if expected > budget:
-        raise fail(f"external data of {expected} bytes exceeds the limit of {MAX_TENSOR_DATA_BYTES} bytes "
-                   "for a model and its external data")
+        raise fail(f"external data of {expected} bytes would bring the model file and its external data over "
+                   f"the limit of {MAX_TENSOR_DATA_BYTES} bytes")
     try:
         fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise fail(f"external data file {location!r} does not exist in the model's folder") from None
+        raise fail(f"external data file {location} does not exist in the model's folder") from None
     except OSError as exc:
-        raise fail(f"cannot open external data file {location!r} ({exc.strerror})") from None
+        raise fail(f"cannot open external data file {location} ({exc.strerror})") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise fail(f"external data file {location!r} is not a regular file")
+            raise fail(f"external data file {location} is not a regular file")
         available = info.st_size - offset
         if available < expected or (length is None and available != expected):
-            raise fail(f"external data file {location!r} holds {max(available, 0)} bytes from offset {offset}; "
+            raise fail(f"external data file {location} holds {max(available, 0)} bytes from offset {offset}; "
                        f"the shape {dims} needs exactly {expected}")
         data = bytearray()
         while len(data) < expected:
             chunk = os.pread(fd, expected - len(data), offset + len(data))
             if not chunk:
-                raise fail(f"external data file {location!r} ended early (changed while reading?)")
+                raise fail(f"external data file {location} ended early (changed while reading?)")
             data += chunk
         return bytes(data)
     finally:

@@ -676,7 +676,7 @@ def _batchnorm(node, ctx: _Ctx) -> None:
         raise ctx.fail(node, f"variance + epsilon must be positive, got {denominator[i]:g} for feature {i}")
     scale = gamma / np.sqrt(denominator)
     shift = beta - mean * scale
-    ctx.finite(node, {"the folded scale": scale, "the folded shift": shift}, "(gamma / sqrt(variance + epsilon))")
+    ctx.finite(node, {"the folded scale": scale, "the folded shift": shift}, "after folding gamma, beta, mean and variance")
     scale, shift = scale.astype(np.float32), shift.astype(np.float32)
     ctx.emit(Affine(_node_name(node), [x], [node.output[0]], scale=scale, shift=shift), node.output[0], size,
              ctx.ranks.get(x, 2))

@@ -146,6 +146,19 @@ def test_symlinks_may_not_leave_the_folder(tmp_path, dense):
     assert g.ops[1].bias.tolist() == list(range(32))
 
 
+def test_odd_locations_are_one_short_line(tmp_path, dense):
+    """A symlink loop (RuntimeError in pathlib), a 100,000-character or NUL-holding location, a path
+    through a file: each one short line."""
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    (tmp_path / "w.bin").write_bytes(bytes(128))
+    for location, message in (("loop1", "cannot be resolved"), ("a" * 100_000, "must be a relative path"),
+                              ("w\0.bin", "must be a relative path"), ("w.bin/x", "Not a directory")):
+        with pytest.raises(PnetcError, match=message) as info:
+            load_model(_externalize(dense, tmp_path / "m.onnx", location, offset=0, length=128))
+        assert len(str(info.value)) < 300 and "\n" not in str(info.value)
+
+
 def test_model_reached_through_a_symlink_reads_its_real_folder(tmp_path, dense):
     real = tmp_path / "real"
     real.mkdir()
@@ -211,8 +224,30 @@ def test_total_size_is_bounded_before_reading(tmp_path, dense):
     entry = t.external_data.add()
     entry.key, entry.value = "location", "big.bin"
     (tmp_path / "m.onnx").write_bytes(model.SerializeToString())
-    with pytest.raises(PnetcError, match=f"exceeds the limit of {MAX_TENSOR_DATA_BYTES} bytes"):
+    with pytest.raises(PnetcError, match=f"over the limit of {MAX_TENSOR_DATA_BYTES} bytes"):
         load_model(tmp_path / "m.onnx")
+
+
+def test_total_size_counts_every_reference(tmp_path):
+    """Seventy tensors naming the same 1 MiB file add up to 70 MiB: refused at the 64th."""
+    (tmp_path / "one.bin").write_bytes(bytes(1 << 20))
+    tensors = []
+    for i in range(70):
+        t = numpy_helper.from_array(np.zeros(1 << 18, np.float32), f"t{i}")
+        t.ClearField("raw_data")
+        t.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", "one.bin"), ("offset", "0"), ("length", str(1 << 20))):
+            entry = t.external_data.add()
+            entry.key, entry.value = key, value
+        tensors.append(t)
+    graph = helper.make_graph([helper.make_node("Gemm", ["x", "w"], ["y"], transB=1)], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2])],
+                              [numpy_helper.from_array(np.ones((2, 4), np.float32), "w"), *tensors])
+    path = tmp_path / "m.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    with pytest.raises(PnetcError, match="tensor 't63'.*over the limit"):
+        load_model(path)
 
 
 def test_constant_node_values_follow_the_same_rules(tmp_path):

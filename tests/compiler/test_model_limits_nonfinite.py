@@ -100,39 +100,27 @@ def test_div_by_denormal(tmp_path):
     refused(_gemm_then(tmp_path / "m.onnx", node, {"d": np.float32(1e-45)}), "'div'", "1/divisor overflows float32")
 
 
-def test_div_by_zero_in_constant_folding(tmp_path):
-    p = _model(tmp_path / "m.onnx", [
-        helper.make_node("Div", ["one", "zero"], ["s"], name="div0"),
-        helper.make_node("Mul", ["x", "s"], ["a"], name="mul"),
-        helper.make_node("Gemm", ["a", "w"], ["y"], transB=1, name="fc")],
-        {"one": np.float32(1.0), "zero": np.float32(0.0), "w": _w((2, 4))})
-    refused(p, "'div0'", "constant 's' is inf after constant folding")
+# constant folding: (the folded node, what consumes its output 's', its constant inputs, words of the error)
+FOLDS = {
+    "div_by_zero": (helper.make_node("Div", ["one", "zero"], ["s"], name="div0"), "Mul",
+                    {"one": np.float32(1.0), "zero": np.float32(0.0)}, ["'div0'", "constant 's' is inf after constant folding"]),
+    "product_overflow": (helper.make_node("Mul", ["big", "big"], ["s"], name="square"), "Mul",
+                         {"big": np.float32(1e30)}, ["'square'", "is inf after constant folding"]),
+    "cast_out_of_range": (helper.make_node("Cast", ["big"], ["s"], to=TensorProto.INT64, name="cast"), "Reshape",
+                          {"big": np.array([1e30, 4], np.float32)}, ["'cast'", "overflows int64"]),
+    # (2^62 * 4) wraps to 0 in numpy's int64
+    "integer_wrap": (helper.make_node("Mul", ["i", "j"], ["s"], name="wrap"), "Reshape",
+                     {"i": np.array([2**62, 1], np.int64), "j": np.array([4, 4], np.int64)}, ["'wrap'", "overflows int64"]),
+}
 
 
-def test_constant_product_overflows(tmp_path):
-    p = _model(tmp_path / "m.onnx", [
-        helper.make_node("Mul", ["big", "big"], ["s"], name="square"),
-        helper.make_node("Mul", ["x", "s"], ["a"], name="mul"),
-        helper.make_node("Gemm", ["a", "w"], ["y"], transB=1, name="fc")], {"big": np.float32(1e30), "w": _w((2, 4))})
-    refused(p, "'square'", "is inf after constant folding")
-
-
-def test_cast_out_of_range(tmp_path):
-    p = _model(tmp_path / "m.onnx", [
-        helper.make_node("Cast", ["big"], ["shape"], to=TensorProto.INT64, name="cast"),
-        helper.make_node("Reshape", ["x", "shape"], ["r"], name="reshape"),
-        helper.make_node("Gemm", ["r", "w"], ["y"], transB=1, name="fc")],
-        {"big": np.array([1e30, 4], np.float32), "w": _w((2, 4))})
-    refused(p, "'cast'", "overflows int64")
-
-
-def test_integer_fold_overflow(tmp_path):
-    p = _model(tmp_path / "m.onnx", [
-        helper.make_node("Mul", ["a", "b"], ["shape"], name="wrap"),  # (2^62 * 4) wraps to 0 in int64
-        helper.make_node("Reshape", ["x", "shape"], ["r"], name="reshape"),
-        helper.make_node("Gemm", ["r", "w"], ["y"], transB=1, name="fc")],
-        {"a": np.array([2**62, 1], np.int64), "b": np.array([4, 4], np.int64), "w": _w((2, 4))})
-    refused(p, "'wrap'", "overflows int64")
+@pytest.mark.parametrize("case", sorted(FOLDS))
+def test_constant_folding(tmp_path, case):
+    folded, consumer, consts, needles = FOLDS[case]
+    p = _model(tmp_path / "m.onnx", [folded, helper.make_node(consumer, ["x", "s"], ["a"], name="use"),
+                                     helper.make_node("Gemm", ["a", "w"], ["y"], transB=1, name="fc")],
+               {**consts, "w": _w((2, 4))})
+    refused(p, *needles)
 
 
 def test_calibration_range_beyond_float32(tmp_path, models):

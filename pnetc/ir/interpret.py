@@ -73,8 +73,14 @@ class Reference:
     # -- running ---------------------------------------------------------------
 
     def bits(self, x) -> np.ndarray:
-        """Packed projection bits uint32 [n, words] (empty without a projection)."""
+        """Packed projection bits uint32 [n, words] (empty without a projection), in blocks of samples."""
         x = self.check_input(x)
+        step = self._rows_per_block()
+        if len(x) <= step:
+            return self._bits_block(x)
+        return np.concatenate([self._bits_block(x[lo:lo + step]) for lo in range(0, len(x), step)])
+
+    def _bits_block(self, x) -> np.ndarray:
         proj = self.graph.projection
         n = len(x)
         if proj is None:
@@ -133,7 +139,7 @@ class Reference:
         if precision != "float32" and precision != g.precision:
             raise PnetcError(f"this graph was quantized for {g.precision}, not {precision}")
         int_mode = precision != "float32"
-        bits = self.bits(x) if packed_bits is None else packed_bits
+        bits = self._bits_block(x) if packed_bits is None else packed_bits
         value = None
         proj = g.projection
         if proj is None:

@@ -34,6 +34,7 @@ from pnetc.ir.limits import (
     MAX_BITS,
     MAX_CHAR_N,
     MAX_DENSE_WEIGHTS,
+    MAX_FOLD_ELEMENTS,
     MAX_INPUT_SIZE,
     MAX_LAYER_WIDTH,
     MAX_NODES,
@@ -398,7 +399,6 @@ def _convert_node(node, ctx: _Ctx) -> None:
 
 
 F32_MAX = float(np.finfo(np.float32).max)
-MAX_FOLD_ELEMENTS = 1 << 26  # far above any MLP weight; stops a tiny file from making numpy allocate gigabytes
 
 
 def _folded_size(op: str, a: dict, x: list) -> int:
@@ -676,7 +676,8 @@ def _batchnorm(node, ctx: _Ctx) -> None:
         raise ctx.fail(node, f"variance + epsilon must be positive, got {denominator[i]:g} for feature {i}")
     scale = gamma / np.sqrt(denominator)
     shift = beta - mean * scale
-    ctx.finite(node, {"the folded scale": scale, "the folded shift": shift}, "after folding gamma, beta, mean and variance")
+    ctx.finite(node, {"the folded scale": scale, "the folded shift": shift},
+               "after folding gamma, beta, mean and variance")
     scale, shift = scale.astype(np.float32), shift.astype(np.float32)
     ctx.emit(Affine(_node_name(node), [x], [node.output[0]], scale=scale, shift=shift), node.output[0], size,
              ctx.ranks.get(x, 2))

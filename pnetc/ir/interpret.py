@@ -130,7 +130,8 @@ class Reference:
             for name in traces[0]:
                 values = [t[name] for t in traces]
                 trace[name] = None if values[0] is None else np.concatenate(values)
-        return ReferenceOutput(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("bits", "scores", "predictions")))
+        fields = ("bits", "scores", "predictions")
+        return ReferenceOutput(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
 
     def _run_block(self, x, precision: Optional[str], packed_bits: Optional[np.ndarray],
                    trace: Optional[dict]) -> ReferenceOutput:

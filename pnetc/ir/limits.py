@@ -27,6 +27,7 @@ MAX_BIAS_Q = 1 << 30  # |int32 bias| after quantisation (the other half of the a
 MAX_DENSE_WEIGHTS = 1 << 22  # weights of all dense layers = multiply-adds per inference (16 MiB as float32)
 MAX_TENSOR_DATA_BYTES = 1 << 26  # the .onnx file plus all external data it references (64 MiB)
 MAX_NODES = 1024  # ONNX nodes; the passes are quadratic in the node count
+MAX_FOLD_ELEMENTS = 1 << 26  # one constant-folded tensor: a tiny file must not make numpy allocate gigabytes
 
 
 def check_limit(where: str, what: str, value: int, limit: int, low: int = 0) -> None:

@@ -17,7 +17,6 @@ from onnx import TensorProto, helper, numpy_helper
 from pnetc.compiler import build_graph, compile_model
 from pnetc.errors import PnetcError
 from pnetc.frontend import load_model
-from tests.compiler import model_factory as mf
 
 BIAS = "fc0.bias"  # float32 [32] in the factory's dense model: 128 bytes
 SECRET = b"API_KEY=0123456789abcdef0123456789abcdef" * 4  # 160 bytes: more than the bias needs

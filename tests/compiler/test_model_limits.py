@@ -222,7 +222,8 @@ def test_reference_memory_is_blocked(tmp_path, monkeypatch):
                 m.setattr(kernels, "BLOCK_ELEMENTS", 7)
                 assert Reference(g)._rows_per_block() == 1
                 blocked = Reference(g).run(x)
-                np.testing.assert_array_equal(Reference(g).bits(x), Reference(g)._bits_block(Reference(g).check_input(x)))
+                ref = Reference(g)
+                np.testing.assert_array_equal(ref.bits(x), ref._bits_block(ref.check_input(x)))
                 trace_blocked: dict = {}
                 Reference(g).run(x, "float32", trace=trace_blocked)
             for field in ("bits", "scores", "predictions"):

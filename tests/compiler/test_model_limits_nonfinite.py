@@ -103,14 +103,16 @@ def test_div_by_denormal(tmp_path):
 # constant folding: (the folded node, what consumes its output 's', its constant inputs, words of the error)
 FOLDS = {
     "div_by_zero": (helper.make_node("Div", ["one", "zero"], ["s"], name="div0"), "Mul",
-                    {"one": np.float32(1.0), "zero": np.float32(0.0)}, ["'div0'", "constant 's' is inf after constant folding"]),
+                    {"one": np.float32(1.0), "zero": np.float32(0.0)},
+                    ["'div0'", "constant 's' is inf after constant folding"]),
     "product_overflow": (helper.make_node("Mul", ["big", "big"], ["s"], name="square"), "Mul",
                          {"big": np.float32(1e30)}, ["'square'", "is inf after constant folding"]),
     "cast_out_of_range": (helper.make_node("Cast", ["big"], ["s"], to=TensorProto.INT64, name="cast"), "Reshape",
                           {"big": np.array([1e30, 4], np.float32)}, ["'cast'", "overflows int64"]),
     # (2^62 * 4) wraps to 0 in numpy's int64
     "integer_wrap": (helper.make_node("Mul", ["i", "j"], ["s"], name="wrap"), "Reshape",
-                     {"i": np.array([2**62, 1], np.int64), "j": np.array([4, 4], np.int64)}, ["'wrap'", "overflows int64"]),
+                     {"i": np.array([2**62, 1], np.int64), "j": np.array([4, 4], np.int64)},
+                     ["'wrap'", "overflows int64"]),
 }
 
 

@@ -215,13 +215,13 @@ def check_onnxruntime(model_path, graph, x) -> float:
     onnxruntime on the float graph:
     the whole graph for foreign models, the sub-graph after the projection for pnetc models
     (onnxruntime does not know the ai.pnetc ops). A stripped final softmax is re-applied."""
-    import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper
 
+    from pnetc.frontend import load_onnx
     from pnetc.ir.interpret import Reference
 
-    model = onnx.load(str(model_path))
+    model = load_onnx(model_path)  # external data checked and inlined: onnx never opens a file the model names
     ref = Reference(graph)
     ours = ref.probabilities(ref.run(x, "float32").scores)
     proj = graph.projection

@@ -32,6 +32,15 @@ INT32_MAX = (1 << 31) - 1
 TEXT_MAX_LEN = 1 << 26
 TEXT_MAX_CHAR_N = 5
 TERNARY_TABLE_MAX_INPUT = 1 << 15  # a table entry stores index << 1 in 16 bits
+# Projection matrices are expanded a block of rows at a time, each block at most this many
+# elements, so memory stays bounded for any model within pnetc.ir.limits (same sums, same bits).
+BLOCK_ELEMENTS = 1 << 20
+
+
+def _blocks(rows: int, row_elements: int):
+    """Slices of [0, rows) whose blocks hold at most BLOCK_ELEMENTS elements (at least one row)."""
+    step = max(1, BLOCK_ELEMENTS // max(1, row_elements))
+    return (slice(lo, min(lo + step, rows)) for lo in range(0, rows, step))
 
 
 def num_words(num_bits: int) -> int:
@@ -103,8 +112,12 @@ def _binary_acc_from_words(x: np.ndarray, sign_words: np.ndarray) -> np.ndarray:
     """acc_k = 2 * sum(x[i] where s_k(i) = +1) - sum(x), as the C kernels compute it."""
     x = np.asarray(x, dtype=np.int16).astype(np.int64)
     n = x.shape[-1]
-    plus = unpack_bits(sign_words, n)  # [B, n] 1 where s = +1
-    return (2 * _exact_matmul(x, plus.T) - x.sum(axis=-1, keepdims=True)).astype(np.int32)
+    total = x.sum(axis=-1, keepdims=True)
+    acc = np.empty(x.shape[:-1] + (sign_words.shape[0],), dtype=np.int32)
+    for rows in _blocks(sign_words.shape[0], n):
+        plus = unpack_bits(sign_words[rows], n)  # [rows, n] 1 where s = +1
+        acc[..., rows] = 2 * _exact_matmul(x, plus.T) - total
+    return acc
 
 
 def project_binary_acc(x: np.ndarray, seed: int, num_bits: int) -> np.ndarray:
@@ -128,11 +141,15 @@ def project_binary_table(x: np.ndarray, sign_words: np.ndarray, num_bits: int) -
 def _ternary_acc(x: np.ndarray, index: np.ndarray, negative: np.ndarray) -> np.ndarray:
     """acc_k = sum_j sign_kj * x[index_kj], via the dense matrix of summed entries (repeats add up)."""
     x = np.asarray(x, dtype=np.int16)
+    index, negative = np.asarray(index), np.asarray(negative)
     num_bits, nnz = index.shape
-    s = np.zeros((num_bits, x.shape[-1]), dtype=np.int64)
-    rows = np.repeat(np.arange(num_bits), nnz)
-    np.add.at(s, (rows, np.asarray(index).ravel()), np.where(np.asarray(negative).ravel(), -1, 1))
-    return _exact_matmul(x, s.T).astype(np.int32)
+    acc = np.empty(x.shape[:-1] + (num_bits,), dtype=np.int32)
+    for rows in _blocks(num_bits, max(nnz, x.shape[-1])):
+        s = np.zeros((rows.stop - rows.start, x.shape[-1]), dtype=np.int64)
+        block = np.repeat(np.arange(rows.stop - rows.start), nnz)
+        np.add.at(s, (block, index[rows].ravel()), np.where(negative[rows].ravel(), -1, 1))
+        acc[..., rows] = _exact_matmul(x, s.T)
+    return acc
 
 
 def project_ternary_acc(x: np.ndarray, seed: int, num_bits: int, nnz: int) -> np.ndarray:
@@ -186,8 +203,10 @@ def text_project_acc(text: bytes, seed: int, num_bits: int, char_max_n: int = 3,
     if ids.size == 0:
         return np.zeros(num_bits, dtype=np.int32)
     groups = num_words(num_bits)
-    h = hash32(seed, np.arange(groups, dtype=_U32)[None, :], ids[:, None])  # [F, G]
-    plus = unpack_bits(h, num_bits).astype(np.int64).sum(axis=0)  # [B]
+    plus = np.zeros(num_bits, dtype=np.int64)
+    for feats in _blocks(ids.size, 32 * groups):
+        h = hash32(seed, np.arange(groups, dtype=_U32)[None, :], ids[feats, None])  # [F, G]
+        plus += unpack_bits(h, num_bits).sum(axis=0, dtype=np.int64)  # [B]
     return (2 * plus - ids.size).astype(np.int32)
 
 
@@ -229,10 +248,11 @@ def bitsum_f32(bits: np.ndarray, num_bits: int, w: np.ndarray, bias: np.ndarray 
     y = np.zeros(b.shape[:-1] + (w.shape[1],), dtype=np.float32)
     if bias is not None:
         y = y + np.asarray(bias, dtype=np.float32)
-    for k in range(num_bits):  # same order as the C loop; adding nothing leaves y unchanged
-        sel = b[..., k]
-        if sel.any():
-            y[sel] = y[sel] + w[k]
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE inf/NaN, as the C gives them
+        for k in range(num_bits):  # same order as the C loop; adding nothing leaves y unchanged
+            sel = b[..., k]
+            if sel.any():
+                y[sel] = y[sel] + w[k]
     return y
 
 
@@ -343,10 +363,11 @@ def dense_f32(x, w, bias=None) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     w = np.asarray(w, dtype=np.float32)
     acc = np.zeros(x.shape[:-1] + (w.shape[0],), dtype=np.float32)
-    for i in range(w.shape[1]):
-        acc = acc + x[..., i, None] * w[:, i]
-    b = np.zeros(w.shape[0], dtype=np.float32) if bias is None else np.asarray(bias, dtype=np.float32)
-    return acc + b
+    with np.errstate(over="ignore", invalid="ignore"):  # IEEE inf/NaN, as the C gives them
+        for i in range(w.shape[1]):
+            acc = acc + x[..., i, None] * w[:, i]
+        b = np.zeros(w.shape[0], dtype=np.float32) if bias is None else np.asarray(bias, dtype=np.float32)
+        return acc + b
 
 
 def relu_f32(x) -> np.ndarray:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import stat
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from pnetc.errors import PnetcError
+from pnetc.frontend.external_data import inline_external_data
 from pnetc.ir.graph import (
     Activation,
     Affine,
@@ -27,6 +29,19 @@ from pnetc.ir.graph import (
     ModelInfo,
     Tensor,
     TextProjection,
+)
+from pnetc.ir.limits import (
+    MAX_BITS,
+    MAX_CHAR_N,
+    MAX_DENSE_WEIGHTS,
+    MAX_FOLD_ELEMENTS,
+    MAX_INPUT_SIZE,
+    MAX_LAYER_WIDTH,
+    MAX_NODES,
+    MAX_PROJECTION_WORK,
+    MAX_SEED,
+    MAX_TENSOR_DATA_BYTES,
+    check_limit,
 )
 
 OPSET_MIN, OPSET_MAX = 13, 21
@@ -49,9 +64,21 @@ class _Ctx:
         self.ranks: dict[str, int] = {}
         self.dtypes: dict[str, str] = {}
         self.ops: list = []
+        self.dense_weights = 0  # weights of the dense layers so far (MAX_DENSE_WEIGHTS)
 
     def fail(self, node, message: str) -> PnetcError:
         return PnetcError(f"{self.path}: node '{_node_name(node)}' ({node.op_type}): {message}")
+
+    def limit(self, node, what: str, value: int, limit: int, low: int = 0) -> None:
+        check_limit(f"{self.path}: node '{_node_name(node)}' ({node.op_type}): ", what, value, limit, low)
+
+    def finite(self, node, arrays: dict[str, np.ndarray], why: str) -> None:
+        """Folded or derived values must be finite float32 (they become C literals)."""
+        for what, arr in arrays.items():
+            bad = ~np.isfinite(np.asarray(arr, np.float64)) | (np.abs(np.asarray(arr, np.float64)) > F32_MAX)
+            if np.any(bad):
+                value = np.asarray(arr, np.float64).reshape(-1)[np.argmax(bad.reshape(-1))]
+                raise self.fail(node, f"{what} is {value:g} {why}; it must be a finite float32")
 
     def activation(self, node, name: str) -> str:
         if name in self.consts:
@@ -101,24 +128,8 @@ def load_model(path: str | Path) -> Graph:
     """Read an ONNX file and return its IR graph (before passes)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise PnetcError(f"model file {path} does not exist") from None
-    except IsADirectoryError:
-        raise PnetcError(f"{path} is a directory; pass the .onnx file") from None
-    except OSError as exc:
-        raise PnetcError(f"cannot read {path}: {exc.strerror}") from None
-    import onnx
-
-    try:
-        model = onnx.load_from_string(data)
-    except Exception as exc:  # protobuf raises DecodeError and friends
-        raise PnetcError(f"{path} is not a valid ONNX file ({type(exc).__name__}); is it truncated?") from None
-    if not model.graph.node:
-        raise PnetcError(f"{path} is not an ONNX model with a graph (no nodes found)")
-    _check_strings(model, str(path))
-    info = ModelInfo(sha256=hashlib.sha256(data).hexdigest(), source=path.name)
-    try:
+        model, digest = _read_proto(path)
+        info = ModelInfo(sha256=digest, source=path.name)
         _read_opsets(model, info, str(path))
         _read_metadata(model, info, str(path))
         return _convert(model, info, str(path))
@@ -129,6 +140,47 @@ def load_model(path: str | Path) -> Graph:
         if msg.isprintable() and msg is str(exc):
             raise
         raise PnetcError("".join(c if c.isprintable() else repr(c)[1:-1] for c in msg)) from None
+
+
+def load_onnx(path: str | Path):
+    """The ModelProto of an ONNX file with its external data checked and inlined (see
+    pnetc.frontend.external_data): what onnxruntime may be given instead of the path."""
+    return _read_proto(Path(path))[0]
+
+
+def _read_proto(path: Path):
+    """(ModelProto, sha256) of a model file. The digest covers the file and, in order, the
+    external data it references, so it identifies the weights as well."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise PnetcError(f"model file {path} does not exist") from None
+    except OSError as exc:
+        raise PnetcError(f"cannot read {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise PnetcError(f"{path} is a directory; pass the .onnx file")
+    if not stat.S_ISREG(mode):  # a FIFO would block, /dev/zero never ends
+        raise PnetcError(f"{path} is not a regular file")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_TENSOR_DATA_BYTES + 1)
+    except OSError as exc:
+        raise PnetcError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > MAX_TENSOR_DATA_BYTES:
+        raise PnetcError(f"{path} is larger than {MAX_TENSOR_DATA_BYTES} bytes, the limit for a model file")
+    import onnx
+
+    try:
+        model = onnx.load_from_string(data)
+    except Exception as exc:  # protobuf raises DecodeError and friends
+        raise PnetcError(f"{path} is not a valid ONNX file ({type(exc).__name__}); is it truncated?") from None
+    if not model.graph.node:
+        raise PnetcError(f"{path} is not an ONNX model with a graph (no nodes found)")
+    _check_strings(model, str(path))
+    digest = hashlib.sha256(data)
+    for chunk in inline_external_data(model, path, len(data)):
+        digest.update(chunk)
+    return model, digest.hexdigest()
 
 
 def _check_strings(msg, path: str) -> None:
@@ -252,6 +304,12 @@ def _topological(nodes, known: set[str], path: str) -> list:
 
 
 def _convert(model, info: ModelInfo, path: str) -> Graph:
+    check_limit(f"{path}: ", "nodes", len(model.graph.node), MAX_NODES, 1)
+    with np.errstate(all="ignore"):  # every folded or derived value is checked explicitly
+        return _convert_graph(model, info, path)
+
+
+def _convert_graph(model, info: ModelInfo, path: str) -> Graph:
     ctx = _Ctx(path)
     ctx.consts = _initializers(model, path)
     graph_inputs = [i for i in model.graph.input if i.name not in ctx.consts]
@@ -312,7 +370,9 @@ def _input_tensor(inp, path: str) -> Tensor:
         raise PnetcError(
             f"{path}: input '{inp.name}' must have shape [batch, features...] with fixed feature sizes, got {dims}"
         )
-    return Tensor(inp.name, int(np.prod(dims[1:])), dtype)
+    size = math.prod(dims[1:])
+    check_limit(f"{path}: input '{inp.name}': ", "features", size, MAX_INPUT_SIZE, 1)
+    return Tensor(inp.name, size, dtype)
 
 
 # ---------------------------------------------------------------------------
@@ -338,8 +398,7 @@ def _convert_node(node, ctx: _Ctx) -> None:
         raise ctx.fail(node, f"unexpected attribute or input types ({exc})") from None
 
 
-MAX_BITS = 1 << 20  # projection bits; a larger num_bits is a corrupt attribute, not a model for a microcontroller
-MAX_FOLD_ELEMENTS = 1 << 26  # far above any MLP weight; stops a tiny file from making numpy allocate gigabytes
+F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _folded_size(op: str, a: dict, x: list) -> int:
@@ -384,7 +443,9 @@ def _fold_constant(node, ctx: _Ctx) -> None:
         elif op == "Cast":
             from onnx import helper
 
-            val = x[0].astype(helper.tensor_dtype_to_np_dtype(a["to"]))
+            target = np.dtype(helper.tensor_dtype_to_np_dtype(a["to"]))
+            _check_cast(node, ctx, x[0], target)
+            val = x[0].astype(target)
         elif op == "Reshape":
             shape = [int(s) for s in x[1]]
             shape = [x[0].shape[i] if s == 0 else s for i, s in enumerate(shape)]
@@ -421,10 +482,34 @@ def _fold_constant(node, ctx: _Ctx) -> None:
     except Exception as exc:
         raise ctx.fail(node, f"cannot evaluate on its constant inputs ({exc})") from None
     val = np.asarray(val)
+    if val.dtype.kind in "iu" and op in ("Add", "Sub", "Mul", "MatMul"):
+        _check_integer_fold(node, ctx, op, x, val.dtype)
     if val.dtype == np.float64:
         val = val.astype(np.float32)
-    _check_finite(val, f"{ctx.path}: constant '{node.output[0]}'")
+    if val.dtype.kind == "f":
+        ctx.finite(node, {f"constant '{node.output[0]}'": val}, "after constant folding")
     ctx.consts[node.output[0]] = val
+
+
+def _check_cast(node, ctx: _Ctx, x: np.ndarray, target: np.dtype) -> None:
+    """A folded Cast to an integer type must not wrap or truncate out of range (numpy would)."""
+    if target.kind not in "iu" or x.size == 0:
+        return
+    info = np.iinfo(target)
+    lo, hi = (float(x.min()), float(x.max())) if x.dtype.kind == "f" else (int(x.min()), int(x.max()))
+    if not (info.min <= lo and hi <= info.max):  # NaN compares false: refused as well
+        raise ctx.fail(node, f"Cast to {target} of values in [{lo:g}, {hi:g}] overflows {target} "
+                             f"[{info.min}, {info.max}]")
+
+
+def _check_integer_fold(node, ctx: _Ctx, op: str, x: list, dtype: np.dtype) -> None:
+    """Integer Add/Sub/Mul/MatMul wraps silently in numpy: redo it in float64 and compare ranges.
+    (Gemm multiplies by the float alpha, so it never folds to integers.)"""
+    a, b = x[0].astype(np.float64), x[1].astype(np.float64)
+    ref = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "MatMul": np.matmul}[op](a, b)
+    info = np.iinfo(dtype)
+    if ref.size and (ref.min() < info.min or ref.max() > info.max):
+        raise ctx.fail(node, f"folding its integer constants overflows {dtype} (values up to {np.abs(ref).max():g})")
 
 
 def _hash_projection(node, ctx: _Ctx) -> None:
@@ -447,15 +532,18 @@ def _hash_projection(node, ctx: _Ctx) -> None:
     kind = a.get("kind", "binary")
     if kind not in ("binary", "ternary"):
         raise ctx.fail(node, f"kind must be 'binary' or 'ternary', got {kind!r}")
-    num_bits = int(a.get("num_bits", 0))
-    nnz = int(a.get("nnz", 0))
-    seed = int(a.get("seed", 0))
-    if not 0 < num_bits <= MAX_BITS or not 0 <= seed <= 0xFFFFFFFF or (kind == "ternary" and nnz <= 0) or n > 65536:
-        raise ctx.fail(node, f"bad attributes (num_bits={num_bits}, seed={seed}, nnz={nnz}, N={n})")
+    num_bits, seed, table_count, table_bits = _projection_attrs(node, ctx, a)
+    ctx.limit(node, "N", n, MAX_INPUT_SIZE, 1)
+    nnz = 0  # a binary projection has no nnz; whatever the attribute says never reaches the C
+    if kind == "ternary":
+        nnz = int(a.get("nnz", 0))
+        ctx.limit(node, "nnz", nnz, n, 1)  # at most one nonzero per input (density <= 1)
+        ctx.limit(node, "num_bits*nnz", num_bits * nnz, MAX_PROJECTION_WORK, 1)
+    else:
+        ctx.limit(node, "num_bits*N", num_bits * n, MAX_PROJECTION_WORK, 1)
     op = HashProjection(
         _node_name(node), [x], [node.output[0]], seed=seed, num_bits=num_bits, proj_kind=kind, nnz=nnz,
-        input_size=n, input_dtype=ctx.dtypes[x], mean=mean.astype(np.int16),
-        T=int(a.get("T", 0)), d=int(a.get("d", 0)),
+        input_size=n, input_dtype=ctx.dtypes[x], mean=mean.astype(np.int16), T=table_count, d=table_bits,
     )
     ctx.emit(op, node.output[0], num_bits, dtype="bits")
 
@@ -465,17 +553,26 @@ def _text_projection(node, ctx: _Ctx) -> None:
     x = ctx.activation(node, node.input[0])
     if ctx.dtypes.get(x) != "bytes":
         raise ctx.fail(node, f"input '{x}' must be a string tensor")
-    num_bits = int(a.get("num_bits", 0))
-    seed = int(a.get("seed", 0))
+    num_bits, seed, table_count, table_bits = _projection_attrs(node, ctx, a)
     char_max_n = int(a.get("char_max_n", 3))
     words = int(a.get("words", 1))
-    if not 0 < num_bits <= MAX_BITS or not 0 <= seed <= 0xFFFFFFFF or not 0 <= char_max_n <= 5 or words not in (0, 1):
-        raise ctx.fail(node, f"bad attributes (num_bits={num_bits}, seed={seed}, char_max_n={char_max_n}, words={words})")
+    ctx.limit(node, "char_max_n", char_max_n, MAX_CHAR_N)
+    ctx.limit(node, "words", words, 1)
     op = TextProjection(
         _node_name(node), [x], [node.output[0]], seed=seed, num_bits=num_bits, char_max_n=char_max_n,
-        words=words, T=int(a.get("T", 0)), d=int(a.get("d", 0)),
+        words=words, T=table_count, d=table_bits,
     )
     ctx.emit(op, node.output[0], num_bits, dtype="bits")
+
+
+def _projection_attrs(node, ctx: _Ctx, a: dict) -> tuple[int, int, int, int]:
+    """num_bits, seed, T, d of a projection, each checked against its limit."""
+    values = {key: int(a.get(key, 0)) for key in ("num_bits", "seed", "T", "d")}
+    ctx.limit(node, "num_bits", values["num_bits"], MAX_BITS, 1)
+    ctx.limit(node, "seed", values["seed"], MAX_SEED)
+    ctx.limit(node, "T", values["T"], MAX_BITS)
+    ctx.limit(node, "d", values["d"], MAX_BITS)
+    return values["num_bits"], values["seed"], values["T"], values["d"]
 
 
 def _dense_input(node, ctx: _Ctx) -> str:
@@ -520,6 +617,9 @@ def _emit_dense(node, ctx: _Ctx, x: str, w: np.ndarray, bias: np.ndarray) -> Non
         raise ctx.fail(node, f"weight expects {w.shape[1]} inputs but '{x}' has {ctx.sizes[x]} features")
     if not (np.all(np.isfinite(w)) and np.all(np.isfinite(bias))):  # e.g. alpha/beta NaN, or overflow to inf
         raise ctx.fail(node, "the weights or bias are NaN or infinite after applying alpha/beta")
+    ctx.limit(node, "outputs", w.shape[0], MAX_LAYER_WIDTH, 1)
+    ctx.dense_weights += w.size
+    ctx.limit(node, "total dense weights", ctx.dense_weights, MAX_DENSE_WEIGHTS)
     op = Dense(_node_name(node), [x], [node.output[0]], weight=np.ascontiguousarray(w, np.float32),
                bias=np.ascontiguousarray(bias, np.float32))
     ctx.emit(op, node.output[0], w.shape[0])
@@ -557,6 +657,7 @@ def _add_mul(node, ctx: _Ctx) -> None:
         if np.any(c == 0):
             raise ctx.fail(node, "division by zero in the constant")
         scale, shift = (1.0 / c.astype(np.float64)).astype(np.float32), zero
+    ctx.finite(node, {"the scale": scale, "the shift": shift}, "(1/divisor overflows float32)")
     op = Affine(_node_name(node), [x], [node.output[0]], scale=scale, shift=shift)
     ctx.emit(op, node.output[0], size, ctx.ranks.get(x, 2))
 
@@ -569,8 +670,15 @@ def _batchnorm(node, ctx: _Ctx) -> None:
     size = ctx.sizes[x]
     gamma, beta, mean, var = (_feature_vector(node, ctx, ctx.const(node, n), size, "a BN parameter")
                               for n in node.input[1:5])
-    scale = (gamma / np.sqrt(var.astype(np.float64) + a.get("epsilon", 1e-5))).astype(np.float32)
-    shift = (beta - mean * scale).astype(np.float32)
+    denominator = var.astype(np.float64) + float(a.get("epsilon", 1e-5))
+    if not np.all(denominator > 0):  # also NaN
+        i = int(np.argmin(np.where(np.isnan(denominator), -np.inf, denominator)))
+        raise ctx.fail(node, f"variance + epsilon must be positive, got {denominator[i]:g} for feature {i}")
+    scale = gamma / np.sqrt(denominator)
+    shift = beta - mean * scale
+    ctx.finite(node, {"the folded scale": scale, "the folded shift": shift},
+               "after folding gamma, beta, mean and variance")
+    scale, shift = scale.astype(np.float32), shift.astype(np.float32)
     ctx.emit(Affine(_node_name(node), [x], [node.output[0]], scale=scale, shift=shift), node.output[0], size,
              ctx.ranks.get(x, 2))
 
@@ -609,7 +717,7 @@ def _identity(node, ctx: _Ctx) -> None:
     elif node.op_type == "Reshape":
         shape = [int(s) for s in ctx.const(node, node.input[1]).reshape(-1)]
         rest = shape[1:]
-        known = int(np.prod([s for s in rest if s > 0])) if rest else 1
+        known = math.prod(s for s in rest if s > 0)
         ok = shape and shape[0] in (-1, 0) and rest.count(-1) == 0 and 0 not in rest and known == ctx.sizes[x]
         ok = ok or (shape and shape[0] == 0 and rest.count(-1) == 1 and ctx.sizes[x] % max(known, 1) == 0)
         if not ok:

@@ -87,8 +87,14 @@ class Reference:
     # -- running ---------------------------------------------------------------
 
     def bits(self, x) -> np.ndarray:
-        """Packed projection bits uint32 [n, words] (empty without a projection)."""
+        """Packed projection bits uint32 [n, words] (empty without a projection), in blocks of samples."""
         x = self.check_input(x)
+        step = self._rows_per_block()
+        if len(x) <= step:
+            return self._bits_block(x)
+        return np.concatenate([self._bits_block(x[lo:lo + step]) for lo in range(0, len(x), step)])
+
+    def _bits_block(self, x) -> np.ndarray:
         proj = self.graph.projection
         n = len(x)
         if proj is None:
@@ -112,16 +118,43 @@ class Reference:
             return kernels.project_ternary_table(xc, table, proj.num_bits, proj.nnz)
         return kernels.project_ternary(xc, proj.seed, proj.num_bits, proj.nnz)
 
+    def _rows_per_block(self) -> int:
+        """Samples per block so that [block, widest tensor] intermediates (int64 products of the bit
+        layers, the unpacked bits) stay within kernels.BLOCK_ELEMENTS whatever the model's widths."""
+        g = self.graph
+        widths = [g.num_bits, 0 if g.input_kind == "text" else g.input_size]
+        widths += [op.out_features for op in g.dense_layers()] + [op.in_features for op in g.dense_layers()]
+        return max(1, kernels.BLOCK_ELEMENTS // max(1, *widths))
+
     def run(self, x, precision: Optional[str] = None, *, packed_bits: Optional[np.ndarray] = None,
             trace: Optional[dict] = None) -> ReferenceOutput:
-        """Run a batch. `trace`, if given, receives every tensor's value (float mode: real values)."""
+        """Run a batch. `trace`, if given, receives every tensor's value (float mode: real values).
+        Large batches run in blocks of samples, so memory is bounded (the results are the same)."""
+        x = self.check_input(x)
+        step = self._rows_per_block()
+        if len(x) <= step:
+            return self._run_block(x, precision, packed_bits, trace)
+        parts, traces = [], []
+        for lo in range(0, len(x), step):
+            part_trace = {} if trace is not None else None
+            bits = None if packed_bits is None else packed_bits[lo:lo + step]
+            parts.append(self._run_block(x[lo:lo + step], precision, bits, part_trace))
+            traces.append(part_trace)
+        if trace is not None:
+            for name in traces[0]:
+                values = [t[name] for t in traces]
+                trace[name] = None if values[0] is None else np.concatenate(values)
+        fields = ("bits", "scores", "predictions")
+        return ReferenceOutput(*(np.concatenate([getattr(p, f) for p in parts]) for f in fields))
+
+    def _run_block(self, x, precision: Optional[str], packed_bits: Optional[np.ndarray],
+                   trace: Optional[dict]) -> ReferenceOutput:
         g = self.graph
         precision = precision or g.precision
         if precision != "float32" and precision != g.precision:
             raise PnetcError(f"this graph was quantized for {g.precision}, not {precision}")
         int_mode = precision != "float32"
-        x = self.check_input(x)
-        bits = self.bits(x) if packed_bits is None else packed_bits
+        bits = self._bits_block(x) if packed_bits is None else packed_bits
         value = None
         proj = g.projection
         if proj is None:

@@ -16,8 +16,14 @@ def run_passes(graph: Graph, *, precision: str = "int8", projection: str = "hash
     from pnetc.ir.passes.memory import plan_memory
     from pnetc.ir.passes.quantize import quantize
 
+    from pnetc.ir.validate import check_values
+
+    check_values(graph, "import")
     fold(graph)
+    check_values(graph, "folding")
     lower(graph, precision=precision, projection=projection)
+    check_values(graph, "lowering")
     quantize(graph, calib=calib)
+    check_values(graph, "quantisation")
     plan_memory(graph)
     return graph

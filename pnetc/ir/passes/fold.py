@@ -8,6 +8,18 @@ import numpy as np
 from pnetc.errors import PnetcError
 from pnetc.ir.graph import Activation, Affine, Dense, Graph, HashProjection, Identity, TextProjection
 
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _to_f32(values: np.ndarray, what: str) -> np.ndarray:
+    """A folded float64 result as float32, refused when it is NaN or beyond float32's range
+    (numpy would silently give inf, which the C cannot hold and int8 would quantise to 0)."""
+    bad = ~(np.abs(values) <= F32_MAX)
+    if np.any(bad):
+        raise PnetcError(f"{what} gives {values.reshape(-1)[np.argmax(bad.reshape(-1))]:g}, "
+                         "which is not a finite float32; the model's constants are too large")
+    return values.astype(np.float32)
+
 
 def fold(graph: Graph) -> None:
     _remove_identities(graph)
@@ -51,8 +63,9 @@ def _merge_affine_chains(graph: Graph) -> None:
             users = graph.consumers(op.outputs[0])
             if len(users) == 1 and isinstance(users[0], Affine) and op.outputs[0] != graph.output:
                 nxt = users[0]
-                nxt.shift = (nxt.scale.astype(np.float64) * op.shift + nxt.shift).astype(np.float32)
-                nxt.scale = (nxt.scale.astype(np.float64) * op.scale).astype(np.float32)
+                what = f"merging the element-wise node '{op.name}' into '{nxt.name}'"
+                nxt.shift = _to_f32(nxt.scale.astype(np.float64) * op.shift + nxt.shift, what)
+                nxt.scale = _to_f32(nxt.scale.astype(np.float64) * op.scale, what)
                 nxt.inputs = list(op.inputs)
                 graph.tensors.pop(op.outputs[0], None)
                 graph.ops.remove(op)
@@ -70,16 +83,18 @@ def _fold_affines(graph: Graph) -> None:
         shift = op.shift.astype(np.float64)
         if isinstance(prev, Dense) and prev.activation == "none" and len(graph.consumers(src)) == 1:
             # s * (W x + b) + t
-            prev.weight = (prev.weight.astype(np.float64) * scale[:, None]).astype(np.float32)
-            prev.bias = (prev.bias.astype(np.float64) * scale + shift).astype(np.float32)
+            what = f"folding '{op.name}' into layer '{prev.name}'"
+            prev.weight = _to_f32(prev.weight.astype(np.float64) * scale[:, None], what)
+            prev.bias = _to_f32(prev.bias.astype(np.float64) * scale + shift, what)
             prev.outputs = [dst]
             graph.tensors.pop(src, None)
         elif len(users) == 1 and isinstance(users[0], Dense):
             # W (s * x + t) + b
             nxt = users[0]
             w = nxt.weight.astype(np.float64)
-            nxt.bias = (nxt.bias.astype(np.float64) + w @ shift).astype(np.float32)
-            nxt.weight = (w * scale[None, :]).astype(np.float32)
+            what = f"folding '{op.name}' into layer '{nxt.name}'"
+            nxt.bias = _to_f32(nxt.bias.astype(np.float64) + w @ shift, what)  # float64 cannot overflow here
+            nxt.weight = _to_f32(w * scale[None, :], what)
             nxt.inputs = [src]
             graph.tensors.pop(dst, None)
         else:

@@ -9,15 +9,18 @@ The bits after the projection are exact 0/1 integers (scale 1, zero point 0).
 
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import numpy as np
 
 from pnetc.errors import PnetcError
 from pnetc.ir.graph import Activation, Dense, DenseQuant, Graph, QuantParams
+from pnetc.ir.limits import MAX_BIAS_Q, MAX_INT8_DENSE_INPUTS, check_limit
 
 INT8_MIN, INT8_MAX = -128, 127
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+F32_TINY, F32_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
 # fixed output quantisation of bounded activations (as TFLite)
 FIXED_OUTPUT = {"sigmoid": QuantParams(1.0 / 256.0, -128), "tanh": QuantParams(1.0 / 128.0, 0)}
 
@@ -30,12 +33,19 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     return int(mult[0]), int(shift[0])
 
 
-def qparams_from_range(lo: float, hi: float) -> QuantParams:
-    """Asymmetric int8 covering [min(lo, 0), max(hi, 0)] so that 0 is exact."""
+def qparams_from_range(lo: float, hi: float, what: str = "a tensor") -> QuantParams:
+    """Asymmetric int8 covering [min(lo, 0), max(hi, 0)] so that 0 is exact. The scale must be
+    a normal float32 (the C holds it as a float literal; 0, denormal or inf would be garbage)."""
     lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise PnetcError(f"the calibration range of {what} is [{lo:g}, {hi:g}]; int8 needs a finite range "
+                         "(the float network overflows on the calibration samples)")
     if hi - lo < 1e-12:
         hi = lo + 1e-6
     scale = (hi - lo) / 255.0
+    if not F32_TINY <= scale <= F32_MAX:
+        raise PnetcError(f"the calibration range of {what} is [{lo:g}, {hi:g}], which gives the int8 scale "
+                         f"{scale:g}, not a normal float32")
     zp = int(round(INT8_MIN - lo / scale))
     return QuantParams(scale, max(INT8_MIN, min(INT8_MAX, zp)))
 
@@ -74,7 +84,7 @@ def _qparams(graph: Graph, ranges: dict, name: str, what: str) -> QuantParams:
         raise PnetcError(
             f"no calibration range for {what} (tensor '{name}'); pass --calib FILE with sample inputs"
         )
-    return qparams_from_range(rng["min"], rng["max"])
+    return qparams_from_range(rng["min"], rng["max"], f"{what} (tensor '{name}')")
 
 
 def _quantize_dense(graph: Graph, op: Dense, ranges: dict) -> None:
@@ -90,7 +100,7 @@ def _quantize_dense(graph: Graph, op: Dense, ranges: dict) -> None:
         # the ReLU output's range; the pre-activation range gives the same int8 grid above 0
         key = out_t.name if out_t.name in ranges else (op.pre_activation or out_t.name)
         out_q = _qparams(graph, ranges, key, f"the output of layer '{op.name}'")
-        out_q = qparams_from_range(0.0, max(ranges[key]["max"], 0.0))
+        out_q = qparams_from_range(0.0, max(ranges[key]["max"], 0.0), f"the output of layer '{op.name}'")
     else:
         out_q = _qparams(graph, ranges, out_t.name, f"the output of layer '{op.name}'")
     out_t.quant = out_q
@@ -109,19 +119,27 @@ def _quantize_dense(graph: Graph, op: Dense, ranges: dict) -> None:
         w_scale = acc_scale
         bias_q = eff_bias / acc_scale
     else:
+        if op.lowering == "dense":  # (x - zp) * w summed over the inputs, plus the bias, must fit int32
+            check_limit(f"layer '{op.name}' (int8): ", "inputs", op.in_features, MAX_INT8_DENSE_INPUTS, 1)
         wmax = np.max(np.abs(w), axis=1)
+        tiny = (wmax > 0) & (wmax < F32_TINY)
+        if np.any(tiny):
+            raise PnetcError(f"the weights of layer '{op.name}', output {int(np.argmax(tiny))}, are all denormal "
+                             f"(max |w| = {wmax[np.argmax(tiny)]:g}): its int8 scale would be denormal")
         w_scale = np.where(wmax > 0, wmax / 127.0, 1.0)
         w_q = np.clip(np.round(w / w_scale[:, None]), -127, 127).astype(np.int8)
         bias_q = bias / (s_in * w_scale)
-        if op.lowering == "dense" and op.in_features * 255 * 127 >= 2**31:
-            raise PnetcError(f"layer '{op.name}' has too many inputs for an int32 accumulator")
-    if np.any(np.abs(bias_q) > 2**30):
-        raise PnetcError(f"the bias of layer '{op.name}' does not fit int32 after quantisation")
+    if not np.all(np.abs(bias_q) <= MAX_BIAS_Q):  # also NaN
+        raise PnetcError(f"the bias of layer '{op.name}' does not fit int32 after quantisation "
+                         f"(|bias / scale| up to {np.max(np.abs(bias_q)):g}, limit {MAX_BIAS_Q})")
     bias_q = np.round(bias_q).astype(np.int32)
     eff_in = 1.0 if op.lowering == "xnor" else s_in
     from pnetc import kernels
 
-    mults, shifts = kernels.quantize_multiplier(eff_in * np.asarray(w_scale, np.float64) / out_q.scale)
+    try:
+        mults, shifts = kernels.quantize_multiplier(eff_in * np.asarray(w_scale, np.float64) / out_q.scale)
+    except PnetcError as exc:
+        raise PnetcError(f"layer '{op.name}': {exc}") from None
     op.quant = DenseQuant(
         w_q=w_q, w_scale=np.asarray(w_scale, np.float64), bias_q=bias_q,
         mult=np.asarray(mults, np.int32), shift=np.asarray(shifts, np.int32),
@@ -141,7 +159,8 @@ def _quantize_activation(graph: Graph, op: Activation) -> None:
     q = np.arange(INT8_MIN, INT8_MAX + 1, dtype=np.float64)
     real = in_t.quant.scale * (q - in_t.quant.zero_point)
     f = {"relu": lambda v: np.maximum(v, 0.0), "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)), "tanh": np.tanh}
-    y = np.round(f[op.func](real) / out_q.scale) + out_q.zero_point
+    with np.errstate(over="ignore"):  # exp(-v) -> inf gives sigmoid 0, as it should
+        y = np.round(f[op.func](real) / out_q.scale) + out_q.zero_point
     op.lut = np.clip(y, INT8_MIN, INT8_MAX).astype(np.int8)
     out_t.quant = out_q
     out_t.dtype = "int8"

@@ -13,7 +13,7 @@ import numpy as np
 from pnetc import __version__, kernels
 from pnetc.errors import PnetcError
 from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, TextProjection
-from pnetc.ir.passes.memory import buffer_requests
+from pnetc.ir.passes.memory import Scratch, buffer_requests
 
 CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t",
           np.dtype(np.uint32): "uint32_t", np.dtype(np.uint16): "uint16_t", np.dtype(np.float32): "float"}
@@ -65,7 +65,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
     steps: list[Step] = []
     views: dict[str, BufferView] = {}
 
-    def view(buf: str, ctype: str, comment: str) -> str:
+    def view(buf, ctype: str, comment: str) -> str:
         if buf not in views:
             b = plan.buffers[buf]
             views[buf] = BufferView(f"buf{len(views)}", ctype, b.offset, b.nbytes, comment)
@@ -75,9 +75,9 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
     stage = 0
     bits_var = None
     needs_libm = False
-    for op in graph.ops:
+    for step, op in enumerate(graph.ops):
         if isinstance(op, HashProjection):
-            xc = view(op.name + ".x", "int16_t", "centered input")
+            xc = view(Scratch(step, "x"), "int16_t", "centered input")
             bits_var = view(op.outputs[0], "uint32_t", "projection bits")
             mean = _weight(weights, "mean", op.mean.astype(np.int16), "per-feature integer mean")
             args = dict(n=op.input_size, num_bits=op.num_bits, seed=op.seed, nnz=op.nnz, x=xc, bits=bits_var,
@@ -93,7 +93,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
             steps.append(Step(kind, stage, args))
             stage += 1
         elif isinstance(op, TextProjection):
-            acc = view(op.name + ".acc", "int32_t", "projection accumulators")
+            acc = view(Scratch(step, "acc"), "int32_t", "projection accumulators")
             bits_var = view(op.outputs[0], "uint32_t", "projection bits")
             steps.append(Step("project_text", stage, dict(seed=op.seed, num_bits=op.num_bits, char_max_n=op.char_max_n,
                                                            words=op.words, acc=acc, bits=bits_var)))
@@ -127,7 +127,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
                 args["shift"] = _weight(weights, f"l{i}_shift", q.shift.astype(np.int32), f"{op.name}: shifts")
                 args.update(in_offset=q.in_offset, out_offset=q.out_offset, act_min=q.act_min, act_max=q.act_max)
                 if op.lowering in ("bitsum", "xnor"):
-                    args["acc"] = view(op.name + ".acc", "int32_t", f"accumulators of {op.name}")
+                    args["acc"] = view(Scratch(step, "acc"), "int32_t", f"accumulators of {op.name}")
                 kind = {"bitsum": "bitsum_s8", "xnor": "xnor_s8", "dense": "dense_s8"}[op.lowering]
             if op.lowering in ("bitsum", "xnor"):
                 args["x"] = bits_var

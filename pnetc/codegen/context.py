@@ -2,6 +2,8 @@
 
 Nothing here writes C syntax except numeric literals (see literals.py); the templates
 own every statement. Each step names one kernel call with its arguments as values.
+Names from the model (op names in `comment`/`layer`, the source file, labels) stay raw here:
+the templates escape them (escape.py), and render.py refuses any they forget.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pnetc import __version__, kernels
+from pnetc.codegen.escape import word
 from pnetc.errors import PnetcError
 from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, TextProjection
 from pnetc.ir.passes.memory import Scratch, buffer_requests
@@ -154,7 +157,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
         input_ctype = "int8_t"
     weight_bytes = sum(w.nbytes for w in weights)
     return dict(
-        name=name, NAME=upper, version=__version__, sha256=graph.info.sha256, source=graph.info.source,
+        name=name, NAME=upper, version=word(__version__), sha256=graph.info.sha256, source=graph.info.source,
         options=options, precision=graph.precision, projection_mode=graph.projection_mode,
         input_kind=graph.input_kind, input_ctype=input_ctype, score_ctype="int8_t" if int_mode else "float",
         input_size=graph.input_size, num_classes=graph.num_classes, num_bits=graph.num_bits,

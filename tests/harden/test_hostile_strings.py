@@ -236,7 +236,7 @@ needs_gcc = pytest.mark.skipif(GCC is None or GXX is None, reason="needs gcc and
 
 @needs_gcc
 @pytest.mark.parametrize("case", sorted(HOSTILE))
-@pytest.mark.parametrize("config", ["dense-int8", "dense-float32", "text-int8"])
+@pytest.mark.parametrize("config", ["dense-int8", "text-int8"])  # float32: the kitchen sink below
 def test_hostile_string_changes_only_comments(bases, benign, tmp_path, case, config):
     cm = _compile(bases, config, HOSTILE[case], tmp_path)
     check_only_comments_differ(benign[config], cm, tmp_path)

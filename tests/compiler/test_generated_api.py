@@ -175,14 +175,15 @@ def _make_print(makefile_text: str, cwd: Path, *variables: str) -> subprocess.Co
 def test_two_models_through_their_mk_fragments(tmp_path, models):
     """Two models (dense and text, both int8, so they share kernels) in one program through
     their .mk fragments: each runtime kernel is built once, the program links and both answer
-    as their references; a .mk included twice adds nothing, one from another pnetc is refused."""
+    as their references; a .mk included twice adds nothing, one from another pnetc is refused.
+    One name extends the other (alpha, alpha_model): their make variables must not overlap."""
     a = compile_model(models["dense"], tmp_path / "alpha", name="alpha")
-    b = compile_model(models["text"], tmp_path / "beta", name="beta")
+    b = compile_model(models["text"], tmp_path / "alpha_model", name="alpha_model")
     shared = {s.name for s in a.sources if s.parent.name == "runtime"} & \
         {s.name for s in b.sources if s.parent.name == "runtime"}
     assert shared, "the test needs models that share runtime kernels"
-    head = f"include {a.out_dir}/alpha.mk\ninclude {b.out_dir}/beta.mk\ninclude {a.out_dir}/alpha.mk\n"
-    listed = _make_print(head, tmp_path, "ALPHA_SRCS", "BETA_SRCS").stdout.split()
+    head = f"include {a.out_dir}/alpha.mk\ninclude {b.out_dir}/alpha_model.mk\ninclude {a.out_dir}/alpha.mk\n"
+    listed = _make_print(head, tmp_path, "ALPHA_SRCS", "ALPHA_MODEL_SRCS").stdout.split()
     assert sorted(Path(s).name for s in listed) == sorted({s.name for s in [*a.sources, *b.sources]})
     assert [Path(s) for s in listed[:len(a.sources)]] == a.sources  # the first .mk brings all it needs
 
@@ -191,12 +192,12 @@ def test_two_models_through_their_mk_fragments(tmp_path, models):
     b_c, b_samples = _inputs_c(b, n)
     (tmp_path / "main.c").write_text(f"""#include <stdio.h>
 #include "alpha.h"
-#include "beta.h"
+#include "alpha_model.h"
 {a_c}{b_c}
 int main(void)
 {{
     alpha_score_t sa[ALPHA_NUM_CLASSES];
-    beta_score_t sb[BETA_NUM_CLASSES];
+    alpha_model_score_t sb[ALPHA_MODEL_NUM_CLASSES];
     int i, j;
     for (i = 0; i < {n}; ++i) {{
         printf("%d", {_call(a, "i", "sa", None)});
@@ -206,16 +207,16 @@ int main(void)
     }}
     for (i = 0; i < {n}; ++i) {{
         printf("%d", {_call(b, "i", "sb", None)});
-        for (j = 0; j < BETA_NUM_WORDS; ++j) printf(" %lu", (unsigned long)beta_last_bits()[j]);
-        for (j = 0; j < BETA_NUM_CLASSES; ++j) printf(" %d", (int)sb[j]);
+        for (j = 0; j < ALPHA_MODEL_NUM_WORDS; ++j) printf(" %lu", (unsigned long)alpha_model_last_bits()[j]);
+        for (j = 0; j < ALPHA_MODEL_NUM_CLASSES; ++j) printf(" %d", (int)sb[j]);
         printf("\\n");
     }}
     return 0;
 }}
 """)
     (tmp_path / "Makefile").write_text(
-        head + "CFLAGS += $(ALPHA_CFLAGS) $(BETA_CFLAGS) -std=c99 -Wall -Wextra -Werror\n"
-        "app: main.c $(ALPHA_SRCS) $(BETA_SRCS)\n\t$(CC) $(CFLAGS) $^ -o $@ $(ALPHA_LDLIBS) $(BETA_LDLIBS)\n")
+        head + "CFLAGS += $(ALPHA_CFLAGS) $(ALPHA_MODEL_CFLAGS) -std=c99 -Wall -Wextra -Werror\n"
+        "app: main.c $(ALPHA_SRCS) $(ALPHA_MODEL_SRCS)\n\t$(CC) $(CFLAGS) $^ -o $@ $(ALPHA_LDLIBS) $(ALPHA_MODEL_LDLIBS)\n")
     r = subprocess.run(["make", "-s", "-C", str(tmp_path), "app"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     lines = subprocess.run([str(tmp_path / "app")], capture_output=True, text=True, timeout=30,
@@ -223,9 +224,9 @@ int main(void)
     _expect(a, a_samples, lines[:n])
     _expect(b, b_samples, lines[n:])
 
-    old = tmp_path / "beta" / "beta.mk"
+    old = tmp_path / "alpha_model" / "alpha_model.mk"
     old.write_text(old.read_text().replace(__version__, "0.0.9"))
-    r = _make_print(head, tmp_path, "BETA_SRCS")
+    r = _make_print(head, tmp_path, "ALPHA_MODEL_SRCS")
     assert r.returncode != 0 and "compile all models with one pnetc" in r.stderr, r.stderr
 
 

@@ -2,8 +2,8 @@
 #   include path/to/tiny.mk
 #   CFLAGS += $(TINY_CFLAGS)   and build $(TINY_SRCS), link $(TINY_LDLIBS)
 # Several models in one program: include each one's .mk and build all their _SRCS. The runtime
-# kernels (pnet_*) are shared: a kernel file joins the _RUNTIME_SRCS of the first .mk that needs it
-# (PNETC_RUNTIME_KERNELS lists those already added), so each is built once. _MODEL_SRCS are the
+# kernels (pnet_*) are shared: a kernel file joins the _KERNEL_FILES of the first .mk that needs it
+# (PNETC_RUNTIME_KERNELS lists those already added), so each is built once. _MODEL_FILES are the
 # model's own files. All models of one program must come from the same pnetc version.
 ifndef TINY_SRCS
 TINY_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -11,13 +11,13 @@ ifneq ($(filter-out 0.1.0,$(PNETC_RUNTIME_VERSION)),)
 $(error $(TINY_DIR)/tiny.mk comes from pnetc 0.1.0 but another model from pnetc $(PNETC_RUNTIME_VERSION): their runtimes differ; compile all models with one pnetc)
 endif
 PNETC_RUNTIME_VERSION := 0.1.0
-TINY_MODEL_SRCS := \
+TINY_MODEL_FILES := \
     $(TINY_DIR)/tiny.c \
     $(TINY_DIR)/tiny_weights.c
 TINY_KERNELS := argmax_s8.c bitsum_s32.c center.c dense_s8.c project_binary.c requantize.c requantize_s8.c
-TINY_RUNTIME_SRCS := $(foreach k,$(TINY_KERNELS),$(if $(filter $(k),$(PNETC_RUNTIME_KERNELS)),,$(TINY_DIR)/runtime/$(k)))
+TINY_KERNEL_FILES := $(foreach k,$(TINY_KERNELS),$(if $(filter $(k),$(PNETC_RUNTIME_KERNELS)),,$(TINY_DIR)/runtime/$(k)))
 PNETC_RUNTIME_KERNELS := $(PNETC_RUNTIME_KERNELS) $(TINY_KERNELS)
-TINY_SRCS := $(TINY_MODEL_SRCS) $(TINY_RUNTIME_SRCS)
+TINY_SRCS := $(TINY_MODEL_FILES) $(TINY_KERNEL_FILES)
 TINY_CFLAGS := -I$(TINY_DIR)
 TINY_LDLIBS :=
 endif

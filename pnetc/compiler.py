@@ -53,11 +53,29 @@ class CompiledModel:
     files: dict[str, str] = field(default_factory=dict, repr=False)  # relative path -> text
 
 
+# Target names CMake keeps for itself (cmGlobalGenerator::IsReservedTarget, CTest, CPack), refused in
+# any case: the generated CMakeLists.txt calls add_library(NAME), which fails for these.
+CMAKE_RESERVED = {n.lower() for n in (
+    "all", "ALL_BUILD", "help", "install", "INSTALL", "preinstall", "clean", "edit_cache", "rebuild_cache",
+    "ZERO_CHECK", "list_install_components", "test", "RUN_TESTS", "package", "PACKAGE", "package_source")}
+CTEST_DASHBOARD = re.compile(r"(Nightly|Experimental|Continuous)[A-Za-z]*")
+
+
 def check_name(name: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", name or "") or name in C_KEYWORDS or keyword.iskeyword(name):
-        raise PnetcError(f"--name {name!r} must be a C identifier (letters, digits, _; not a keyword)")
-    if name.startswith("pnet_") or name == "pnet":
-        raise PnetcError(f"--name {name!r} clashes with the runtime's pnet_ prefix")
+    """--name becomes C identifiers (NAME_predict), macros (NAME_H, NAME_ARENA_BYTES), make variables
+    (NAME_SRCS) and a CMake target: refuse what is not an identifier or collides in any of them."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,40}", name or ""):
+        why = "starts with '_' (C reserves such names: _NAME_H)" if (name or "").startswith("_") else \
+            "must be a C identifier of at most 41 characters (a letter, then letters, digits, _)"
+        raise PnetcError(f"--name {name!r} {why}; choose another name")
+    if name in C_KEYWORDS or keyword.iskeyword(name):
+        raise PnetcError(f"--name {name!r} is a C or Python keyword; choose another name")
+    upper = name.upper()
+    if upper in ("PNET", "PNETC") or upper.startswith(("PNET_", "PNETC_")):
+        raise PnetcError(f"--name {name!r} clashes with the runtime's pnet_/PNET_ names (e.g. the include "
+                         "guard PNET_PNET_H); choose a name that does not start with pnet")
+    if name.lower() in CMAKE_RESERVED or CTEST_DASHBOARD.fullmatch(name):
+        raise PnetcError(f"--name {name!r} is a target name CMake reserves for itself; choose another name")
     return name
 
 

@@ -2,6 +2,8 @@
 
 Nothing here writes C syntax except numeric literals (see literals.py); the templates
 own every statement. Each step names one kernel call with its arguments as values.
+Names from the model (op names in `comment`/`layer`, the source file, labels) stay raw here:
+the templates escape them (escape.py), and render.py refuses any they forget.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pnetc import __version__, kernels
+from pnetc.codegen.escape import word
 from pnetc.errors import PnetcError
 from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, TextProjection
-from pnetc.ir.passes.memory import buffer_requests
+from pnetc.ir.passes.memory import Scratch, buffer_requests
 
 CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t",
           np.dtype(np.uint32): "uint32_t", np.dtype(np.uint16): "uint16_t", np.dtype(np.float32): "float"}
@@ -65,7 +68,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
     steps: list[Step] = []
     views: dict[str, BufferView] = {}
 
-    def view(buf: str, ctype: str, comment: str) -> str:
+    def view(buf, ctype: str, comment: str) -> str:
         if buf not in views:
             b = plan.buffers[buf]
             views[buf] = BufferView(f"buf{len(views)}", ctype, b.offset, b.nbytes, comment)
@@ -75,9 +78,9 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
     stage = 0
     bits_var = None
     needs_libm = False
-    for op in graph.ops:
+    for step, op in enumerate(graph.ops):
         if isinstance(op, HashProjection):
-            xc = view(op.name + ".x", "int16_t", "centered input")
+            xc = view(Scratch(step, "x"), "int16_t", "centered input")
             bits_var = view(op.outputs[0], "uint32_t", "projection bits")
             mean = _weight(weights, "mean", op.mean.astype(np.int16), "per-feature integer mean")
             args = dict(n=op.input_size, num_bits=op.num_bits, seed=op.seed, nnz=op.nnz, x=xc, bits=bits_var,
@@ -93,7 +96,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
             steps.append(Step(kind, stage, args))
             stage += 1
         elif isinstance(op, TextProjection):
-            acc = view(op.name + ".acc", "int32_t", "projection accumulators")
+            acc = view(Scratch(step, "acc"), "int32_t", "projection accumulators")
             bits_var = view(op.outputs[0], "uint32_t", "projection bits")
             steps.append(Step("project_text", stage, dict(seed=op.seed, num_bits=op.num_bits, char_max_n=op.char_max_n,
                                                            words=op.words, acc=acc, bits=bits_var)))
@@ -127,7 +130,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
                 args["shift"] = _weight(weights, f"l{i}_shift", q.shift.astype(np.int32), f"{op.name}: shifts")
                 args.update(in_offset=q.in_offset, out_offset=q.out_offset, act_min=q.act_min, act_max=q.act_max)
                 if op.lowering in ("bitsum", "xnor"):
-                    args["acc"] = view(op.name + ".acc", "int32_t", f"accumulators of {op.name}")
+                    args["acc"] = view(Scratch(step, "acc"), "int32_t", f"accumulators of {op.name}")
                 kind = {"bitsum": "bitsum_s8", "xnor": "xnor_s8", "dense": "dense_s8"}[op.lowering]
             if op.lowering in ("bitsum", "xnor"):
                 args["x"] = bits_var
@@ -154,7 +157,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
         input_ctype = "int8_t"
     weight_bytes = sum(w.nbytes for w in weights)
     return dict(
-        name=name, NAME=upper, version=__version__, sha256=graph.info.sha256, source=graph.info.source,
+        name=name, NAME=upper, version=word(__version__), sha256=graph.info.sha256, source=graph.info.source,
         options=options, precision=graph.precision, projection_mode=graph.projection_mode,
         input_kind=graph.input_kind, input_ctype=input_ctype, score_ctype="int8_t" if int_mode else "float",
         input_size=graph.input_size, num_classes=graph.num_classes, num_bits=graph.num_bits,

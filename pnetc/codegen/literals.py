@@ -1,8 +1,12 @@
-"""Jinja2 filters that turn numpy arrays into C initializer literals (exact and deterministic)."""
+"""Jinja2 filters that turn numpy arrays and numbers into C literals (exact and deterministic).
+
+They return `Fragment`s (escape.py): text pnetc made, which templates may write as it is."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from pnetc.codegen.escape import Fragment
 
 PER_LINE = 16
 
@@ -24,17 +28,22 @@ def _int_literals(values: np.ndarray, ctype: str) -> list[str]:
     return [str(v) for v in ints]
 
 
-def c_values(values: np.ndarray, ctype: str, indent: str = "    ") -> str:
+def c_values(values: np.ndarray, ctype: str, indent: str = "    ") -> Fragment:
     """Comma-separated initializer lines, PER_LINE values per line."""
     flat = np.asarray(values).reshape(-1)
     items = _float_literals(flat) if ctype == "float" else _int_literals(flat, ctype)
     lines = [", ".join(items[i:i + PER_LINE]) for i in range(0, len(items), PER_LINE)]
-    return (",\n").join(indent + line for line in lines)
+    return Fragment((",\n").join(indent + line for line in lines))
 
 
-def c_float(value: float) -> str:
-    return _float_literals(np.asarray([value], np.float32))[0]
+def c_float(value: float) -> Fragment:
+    return Fragment(_float_literals(np.asarray([value], np.float32))[0])
 
 
-def c_uint(value: int) -> str:
-    return f"0x{int(value):08X}u"
+def c_uint(value: int) -> Fragment:
+    return Fragment(f"0x{int(value):08X}u")
+
+
+def hex_address(value: int) -> Fragment:
+    """0x0000abcd, as linker scripts spell addresses."""
+    return Fragment(f"0x{int(value):08x}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pnetc.codegen.escape import Fragment, c_string, flags, word
 from pnetc.codegen.render import RUNTIME_HEADERS
 from pnetc.errors import PnetcError
 
@@ -48,25 +49,6 @@ def camel_case(name: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in name.split("_") if p) or "Model"
 
 
-def arduino_library_name(name: str) -> str:
-    """Arduino library names start with a letter or digit; a C name may start with '_'."""
-    return name if name[0].isalnum() else "pnetc" + name
-
-
-def _c_string(data: bytes) -> str:
-    """A C string literal for any bytes (octal escapes; no trigraphs, no hex run-on)."""
-    out = []
-    for b in data:
-        ch = chr(b)
-        if ch in '"\\?':
-            out.append("\\" + ch)
-        elif 32 <= b < 127:
-            out.append(ch)
-        else:
-            out.append(f"\\{b:03o}")
-    return '"' + "".join(out) + '"'
-
-
 def example_sample(ctx: dict, reference) -> dict:
     """A fixed sample for the example sketch, with the class pnetc's reference gives it.
 
@@ -74,7 +56,7 @@ def example_sample(ctx: dict, reference) -> dict:
     sentence. The sketch prints the class and whether it equals the reference's."""
     if ctx["input_kind"] == "text":
         out = reference.run([EXAMPLE_TEXT])
-        c_input, literal = None, _c_string(EXAMPLE_TEXT)
+        c_input, literal = None, c_string(EXAMPLE_TEXT)
     else:
         raw = np.random.default_rng(0).integers(0, 256, ctx["input_size"])
         dtype = reference.graph.tensors[reference.graph.input].dtype
@@ -85,7 +67,7 @@ def example_sample(ctx: dict, reference) -> dict:
             literal = ", ".join(f"{float(v):.1f}f" for v in c_input)
         else:
             literal = ", ".join(str(int(v)) for v in c_input)
-    return dict(sample_literal=literal, expected_class=int(out.predictions[0]))
+    return dict(sample_literal=Fragment(literal), expected_class=int(out.predictions[0]))
 
 
 def toolchain_files() -> dict[str, str]:
@@ -98,10 +80,10 @@ def toolchain_files() -> dict[str, str]:
         if not board.toolchain:
             continue
         files[f"cmake/{board.name}.cmake"] = render("packages/cmake/toolchain.cmake.j2", dict(
-            board=board.name, description=board.description, prefix=board.toolchain,
+            board=board.name, description=board.description, prefix=word(board.toolchain),
             system="Generic" if board.bare_metal else "Linux", bare_metal=board.bare_metal,
             processor="aarch64" if board.toolchain.startswith("aarch64") else "arm",
-            cflags=" ".join(board.cflags), ldflags=" ".join(board.ldflags)))
+            cflags=flags(board.cflags), ldflags=flags(board.ldflags)))
     return files
 
 
@@ -142,8 +124,8 @@ def package_files(files: dict[str, str], ctx: dict, package: str, reference) -> 
     # arduino: the header sits in src/ too (the IDE puts src/ on the sketch's include path)
     out[f"src/{name}.h"] = files[f"{name}.h"]
     sketch = camel_case(name) + "Classify"
-    pctx.update(library_name=arduino_library_name(name), sketch=sketch, url=PROJECT_URL,
-                labels_c=[_c_string(str(label).encode()) for label in ctx["labels"]],
+    pctx.update(sketch=sketch, url=word(PROJECT_URL),
+                labels_c=[c_string(label) for label in ctx["labels"]],
                 **example_sample(ctx, reference))
     out["library.properties"] = render("packages/arduino/library.properties.j2", pctx)
     out[f"examples/{sketch}/{sketch}.ino"] = render("packages/arduino/Classify.ino.j2", pctx)

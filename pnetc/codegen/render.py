@@ -1,4 +1,8 @@
-"""Render the templates and collect the runtime kernels a model calls."""
+"""Render the templates and collect the runtime kernels a model calls.
+
+One Jinja environment renders every generated file (model, packages, firmware, linker scripts); its
+`finalize` (escape.py) refuses any `{{ }}` string that is not a number, a C identifier or text an
+escaping filter made, so names from a model reach a file only through c_comment / c_string."""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from pnetc.codegen.literals import c_float, c_uint, c_values
+from pnetc.codegen import escape
+from pnetc.codegen.literals import c_float, c_uint, c_values, hex_address
 from pnetc.resources import data_dir
 
 # copied next to every generated model: the public header and the kernels' shared helpers
@@ -26,10 +31,10 @@ def environment():
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        finalize=escape.finalize,
     )
-    env.filters["c_values"] = c_values
-    env.filters["c_float"] = c_float
-    env.filters["c_uint"] = c_uint
+    env.filters.update(c_values=c_values, c_float=c_float, c_uint=c_uint, hex_address=hex_address,
+                       c_comment=escape.c_comment, c_string=escape.c_string, word=escape.word)
     return env
 
 

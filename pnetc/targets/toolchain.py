@@ -47,13 +47,9 @@ class LinkOverflow(PnetcError):
 
 
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    from pnetc.codegen.render import environment
+
+    return environment()  # the one environment whose output check keeps names out of code
 
 
 def render_main(

@@ -37,14 +37,14 @@ def samples_for(cm, n: int = 6):
 
 def samples_header(cm, samples) -> str:
     """samples.h for tests/packages/consumer/main.c and the sketch runner."""
-    from pnetc.codegen.packages import _c_string
+    from pnetc.codegen.escape import c_string
 
     name, upper = cm.name, cm.name.upper()
     lines = [f'#include "{name}.h"', f"#define NUM_SAMPLES {len(samples)}", f"#define NUM_CLASSES {upper}_NUM_CLASSES",
              f"#define SCORES_FLOAT {upper}_SCORES_FLOAT", f"typedef {name}_score_t score_t;"]
     if cm.input_kind == "text":
         lines.append("static const char *const texts[NUM_SAMPLES] = {")
-        lines += [f"    {_c_string(t)}," for t in samples]
+        lines += [f"    {c_string(t)}," for t in samples]
         lines.append("};")
         lines.append("static const unsigned text_len[NUM_SAMPLES] = {" + ", ".join(str(len(t)) for t in samples) + "};")
         lines.append(f"static int run_sample(int i, score_t *s) {{ return {name}_predict_text("

@@ -91,13 +91,13 @@ def sketch_sample(ino: str, cm):
 
 
 @pytest.mark.parametrize("model, precision, name", [("dense", "int8", "fashion_mnist"), ("text", "int8", "langid"),
-                                                     ("tanh", "float32", "_wave")])
+                                                     ("tanh", "float32", "wave_2")])
 def test_library(tmp_path, models, model, precision, name):
     cm = compile_model(models[model], tmp_path / "lib", name=name, precision=precision, package="arduino")
     pkg = cm.out_dir
-    sketch = {"fashion_mnist": "FashionMnistClassify", "langid": "LangidClassify", "_wave": "WaveClassify"}[name]
+    sketch = {"fashion_mnist": "FashionMnistClassify", "langid": "LangidClassify", "wave_2": "Wave2Classify"}[name]
     props = check_library(pkg, name, sketch)
-    assert props["name"] == (name if name[0].isalnum() else "pnetc" + name)
+    assert props["name"] == name
     assert cm.header == pkg / "src" / f"{name}.h"
     ino_path = pkg / "examples" / sketch / f"{sketch}.ino"
     ino = ino_path.read_text()

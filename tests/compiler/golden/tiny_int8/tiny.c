@@ -4,27 +4,30 @@
  * options: name=tiny precision=int8 projection=hash calib=metadata
  */
 /* tiny: int8 network, 40 projection bits (hash mode).
-   No malloc, no recursion, no VLAs: every buffer is a fixed slice of one static arena
-   (48 bytes, planned at compile time); weights are static const tables.
+   No malloc, no recursion, no VLAs: every buffer is a fixed slice of one arena of 48 bytes,
+   planned at compile time (the static one below, or the caller's); weights are static const tables.
 */
 #include "tiny.h"
 #include "tiny_weights.h"
 #include "pnet/pnet.h"
 
-/* uint64_t elements keep every slice 8-byte aligned */
+/* The arena of tiny_predict; uint64_t elements keep every slice 8-byte aligned */
 static uint64_t tiny_arena[(TINY_ARENA_BYTES + 7) / 8];
 
-int tiny_predict(const tiny_input_t *x, tiny_score_t *scores)
+int tiny_predict_with_arena(const tiny_input_t *x, tiny_score_t *scores, void *arena)
 {
-    if (x == NULL) {
+    if (x == NULL || arena == NULL) {
         return PNET_ERR_NULL;
     }
-    uint8_t *const arena = (uint8_t *)tiny_arena;
-    int16_t *const buf0 = (int16_t *)(void *)(arena + 0); /* centered input, 32 bytes */
-    uint32_t *const buf1 = (uint32_t *)(void *)(arena + 32); /* projection bits, 8 bytes */
-    int8_t *const buf2 = (int8_t *)(void *)(arena + 40); /* output of Gemm_0, 8 bytes */
-    int32_t *const buf3 = (int32_t *)(void *)(arena + 0); /* accumulators of Gemm_0, 32 bytes */
-    int8_t *const buf4 = (int8_t *)(void *)(arena + 0); /* output of Gemm_1, 3 bytes */
+    if ((uintptr_t)arena % TINY_ALIGNMENT != 0u) {
+        return PNET_ERR_ARG;
+    }
+    uint8_t *const mem = (uint8_t *)arena;
+    int16_t *const buf0 = (int16_t *)(void *)(mem + 0); /* centered input, 32 bytes */
+    uint32_t *const buf1 = (uint32_t *)(void *)(mem + 32); /* projection bits, 8 bytes */
+    int8_t *const buf2 = (int8_t *)(void *)(mem + 40); /* output of Gemm_0, 8 bytes */
+    int32_t *const buf3 = (int32_t *)(void *)(mem + 0); /* accumulators of Gemm_0, 32 bytes */
+    int8_t *const buf4 = (int8_t *)(void *)(mem + 0); /* output of Gemm_1, 3 bytes */
 
     PNET_STAGE_MARK(0);
     pnet_center_u8(x, tiny_weights.mean, 16, buf0);
@@ -49,7 +52,20 @@ int tiny_predict(const tiny_input_t *x, tiny_score_t *scores)
     return (int)pnet_argmax_s8(buf4, TINY_NUM_CLASSES);
 }
 
+int tiny_predict(const tiny_input_t *x, tiny_score_t *scores)
+{
+    return tiny_predict_with_arena(x, scores, tiny_arena);
+}
+
+const uint32_t *tiny_arena_bits(const void *arena)
+{
+    if (arena == NULL) {
+        return NULL;
+    }
+    return (const uint32_t *)(const void *)((const uint8_t *)arena + 32);
+}
+
 const uint32_t *tiny_last_bits(void)
 {
-    return (const uint32_t *)(void *)((uint8_t *)tiny_arena + 32);
+    return tiny_arena_bits(tiny_arena);
 }

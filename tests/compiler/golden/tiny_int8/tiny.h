@@ -27,12 +27,22 @@ extern "C" {
 typedef uint8_t tiny_input_t;
 typedef int8_t tiny_score_t;
 
+/* Thread safety: tiny_predict and tiny_last_bits use one static arena,
+   so they are not re-entrant: never run two of these calls at once (two threads, or an interrupt
+   handler and the code it interrupted). The _with_arena functions use only the arena they are given
+   (and the const weights): calls with different arenas may run at the same time. An arena is
+   TINY_ARENA_BYTES bytes aligned to TINY_ALIGNMENT, e.g. static uint64_t arena[(TINY_ARENA_BYTES + 7) / 8];
+   a misaligned arena gives PNET_ERR_ARG (-3), a NULL one PNET_ERR_NULL (-1). */
 /* Classify one sample of TINY_INPUT_SIZE values. Returns the class index, or the negative
    error code PNET_ERR_NULL (-1) if x is NULL. scores (may be NULL) receives TINY_NUM_CLASSES
    logits; an error leaves it untouched. */
 int tiny_predict(const tiny_input_t *x, tiny_score_t *scores);
-/* The packed projection bits of the last call (TINY_NUM_WORDS words, LSB first), for verification. */
+/* The same as tiny_predict, in the caller's arena (re-entrant). */
+int tiny_predict_with_arena(const tiny_input_t *x, tiny_score_t *scores, void *arena);
+/* The packed projection bits of the last call (TINY_NUM_WORDS words, LSB first), for verification:
+   _last_bits for the static arena, _arena_bits for a caller's arena (NULL without a projection). */
 const uint32_t *tiny_last_bits(void);
+const uint32_t *tiny_arena_bits(const void *arena);
 
 #ifdef __cplusplus
 }

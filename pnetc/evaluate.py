@@ -121,8 +121,11 @@ def run_host(compiled, exe: Path, stdin: bytes, n: int) -> np.ndarray:
     words = (compiled.num_bits + 31) // 32
     score = np.int8 if compiled.score_dtype == "int8" else np.float32
     dtype = np.dtype([("rc", "<i4"), ("bits", "<u4", (words,)), ("scores", score, (compiled.num_classes,))])
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
-    proc = subprocess.run([str(exe)], input=stdin, capture_output=True, env=env)
+    from pnetc.targets import sandbox
+
+    # confined: the harness runs model code; it needs no writable folder (stdin and stdout only)
+    env = {"ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0", "UBSAN_OPTIONS": "print_stacktrace=1"}
+    proc = sandbox.run([str(exe.resolve())], input=stdin, env=env)
     if proc.returncode != 0:
         raise PnetcError(f"{exe.name} exited with {proc.returncode}: {proc.stderr.decode(errors='replace')[:2000]}")
     if len(proc.stdout) != n * dtype.itemsize:

@@ -158,7 +158,7 @@ def checked_timeout(seconds: float) -> float:
     """A timeout must be a positive, finite number of seconds: nan or inf would never fire, 0 or less
     would kill every run."""
     if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
-        raise PnetcError(f"--timeout must be a positive, finite number of seconds, got {seconds!r}")
+        raise PnetcError(f"the timeout (--timeout) must be a positive, finite number of seconds, got {seconds!r}")
     return float(seconds)
 
 
@@ -375,6 +375,8 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
     from pnetc.targets.boards import get_board, install_hint
     from pnetc.targets.build import compile_for_board
 
+    if timeout_s is not None:
+        checked_timeout(timeout_s)
     board = get_board(board_name)
     if board.runner == "none":
         raise PnetcError(f"board {board.name} is build-only; `pnetc boards` lists the boards that can run here")

@@ -107,7 +107,8 @@ def test_a_link_planted_in_the_run_folder_is_not_followed(tmp_path):
 def test_missing_bubblewrap_is_refused_with_the_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv(sandbox.OPT_OUT_VARIABLE, raising=False)
-    monkeypatch.setattr(sandbox, "_probed", False)
+    monkeypatch.setattr(sandbox, "_probed", False)  # both restored afterwards: later tests see the real probe
+    monkeypatch.setattr(sandbox, "_probe_error", None)
     with pytest.raises(PnetcError) as info:
         sandbox.require()
     msg = str(info.value)

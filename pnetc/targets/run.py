@@ -182,11 +182,8 @@ def execute(cmd: list[str], work_dir: Path, *, n_samples: int, timeout_s: float,
                     break
                 except subprocess.TimeoutExpired:
                     pass
-                if progress is not None and out_path.exists():
-                    try:
-                        done = out_path.read_bytes().count(b"\n")
-                    except OSError:
-                        done = seen
+                if progress is not None:
+                    done = (sandbox.read_result(out_path) or "").count("\n")
                     if done != seen:
                         seen = done
                         progress(min(done, n_samples))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -163,14 +164,17 @@ def run(cmd: Sequence[str], *, writable: Optional[Path] = None, readable: Sequen
 
 
 def read_result(path: Path) -> Optional[str]:
-    """Text of a file the confined program wrote, None if absent; never follows a link it planted."""
+    """Text of a file the confined program wrote, None if absent. Only a regular file is read: a link
+    it planted is not followed, a FIFO or device it made does not block or stream forever."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise PnetcError(f"{path.name} in the run folder is not a regular file the firmware wrote ({exc.strerror})")
     with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PnetcError(f"{path.name} in the run folder is not a regular file the firmware wrote")
         return f.read().decode(errors="replace")
 
 

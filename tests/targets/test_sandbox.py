@@ -93,7 +93,7 @@ def test_death_by_signal_reads_as_unconfined(tmp_path):
 
 
 def test_a_link_planted_in_the_run_folder_is_not_followed(tmp_path):
-    """A hostile run may leave pnet_out.txt or pnet_in.bin as links to the user's files."""
+    """A hostile run may leave pnet_out.txt or pnet_in.bin as links to the user's files, or a FIFO."""
     victim = tmp_path / "victim.txt"
     victim.write_text("mine")
     link = tmp_path / "pnet_out.txt"
@@ -102,6 +102,10 @@ def test_a_link_planted_in_the_run_folder_is_not_followed(tmp_path):
         sandbox.read_result(link)
     sandbox.fresh(link).write_text("new")
     assert victim.read_text() == "mine" and stat.S_ISREG(os.lstat(link).st_mode)
+    fifo = tmp_path / "console.txt"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    with pytest.raises(PnetcError, match="not a regular file"):
+        sandbox.read_result(fifo)
 
 
 def test_missing_bubblewrap_is_refused_with_the_fix(tmp_path, monkeypatch):

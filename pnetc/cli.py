@@ -6,7 +6,9 @@ Heavy imports (torch, onnx) happen inside the commands so `pnetc --help` starts 
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from typing import Optional
 
 import typer
@@ -338,8 +340,52 @@ def demo_cmd(
         raise typer.Exit(1)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where pnetc is, so it unwinds like Ctrl-C: every finally block runs,
+    emulators are killed (their process group) and temp folders are removed."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_stopped_by: Optional[int] = None
+
+
+def _on_stop_signal(signum, frame) -> None:
+    global _stopped_by
+    _stopped_by = signum
+    for s in STOP_SIGNALS:  # one unwinding: a second signal must not cut the cleanup short
+        signal.signal(s, signal.SIG_IGN)
+    raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+
 def main(argv: Optional[list[str]] = None) -> None:
-    """Console entry point: run the app and turn every user error into one line and exit 2."""
+    """Console entry point. SIGINT, SIGTERM and SIGHUP unwind (cleaning up), print one line and
+    exit 128 + the signal number, even when something on the way caught the interrupt."""
+    global _stopped_by
+    _stopped_by = None
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, _on_stop_signal) for s in STOP_SIGNALS} if in_main_thread else {}
+    try:
+        _main(argv)
+    except KeyboardInterrupt as exc:
+        _stopped_by = _stopped_by or getattr(exc, "signum", signal.SIGINT)
+    except SystemExit:
+        if _stopped_by is None:
+            raise
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    name = signal.Signals(_stopped_by).name
+    text = f"interrupted ({name})" if _stopped_by == signal.SIGINT else f"terminated by {name}"
+    typer.echo(f"pnetc: error: {text}", err=True)
+    sys.exit(128 + _stopped_by)
+
+
+def _main(argv: Optional[list[str]]) -> None:
+    """Run the app and turn every user error into one line and exit 2."""
     args = sys.argv[1:] if argv is None else argv
     if not args:
         args = ["--help"]
@@ -361,7 +407,4 @@ def main(argv: Optional[list[str]] = None) -> None:
         typer.echo(f"pnetc: error: {exc.strerror or exc}{where} (check that the path exists and is writable)",
                    err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("pnetc: error: interrupted", err=True)
-        sys.exit(130)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -8,7 +8,7 @@ APT_PACKAGES=(
   python3 python3-venv python3-pip gcc clang make cmake binutils
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-user
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
-  cppcheck clang-tidy libclang-rt-14-dev valgrind
+  cppcheck clang-tidy libclang-rt-14-dev valgrind bubblewrap
   dataset-fashion-mnist
   fortunes fortunes-de fortunes-es fortunes-it fortunes-pl fortunes-ru fortunes-cs
   fortunes-br fortunes-bg fortunes-eo fortunes-ga

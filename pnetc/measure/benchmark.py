@@ -75,12 +75,15 @@ def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None
                 precision: str = "int8", out_dir=None, timeout_s: float | None = None,
                 progress: Callable[[int, int], None] | None = None) -> BenchReport:
     from pnetc.measure.count import counts_from_windows, run_counted
+    from pnetc.targets import sandbox
     from pnetc.targets.boards import get_board, install_hint
     from pnetc.targets.build import build_and_measure, compile_for_board, stage_names
     from pnetc.targets.compare import compare
     from pnetc.targets.protocol import INPUT_FILE, encode_records, parse_output
-    from pnetc.targets.run import check_execution, default_timeout, device_inputs, max_record_bytes
+    from pnetc.targets.run import check_execution, checked_timeout, default_timeout, device_inputs, max_record_bytes
 
+    if timeout_s is not None:
+        checked_timeout(timeout_s)
     board = get_board(board_name)
     if board.runner == "none":
         raise PnetcError(f"board {board.name} is build-only: instruction counts need a board that runs under QEMU")
@@ -100,7 +103,7 @@ def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None
         bench = build_and_measure(board, model, work / "bench", max_input_bytes=rec, measure_stack=False, bench=True)
         run_dir = work / "bench_run"
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / INPUT_FILE).write_bytes(encode_records(*device_inputs(model, samples)))
+        sandbox.fresh(run_dir / INPUT_FILE).write_bytes(encode_records(*device_inputs(model, samples)))
         timeout_s = timeout_s or 2 * default_timeout(board, samples, model)
         tick = (lambda done: progress(done, len(samples))) if progress else None
         run, windows = run_counted(board, bench.firmware.elf, run_dir, n_samples=len(samples), timeout_s=timeout_s,

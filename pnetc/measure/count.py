@@ -89,16 +89,15 @@ def run_counted(board: Board, elf: Path, work_dir: Path, *, n_samples: int, time
                 progress=None):
     """Run a bench firmware under QEMU with the plugin; returns (Execution, windows)."""
     from pnetc.measure.plugin import build_plugin
-    from pnetc.targets import qemu
+    from pnetc.targets import qemu, sandbox
     from pnetc.targets.run import execute, runner_command
 
     plugin = build_plugin()
-    syms = work_dir / "bench_symbols.txt"
-    counts = work_dir / "bench_counts.txt"
+    syms = sandbox.fresh(work_dir / "bench_symbols.txt")
+    counts = sandbox.fresh(work_dir / "bench_counts.txt")
     write_symbols(board, elf, syms)
-    if counts.exists():
-        counts.unlink()
     cmd = runner_command(board, elf, qemu.plugin_option(plugin, syms.resolve(), counts.resolve()))
-    run = execute(cmd, work_dir, n_samples=n_samples, timeout_s=timeout_s, progress=progress)
-    windows = parse_windows(counts.read_text()) if counts.exists() else []
-    return run, windows
+    # the plugin runs inside QEMU: it reads the symbols and writes the counts in the work folder
+    run = execute(cmd, work_dir, n_samples=n_samples, timeout_s=timeout_s, progress=progress,
+                  readable=[elf, plugin])
+    return run, parse_windows(sandbox.read_result(counts) or "")

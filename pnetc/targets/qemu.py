@@ -18,7 +18,10 @@ def plugin_option(plugin: Path, syms: Path, out: Path) -> list[str]:
 
 
 def system_command(board: Board, elf: Path, plugin: list[str] | None = None) -> list[str]:
-    """qemu-system-arm with semihosting on (the firmware's files and exit code) and the UART on stdout."""
+    """qemu-system-arm with semihosting on (the firmware's files and exit code) and the UART on stdout.
+
+    Semihosting with target=native lets the firmware open any file QEMU can see: it must run
+    confined (pnetc.targets.sandbox) so that is only its own work folder."""
     cmd = [board.runner_command, "-M", board.machine]
     if board.cpu:
         cmd += ["-cpu", board.cpu]
@@ -26,7 +29,7 @@ def system_command(board: Board, elf: Path, plugin: list[str] | None = None) -> 
         "-nographic", "-monitor", "none", "-serial", "stdio",
         "-semihosting-config", "enable=on,target=native",
         *(plugin or []),
-        "-kernel", str(elf),
+        "-kernel", str(elf.resolve()),
     ]
     return cmd
 
@@ -36,7 +39,7 @@ def user_command(board: Board, elf: Path, plugin: list[str] | None = None) -> li
     cmd = [board.runner_command]
     if board.cpu:
         cmd += ["-cpu", board.cpu]
-    return [*cmd, *(plugin or []), str(elf)]
+    return [*cmd, *(plugin or []), str(elf.resolve())]
 
 
 def require(command: str, board: Board) -> None:

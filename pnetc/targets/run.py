@@ -9,7 +9,7 @@ interpreter by pnetc/targets/compare.py, the one comparison rule.
 
 from __future__ import annotations
 
-import os
+import math
 import re
 import signal
 import subprocess
@@ -27,7 +27,7 @@ from pnetc.targets.protocol import (EXIT_MEANINGS, INPUT_DTYPES, INPUT_FILE, OUT
                                     done_count, encode_records, parse_output)
 from pnetc.targets.toolchain import Firmware, ModelSources, compile_firmware, render_main
 from pnetc.targets import host as host_runner
-from pnetc.targets import qemu
+from pnetc.targets import qemu, sandbox
 
 class DeviceError(PnetcError):
     """The firmware faulted, hung, or exited badly. `kind` is "fault", "timeout" or "exit"."""
@@ -113,17 +113,25 @@ class Execution:
     extra: dict = field(default_factory=dict)
 
 
+def checked_timeout(seconds: float) -> float:
+    """A timeout must be a positive, finite number of seconds: nan or inf would never fire, 0 or less
+    would kill every run."""
+    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
+        raise PnetcError(f"the timeout (--timeout) must be a positive, finite number of seconds, got {seconds!r}")
+    return float(seconds)
+
+
 def execute(cmd: list[str], work_dir: Path, *, n_samples: int, timeout_s: float,
-            progress: Callable[[int], None] | None = None) -> Execution:
-    """Run the firmware in work_dir (which holds pnet_in.bin); poll pnet_out.txt for progress."""
-    out_path = work_dir / OUTPUT_FILE
-    if out_path.exists():
-        out_path.unlink()
-    console_path = work_dir / "console.txt"
+            progress: Callable[[int], None] | None = None, readable: Sequence[Path] = ()) -> Execution:
+    """Run the firmware confined to work_dir (which holds pnet_in.bin; `readable` are the other files
+    it needs, e.g. the ELF); poll pnet_out.txt for progress."""
+    timeout_s = checked_timeout(timeout_s)
+    out_path = sandbox.fresh(work_dir / OUTPUT_FILE)
+    console_path = sandbox.fresh(work_dir / "console.txt")
     start = time.monotonic()
-    with open(console_path, "wb") as console:
-        proc = subprocess.Popen(cmd, cwd=work_dir, stdin=subprocess.DEVNULL, stdout=console,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+    with open(console_path, "xb") as console:
+        proc = sandbox.start(cmd, writable=work_dir, readable=readable, stdin=subprocess.DEVNULL, stdout=console,
+                             stderr=subprocess.STDOUT)
         timed_out = False
         seen = 0
         try:
@@ -133,11 +141,8 @@ def execute(cmd: list[str], work_dir: Path, *, n_samples: int, timeout_s: float,
                     break
                 except subprocess.TimeoutExpired:
                     pass
-                if progress is not None and out_path.exists():
-                    try:
-                        done = out_path.read_bytes().count(b"\n")
-                    except OSError:
-                        done = seen
+                if progress is not None:
+                    done = (sandbox.read_result(out_path) or "").count("\n")
                     if done != seen:
                         seen = done
                         progress(min(done, n_samples))
@@ -145,16 +150,13 @@ def execute(cmd: list[str], work_dir: Path, *, n_samples: int, timeout_s: float,
                     timed_out = True
                     break
         finally:
-            # the emulator runs in its own session (so a timeout kills its whole group); make sure
-            # it never outlives us, on a timeout or on Ctrl-C
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            # its own session: a timeout, an error or a signal to pnetc kills its whole group
+            sandbox.stop(proc)
     elapsed = time.monotonic() - start
-    output = out_path.read_text(errors="replace") if out_path.exists() else ""
+    output = sandbox.read_result(out_path) or ""
     if progress is not None:
         progress(min(output.count("\n"), n_samples))
-    return Execution(proc.returncode, output, console_path.read_text(errors="replace"), elapsed, timed_out)
+    return Execution(proc.returncode, output, sandbox.read_result(console_path) or "", elapsed, timed_out)
 
 
 def function_at(board: Board, elf: Path, address: int) -> str | None:
@@ -225,10 +227,11 @@ def run_samples(board: Board, model: ModelSources, samples: Sequence, work_dir: 
     if firmware is None:
         firmware = build_for_run(board, model, work_dir, max_input_bytes=max_record_bytes(model, samples))
     inputs, input_dtype = device_inputs(model, samples)
-    (work_dir / INPUT_FILE).write_bytes(encode_records(inputs, input_dtype))
+    sandbox.fresh(work_dir / INPUT_FILE).write_bytes(encode_records(inputs, input_dtype))
     n = len(samples)
     timeout_s = timeout_s if timeout_s is not None else default_timeout(board, samples, model)
-    run = execute(runner_command(board, firmware.elf), work_dir, n_samples=n, timeout_s=timeout_s, progress=progress)
+    run = execute(runner_command(board, firmware.elf), work_dir, n_samples=n, timeout_s=timeout_s, progress=progress,
+                  readable=[firmware.elf])
     check_execution(run, board, n, timeout_s, firmware.elf)
     try:
         device = parse_output(run.output, model.num_bits, model.num_classes, model.score_dtype)
@@ -294,6 +297,8 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
     from pnetc.targets.boards import get_board, install_hint
     from pnetc.targets.build import compile_for_board
 
+    if timeout_s is not None:
+        checked_timeout(timeout_s)
     board = get_board(board_name)
     if board.runner == "none":
         raise PnetcError(f"board {board.name} is build-only; `pnetc boards` lists the boards that can run here")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,8 +25,10 @@ def skip_unless_runnable(name: str) -> None:
         pytest.skip(f"{name}: {', '.join(missing)} not installed")
 
 
-def pnetc(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pnetc", *args], capture_output=True, text=True, timeout=timeout)
+def pnetc(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m pnetc ARGS`; `env` adds to (or overrides) this process's environment."""
+    return subprocess.run([sys.executable, "-m", "pnetc", *args], capture_output=True, text=True, timeout=timeout,
+                          env=None if env is None else {**os.environ, **env})
 
 
 def last_json(stdout: str) -> dict:

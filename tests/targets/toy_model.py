@@ -38,6 +38,8 @@ class ToyModel:
     variant: str = ""                 # "", "fault" or "hang"
     score_dtype: str = "int8"
     weight_rows: int = 0              # >0: add a big dummy weight table (for the fit check)
+    escape_to: str = ""               # hostile: write this file and read secret_from (tests the sandbox)
+    secret_from: str = ""
     out_dir: Path = field(default_factory=lambda: FIXTURES)
     name: str = "toy"
     input_kind: str = "dense"
@@ -69,6 +71,8 @@ class ToyModel:
             flags.append("-DTOY_FLOAT")
         if self.weight_rows:
             flags.append(f"-DTOY_BIG_BYTES={self.weight_rows}")
+        if self.escape_to:
+            flags += [f'-DTOY_ESCAPE_PATH="{self.escape_to}"', f'-DTOY_SECRET_PATH="{self.secret_from}"']
         return flags
 
     @property

@@ -252,6 +252,18 @@ def test_npz_declaring_terabytes_is_refused_before_reading(tmp_path):
         load_dataset(str(path))  # was a MemoryError traceback (numpy allocates the declared shape)
 
 
+def test_gzip_idx_expanding_past_the_limit_is_refused(tmp_path, monkeypatch):
+    import gzip
+
+    from pnetc.datasets import idx
+
+    monkeypatch.setattr(idx, "MAX_DATA_FILE_BYTES", 1 << 20)
+    header = bytes([0, 0, 8, 3]) + b"".join(int(d).to_bytes(4, "big") for d in (1 << 16, 64, 64))
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + bytes(4 << 20)))  # 4 KB on disk
+    with pytest.raises(PnetcError, match="holds more than 1,048,576 bytes, the limit for a data file"):
+        load_dataset(str(tmp_path))  # was decompressed whole, however big (a gzip bomb)
+
+
 # ---- finding 8: tracebacks -----------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """The `pnetc` command line. It parses arguments and calls the pipeline stages; no logic lives here.
 
-Every user error surfaces as one line `pnetc: error: ...` and exit code 2.
+Every user error surfaces as one line `pnetc: error: ...` and exit code 2; with `--json`, the last
+stdout line is then `{"error": "..."}`.
 Heavy imports (torch, onnx) happen inside the commands so `pnetc --help` starts fast.
 """
 
@@ -15,6 +16,7 @@ import typer
 
 from pnetc import __version__
 from pnetc.errors import PnetcError
+from pnetc.progress import print_json
 
 app = typer.Typer(
     name="pnetc",
@@ -85,8 +87,6 @@ def train_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Train a trainer and a projection net jointly and export DIR/model.onnx."""
-    import json
-
     from pnetc import api
     from pnetc.training import summary_lines
 
@@ -97,7 +97,7 @@ def train_cmd(
         center=center, balance=balance, qat=qat, projection_only=projection_only, trainer_only=trainer_only, resume=resume,
     ).to_dict()
     if json_out:
-        typer.echo(json.dumps(result))
+        print_json(result)
     else:
         for line in summary_lines(result):
             typer.echo(line)
@@ -124,8 +124,6 @@ def sweep_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """How many neural bits: train a (T, d, FC) grid joint and alone; write sweep.csv and sweep.png. Resumable."""
-    import json
-
     from pnetc import api
     from pnetc.report import print_sweep
 
@@ -134,7 +132,7 @@ def sweep_cmd(
                        kind=kind, density=density, lambdas=lambdas, temperature=temperature, data_dir=data_dir,
                        device=device).to_dict()
     if json_out:
-        typer.echo(json.dumps(result))
+        print_json(result)
     else:
         print_sweep(result)
 
@@ -159,14 +157,12 @@ def compile_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Compile MODEL to C99: <name>.h/.c, <name>_weights.c, runtime kernels, Makefile fragment, CMakeLists.txt."""
-    import json
-
     from pnetc import api
 
     cm = api.compile(model, out, name=name, precision=precision, projection=projection, calib=calib,
                      board=board, package=package)
     if json_out:
-        typer.echo(json.dumps(cm.to_dict()))
+        print_json(cm.to_dict())
     else:
         typer.echo(f"wrote {len(cm.sources)} sources to {cm.out_dir}: weights {cm.weight_bytes} B, "
                    f"arena {cm.arena_bytes} B, {cm.seconds:.2f} s")
@@ -181,8 +177,6 @@ def inspect_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Print the compiled graph: per-layer parameters and bytes, and the memory plan."""
-    import json
-
     from rich.console import Console
 
     from pnetc.compiler import build_graph
@@ -190,7 +184,7 @@ def inspect_cmd(
 
     info = summary(build_graph(model, precision=precision, projection=projection, calib=calib))
     if json_out:
-        typer.echo(json.dumps(info))
+        print_json(info)
     else:
         print_summary(info, Console())
 
@@ -207,14 +201,12 @@ def eval_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Accuracy of the numpy golden interpreter on the test split (no C, no torch)."""
-    import json
-
     from pnetc.evaluate import evaluate_model, print_eval
 
     result = evaluate_model(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
                             calib=calib, limit=limit)
     if json_out:
-        typer.echo(json.dumps(result))
+        print_json(result)
     else:
         from rich.console import Console
 
@@ -236,8 +228,6 @@ def verify_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Build the generated C for the host 3 ways and compare every test sample with the golden interpreter."""
-    import json
-
     from rich.console import Console
 
     from pnetc import api
@@ -247,7 +237,7 @@ def verify_cmd(
                         projection=projection, calib=calib, name=name, limit=limit, keep=keep)
     print_verify(result._report, Console(stderr=json_out))
     if json_out:
-        typer.echo(json.dumps(result.to_dict()))
+        print_json(result.to_dict())
     if result.mismatches:
         raise typer.Exit(1)
 
@@ -322,8 +312,6 @@ def demo_cmd(
 ) -> None:
     """The whole job on digits: train, compile int8, build, run every test sample on the board under
     QEMU (0 mismatches required, else exit 1), bench it, and print accuracy, flash, RAM and instructions."""
-    import json
-
     from pnetc.demo import print_summary, run_demo
     from pnetc.progress import is_quiet
 
@@ -334,7 +322,7 @@ def demo_cmd(
     result = run_demo(board, out, epochs=epochs, log=log)
     print_summary(result, stderr=json_out)
     if json_out:
-        typer.echo(json.dumps(result.to_dict()))
+        print_json(result.to_dict())
     if result.mismatches:
         typer.echo(f"pnetc: error: mismatch: {result.mismatches} samples differ from the reference", err=True)
         raise typer.Exit(1)
@@ -359,6 +347,14 @@ def _on_stop_signal(signum, frame) -> None:
     for s in STOP_SIGNALS:  # one unwinding: a second signal must not cut the cleanup short
         signal.signal(s, signal.SIG_IGN)
     raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+
+def _user_error(message: str, json_out: bool) -> None:
+    """The one stderr line, `{"error": ...}` as the last stdout line under --json, exit 2."""
+    if json_out:
+        print_json({"error": message})
+    typer.echo(f"pnetc: error: {message}", err=True)
+    sys.exit(2)
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -389,22 +385,19 @@ def _main(argv: Optional[list[str]]) -> None:
     args = sys.argv[1:] if argv is None else argv
     if not args:
         args = ["--help"]
+    json_out = "--json" in (args[:args.index("--")] if "--" in args else args)
     try:
         rv = app(args=args, prog_name="pnetc", standalone_mode=False)
     except PnetcError as exc:
-        typer.echo(f"pnetc: error: {exc}", err=True)
-        sys.exit(2)
+        _user_error(str(exc), json_out)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         typer.echo("pnetc: error: aborted", err=True)
         sys.exit(130)
     except typer.TyperException as exc:  # usage errors: bad options, missing arguments
-        typer.echo(f"pnetc: error: {exc.format_message()}", err=True)
-        sys.exit(2)
+        _user_error(exc.format_message(), json_out)
     except OSError as exc:  # e.g. an output directory that cannot be created or written
         where = f": {exc.filename}" if exc.filename else ""
-        typer.echo(f"pnetc: error: {exc.strerror or exc}{where} (check that the path exists and is writable)",
-                   err=True)
-        sys.exit(2)
+        _user_error(f"{exc.strerror or exc}{where} (check that the path exists and is writable)", json_out)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -110,6 +110,8 @@ def _shown(path) -> str:
 
 def print_summary(result: DemoResult, *, stderr: bool = False) -> None:
     """The final summary as a table."""
+    from rich.text import Text
+
     from pnetc.progress import print_table
 
     def pct(v: Optional[float]) -> str:
@@ -120,8 +122,8 @@ def print_summary(result: DemoResult, *, stderr: bool = False) -> None:
         ("board", f"{result.board} ({result.core}, "
                   f"{'QEMU' if result.runner.startswith('qemu') else 'native'})"),
         ("test samples", f"{result.samples:,} digits, run on the board"),
-        ("mismatches", ("[green]0[/] (bits, int8 scores, predictions equal the reference)" if ok
-                        else f"[red]{result.mismatches}[/]")),
+        ("mismatches", Text.assemble(("0", "green"), " (bits, int8 scores, predictions equal the reference)") if ok
+                       else Text(str(result.mismatches), "red")),
         ("accuracy", f"float32 {pct(result.accuracy_float)} · int8 Python reference {pct(result.accuracy_reference)}"
                      f" · int8 on device {pct(result.accuracy_device)}"),
         ("flash", f"{result.flash_bytes:,} bytes (code {result.flash_code_bytes:,} + weights "

@@ -28,6 +28,9 @@ BUILDS = {
 }
 
 
+REFERENCE_CHUNK = 4096  # samples per golden-interpreter batch: memory stays flat for any test split
+
+
 @dataclass
 class FlavourCheck:
     """One host build flavour of `verify`, compared sample by sample with the reference."""
@@ -52,7 +55,7 @@ class VerifyReport:
     samples: int
     mismatches: int
     accuracy_reference: float
-    accuracy_c: float
+    accuracy_c: Optional[float]  # None when no build ran
     accuracy_float: float
     weight_bytes: int
     arena_bytes: int
@@ -93,6 +96,22 @@ def check_flavour(compiled, reference_out, x, y, build: str, work: Path) -> Flav
     return check
 
 
+def run_reference(ref, x, precisions: tuple) -> list:
+    """The golden interpreter's output on x for each precision (None: the graph's own), computed
+    in chunks of REFERENCE_CHUNK samples that share the projection bits: the interpreter's
+    intermediates grow with the batch (~30 KB per 784-value sample), the outputs barely do."""
+    from pnetc.ir.interpret import ReferenceOutput
+
+    parts: list[list] = [[] for _ in precisions]
+    for start in range(0, max(len(x), 1), REFERENCE_CHUNK):
+        chunk = x[start:start + REFERENCE_CHUNK]
+        packed = ref.bits(chunk)
+        for outs, precision in zip(parts, precisions):
+            outs.append(ref.run(chunk, precision, packed_bits=packed))
+    return [ReferenceOutput(np.concatenate([o.bits for o in outs]), np.concatenate([o.scores for o in outs]),
+                            np.concatenate([o.predictions for o in outs])) for outs in parts]
+
+
 def _dataset_inputs(graph, ds):
     """Test inputs in the form the model takes."""
     if graph.input_kind == "text":
@@ -110,8 +129,10 @@ def _dataset_inputs(graph, ds):
 
 
 def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=None, limit: Optional[int] = None):
-    from pnetc.datasets import load_dataset
+    """(dataset, test inputs, test labels as the model's class ids), the first `limit` of them."""
+    from pnetc.datasets import check_limit, load_dataset, to_model_classes
 
+    limit = check_limit(limit)
     if dataset and data:
         raise PnetcError("pass --dataset NAME or --data FILE, not both")
     if not dataset and not data:
@@ -121,12 +142,11 @@ def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=
             raise PnetcError("pass --dataset NAME or --data FILE (the model does not record a built-in dataset)")
         dataset = recorded
     ds = load_dataset(dataset or data, data_dir)
-    x, y = _dataset_inputs(graph, ds), ds.y_test
-    if len(y) == 0:
+    x = _dataset_inputs(graph, ds)
+    if len(ds.y_test) == 0:
         raise PnetcError(f"dataset {ds.name} has no test samples")
-    if int(y.max()) >= graph.num_classes:
-        raise PnetcError(f"dataset {ds.name} has {len(ds.labels)} classes; the model outputs {graph.num_classes}")
-    if limit:
+    y = to_model_classes(ds.labels, ds.y_test, graph.info.labels, f"dataset {ds.name}")
+    if limit is not None:
         x, y = x[:limit], y[:limit]
     return ds, x, y
 
@@ -136,7 +156,9 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
                  builds=tuple(BUILDS), limit: Optional[int] = None, keep_dir: Optional[Path] = None,
                  progress=None) -> VerifyReport:
     from pnetc.compiler import compile_model
+    from pnetc.datasets import check_limit
 
+    check_limit(limit)  # before the compile, which takes a while
     work = Path(tempfile.mkdtemp(prefix="pnetc-verify-")) if keep_dir is None else Path(keep_dir)
     try:
         t0 = time.perf_counter()
@@ -147,8 +169,10 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
         n = len(y)
         step = progress.add_task("golden interpreter", total=2) if progress else None
         ref = compiled.reference
-        packed = ref.bits(x)
-        out_ref = ref.run(x, packed_bits=packed)
+        if compiled.score_dtype == "int8":
+            out_ref, out_float = run_reference(ref, x, (None, "float32"))
+        else:
+            out_ref = out_float = run_reference(ref, x, (None,))[0]
         if progress:
             progress.advance(step)
         out_float = ref.run(x, "float32", packed_bits=packed) if compiled.score_dtype == "int8" else out_ref
@@ -173,7 +197,7 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
             model=str(model_path), precision=precision, projection=projection, samples=n,
             mismatches=sum(r.mismatches for r in results),
             accuracy_reference=float(np.mean(out_ref.predictions == y)),
-            accuracy_c=results[0].accuracy if results else float("nan"),
+            accuracy_c=results[0].accuracy if results else None,
             accuracy_float=float(np.mean(out_float.predictions == y)),
             weight_bytes=compiled.weight_bytes, arena_bytes=compiled.arena_bytes,
             compile_seconds=compile_seconds, builds=results,
@@ -198,8 +222,11 @@ def evaluate_model(model_path, *, dataset: Optional[str] = None, data: Optional[
     graph = build_graph(model_path, precision=precision, calib=calib)
     ds, x, y = load_eval_data(graph, dataset, data, data_dir, limit)
     ref = Reference(graph)
-    out = ref.run(x)
-    float_acc = float(np.mean(ref.run(x, "float32").predictions == y)) if precision != "float32" else None
+    if precision != "float32":
+        out, out_float = run_reference(ref, x, (None, "float32"))
+        float_acc = float(np.mean(out_float.predictions == y))
+    else:
+        out, float_acc = run_reference(ref, x, (None,))[0], None
     per_class = {}
     for c, label in enumerate(graph.info.labels):
         mask = y == c
@@ -252,10 +279,15 @@ def check_onnxruntime(model_path, graph, x) -> float:
     return float(np.max(np.abs(theirs - ours.astype(np.float64)) / scale))
 
 
+def _acc(v: Optional[float]) -> str:
+    return "-" if v is None else f"{v:.4f}"
+
+
 def print_verify(report: VerifyReport, console) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=f"verify {Path(report.model).name}: {report.precision}, projection {report.projection}, "
+    t = Table(title=f"verify {escape(Path(report.model).name)}: {report.precision}, projection {report.projection}, "
                     f"{report.samples} samples")
     for col in ("build", "mismatch", "bits", "scores", "preds", "errors", "acc C", "s"):
         t.add_column(col, justify="left" if col == "build" else "right")
@@ -265,7 +297,7 @@ def print_verify(report: VerifyReport, console) -> None:
                   str(b.prediction_mismatches), str(b.errors), f"{b.accuracy:.4f}", f"{b.seconds:.1f}")
     console.print(t)
     console.print(
-        f"accuracy: reference {report.accuracy_reference:.4f}, C {report.accuracy_c:.4f}, float32 "
+        f"accuracy: reference {report.accuracy_reference:.4f}, C {_acc(report.accuracy_c)}, float32 "
         f"{report.accuracy_float:.4f} (change from quantisation {report.accuracy_reference - report.accuracy_float:+.4f}); "
         f"weights {report.weight_bytes} B, arena {report.arena_bytes} B, compile {report.compile_seconds:.2f} s"
     )
@@ -277,9 +309,11 @@ def print_verify(report: VerifyReport, console) -> None:
 
 
 def print_eval(result: dict, console) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    console.print(f"{Path(result['model']).name} on {result['dataset']} ({result['precision']} reference): "
+    console.print(f"{escape(Path(result['model']).name)} on {escape(result['dataset'])} "
+                  f"({result['precision']} reference): "
                   f"accuracy {result['accuracy']:.4f} over {result['samples']} test samples")
     if result.get("accuracy_float") is not None:
         console.print(f"float32 accuracy {result['accuracy_float']:.4f} (change from quantisation "
@@ -290,5 +324,5 @@ def print_eval(result: dict, console) -> None:
         t.add_column("samples", justify="right")
         t.add_column("accuracy", justify="right")
         for label, v in result["per_class"].items():
-            t.add_row(label, str(v["samples"]), "-" if v["accuracy"] is None else f"{v['accuracy']:.4f}")
+            t.add_row(escape(label), str(v["samples"]), _acc(v["accuracy"]))
         console.print(t)

@@ -1,12 +1,15 @@
-"""Progress on stderr, the global `--quiet` switch, and result tables.
+"""Progress on stderr, the global `--quiet` switch, result tables and the `--json` line.
 
 Progress always goes to stderr, so `--json` keeps stdout machine-readable. Live bars are drawn
 only when stderr is a terminal (or a notebook); `pnetc --quiet` and `progress=False` in the
-Python API switch them off entirely.
+Python API switch them off entirely. Every string that comes from the user or a model (paths,
+labels, node names) is escaped before rich sees it: `[/x]` is text, not markup.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 from contextlib import contextmanager
 from typing import Iterator, Optional
@@ -37,17 +40,41 @@ def wanted(progress: Optional[bool], *, terminal_only: bool = True) -> bool:
     return _interactive() or not terminal_only
 
 
+def _strict(v):
+    """v with NaN and infinities replaced by None (JSON has no such numbers) and numpy scalars as Python ones."""
+    if isinstance(v, dict):
+        return {k: _strict(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_strict(x) for x in v]
+    if hasattr(v, "item") and getattr(v, "shape", None) == ():  # a numpy scalar
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def json_line(obj) -> str:
+    """The one `--json` line: strict JSON (never NaN or Infinity), non-finite numbers as null."""
+    return json.dumps(_strict(obj), allow_nan=False)
+
+
+def print_json(obj) -> None:
+    print(json_line(obj), flush=True)
+
+
 class Tracker:
     """One progress line: `<label> · <stage>` with a sample counter. A disabled tracker does nothing."""
 
     def __init__(self, bar, label: str):
+        from rich.markup import escape
+
         self.rich = bar  # the rich Progress (None when disabled), for stages that take one
-        self._label = label
+        self._label = label = escape(label)
         self._task = bar.add_task(label, total=None) if bar is not None else None
 
     def stage(self, text: str) -> None:
         if self.rich is not None:
-            self.rich.update(self._task, description=f"{self._label} · {text}", completed=0, total=None)
+            self.rich.update(self._task, description=f"{self._label} · {_escape(text)}", completed=0, total=None)
 
     def samples(self, done: int, total: int) -> None:
         if self.rich is not None:
@@ -83,16 +110,24 @@ def tracker(label: str, enabled: bool) -> Iterator[Tracker]:
         yield Tracker(bar, label)
 
 
-def print_table(title: str, rows: list[tuple[str, str]], *, stderr: bool = False) -> None:
-    """A two-column (what, value) rich table: the human form of an API result."""
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def print_table(title: str, rows: list[tuple[str, object]], *, stderr: bool = False) -> None:
+    """A two-column (what, value) rich table: the human form of an API result. Strings are shown
+    as they are (never read as markup); pass a rich Text for a styled value."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, show_header=False, title_justify="left")
+    table = Table(title=Text(title), show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value")
     for key, value in rows:
-        table.add_row(key, value)
+        table.add_row(Text(key), value if isinstance(value, Text) else Text(value))
     Console(stderr=stderr, width=None if sys.stdout.isatty() else 120).print(table)
 
 
@@ -129,10 +164,12 @@ def print_build(r) -> None:
 
 def print_run(r) -> None:
     """A pnetc.api.RunResult."""
+    from rich.text import Text
+
     what = "int8 scores" if r.precision != "float32" else "float scores (rel 1e-5)"
-    bad = f"[green]0[/]" if r.ok else f"[red]{r.mismatches}[/]"
-    rows = [("samples", f"{r.samples:,} of {r.dataset}"),
-            ("mismatches", f"{bad} (bits, {what} and predictions vs the golden interpreter)")]
+    mismatches = Text.assemble((str(r.mismatches), "green" if r.ok else "red"),
+                               f" (bits, {what} and predictions vs the golden interpreter)")
+    rows = [("samples", f"{r.samples:,} of {r.dataset}"), ("mismatches", mismatches)]
     for m in r.first_mismatches:
         rows.append((f"  sample {m['index']}", f"{', '.join(m['what'])} differ (device {m['device_prediction']}, "
                                               f"reference {m['reference_prediction']})"))
@@ -148,13 +185,14 @@ def print_bench(r) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"bench: {r.board} ({r.core}), {r.precision}, {r.samples} samples", title_justify="left",
+    table = Table(title=_escape(f"bench: {r.board} ({r.core}), {r.precision}, {r.samples} samples"),
+                  title_justify="left",
                   caption="exact instruction counts (QEMU TCG plugin); emulators do not give time",
                   caption_justify="left")
     for col in ("stage", "name", "mean", "min", "max"):
         table.add_column(col, justify="left" if col in ("stage", "name") else "right")
     for st in r.stages:
-        table.add_row(str(st["stage"]), st["name"], f"{st['mean']:,.1f}", f"{st['min']:,}", f"{st['max']:,}")
+        table.add_row(str(st["stage"]), _escape(st["name"]), f"{st['mean']:,.1f}", f"{st['min']:,}", f"{st['max']:,}")
     table.add_row("all", "per inference", f"{r.instructions_per_inference:,.1f}", f"{r.instructions_min:,}",
                   f"{r.instructions_max:,}", style="bold")
     Console(width=None if sys.stdout.isatty() else 120).print(table)

@@ -8,11 +8,12 @@ from __future__ import annotations
 def print_sweep(result: dict) -> None:
     """The sweep as a table on stdout, cheapest first within each mode."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from pnetc.training.sweep.grid import TRAINER_MODE, cell
 
-    table = Table(title=f"{result['csv']}  ({result['trained']} trained, {result['skipped']} already done)")
+    table = Table(title=escape(f"{result['csv']}  ({result['trained']} trained, {result['skipped']} already done)"))
     for col in ("mode", "T", "d", "fc", "bits", "weight B", "accuracy", "int8 est."):
         table.add_column(col, justify="left" if col in ("mode", "fc") else "right")
     order = {TRAINER_MODE: 0, "joint": 1, "alone": 2}
@@ -21,4 +22,4 @@ def print_sweep(result: dict) -> None:
                       "" if r["accuracy"] is None else f"{r['accuracy']:.4f}",
                       "" if r["accuracy_int8_sim"] is None else f"{r['accuracy_int8_sim']:.4f}")
     Console().print(table)
-    Console().print(f"plot: {result['png']}")
+    Console().print(f"plot: {escape(str(result['png']))}")

@@ -9,11 +9,15 @@ Splits are deterministic: a fixed official split where one exists, otherwise a
 stratified split by the SHA-256 of each sample's bytes (see `hash_split`), so a
 sample lands on the same side on every machine and every run. docs/datasets.md
 describes each source, its split and its measured class counts.
+
+Every data set is bounded (`MAX_TEXT_BYTES`, `MAX_DATA_FILE_BYTES`, `MAX_SAMPLES`) so a
+hostile or mistaken file gets a one-line error instead of exhausting memory or time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -27,6 +31,11 @@ DATASET_NAMES = ("digits", "fashion-mnist", "langid")
 USER_SUFFIXES = (".csv", ".jsonl", ".npz")
 TASKS = ("image", "features", "text")
 TEST_FRACTION = 0.2
+
+# Limits on what a data set may hold (docs/datasets.md, "Limits").
+MAX_TEXT_BYTES = 1 << 16  # one text sample: the reference's featurization costs ~4 KB and ~17 us per byte
+MAX_DATA_FILE_BYTES = 1 << 30  # a .csv/.jsonl file, or the arrays of an .npz once uncompressed
+MAX_SAMPLES = 1 << 22  # samples in one data set (train + test)
 
 
 @dataclass
@@ -135,9 +144,21 @@ def hash_split(keys: Sequence[bytes], y: np.ndarray, test_fraction: float = TEST
 
 def validate(ds: Dataset) -> Dataset:
     """Check the contract every loader must meet; user-caused problems raise PnetcError."""
+    from pnetc.hashing import MAX_DENSE_INPUT
+
     where = ds.source or ds.name
     if ds.task not in TASKS:
         raise ValueError(f"{where}: task must be one of {TASKS}, got {ds.task!r}")
+    if ds.task != "text":
+        n_features = int(np.prod(ds.input_shape))
+        if n_features == 0:
+            raise PnetcError(f"{where}: samples have no features (shape {tuple(ds.input_shape)})")
+        if n_features > MAX_DENSE_INPUT:
+            raise PnetcError(f"{where}: samples have {n_features:,} features; pnetc projects at most "
+                             f"{MAX_DENSE_INPUT:,} values per sample")
+    n_samples = len(ds.y_train) + len(ds.y_test)
+    if n_samples > MAX_SAMPLES:
+        raise PnetcError(f"{where}: {n_samples:,} samples; a data set may hold at most {MAX_SAMPLES:,}")
     for part in ("train", "test"):
         x, y = getattr(ds, f"x_{part}"), getattr(ds, f"y_{part}")
         if not isinstance(y, np.ndarray) or y.dtype != np.int64 or y.ndim != 1:
@@ -147,6 +168,7 @@ def validate(ds: Dataset) -> Dataset:
         if ds.task == "text":
             if not isinstance(x, list) or not all(isinstance(t, bytes) for t in x):
                 raise ValueError(f"{where}: text x_{part} must be a list of bytes")
+            check_text_lengths(x, f"{where}: {part} sample")
         else:
             if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 2:
                 raise ValueError(f"{where}: x_{part} must be a uint8 array [n, N]")
@@ -171,7 +193,73 @@ def validate(ds: Dataset) -> Dataset:
             f"{where}: class(es) {', '.join(repr(e) for e in empty)} have no training samples; "
             "add training examples or drop the class"
         )
+    if len(ds.y_test) == 0:
+        raise PnetcError(
+            f"{where}: no test samples; give an explicit test split, or more samples per class "
+            "(the automatic 80/20 split moves a sample of a class to test only when the class has at least 3)"
+        )
     return ds
+
+
+def text_too_long(n_bytes: int) -> str:
+    """The end of the error for a text of n_bytes > MAX_TEXT_BYTES."""
+    return (f"the text is {n_bytes:,} bytes; a text sample may hold at most {MAX_TEXT_BYTES:,} bytes "
+            f"(split it, or keep its first {MAX_TEXT_BYTES:,} bytes)")
+
+
+def check_text_lengths(texts: Sequence[bytes], what: str) -> None:
+    """Refuse a text longer than MAX_TEXT_BYTES; `what` names the samples ("FILE: train sample")."""
+    for i, t in enumerate(texts):
+        if len(t) > MAX_TEXT_BYTES:
+            raise PnetcError(f"{what} {i}: {text_too_long(len(t))}")
+
+
+def check_limit(limit) -> int | None:
+    """`--limit N`: None (every sample) or a whole number >= 1; anything else is a user error."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, numbers.Integral):
+        raise PnetcError(f"--limit must be a whole number, got {limit!r}")
+    if limit < 1:
+        raise PnetcError(f"--limit must be at least 1, got {limit}")
+    return int(limit)
+
+
+def _is_int_name(name: str) -> bool:
+    return name.lstrip("-").isdigit() and str(int(name)) == name
+
+
+def to_model_classes(labels: Sequence[str], y: np.ndarray, model_labels: Sequence[str], where: str) -> np.ndarray:
+    """Class ids of a data set (indexing `labels`) -> the model's class ids, matched by label name.
+
+    The data's own ids depend on which classes its file holds (a file of digits 5-9 numbers them
+    0..4), so they are translated through the names. One exception: when the model's labels are
+    names (not integers) and the data's labels are all integers and match none of them, the data
+    holds the model's class ids directly (an .npz with integer y for a model labelled "cat", "dog").
+    A data label the model does not know is a user error: its samples could only count as wrong.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    model_index = {name: i for i, name in enumerate(model_labels)}
+    used = [labels[int(i)] for i in np.unique(y)]
+    table = np.full(len(labels), -1, dtype=np.int64)
+    if all(name in model_index for name in used):
+        for i, name in enumerate(labels):
+            table[i] = model_index.get(name, -1)
+        return table[y]
+    if (all(_is_int_name(name) for name in used) and not any(name in model_index for name in used)
+            and not all(_is_int_name(name) for name in model_labels)):
+        outside = sorted({int(name) for name in used if not 0 <= int(name) < len(model_labels)})
+        if not outside:
+            for i, name in enumerate(labels):
+                table[i] = int(name) if _is_int_name(name) else -1
+            return table[y]
+        raise PnetcError(f"{where}: integer labels {', '.join(map(str, outside[:5]))} are neither class names "
+                         f"nor class ids 0..{len(model_labels) - 1} of the model")
+    unknown = [name for name in used if name not in model_index]
+    count = int(np.isin(y, [labels.index(name) for name in unknown]).sum())
+    known = ", ".join(repr(m) for m in model_labels[:12]) + (", ..." if len(model_labels) > 12 else "")
+    raise PnetcError(f"{where}: label(s) {', '.join(repr(u) for u in unknown[:5])} ({count} test samples) are not "
+                     f"classes of the model; its labels are {known}")
 
 
 def describe(ds: Dataset) -> dict:
@@ -197,9 +285,15 @@ def describe(ds: Dataset) -> dict:
 __all__ = [
     "DATASET_NAMES",
     "DEFAULT_DATASET",
+    "MAX_DATA_FILE_BYTES",
+    "MAX_SAMPLES",
+    "MAX_TEXT_BYTES",
     "Dataset",
+    "check_limit",
+    "check_text_lengths",
     "describe",
     "hash_split",
     "load_dataset",
+    "to_model_classes",
     "validate",
 ]

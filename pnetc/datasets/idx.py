@@ -11,12 +11,14 @@ exact payload length are checked, so a truncated or corrupt file is reported by 
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from pnetc.datasets import Dataset
+from pnetc.datasets import MAX_DATA_FILE_BYTES, Dataset
 from pnetc.errors import PnetcError
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -47,15 +49,21 @@ def idx_candidates(directory: Path, split: str, kind: str, ndim: int) -> list[Pa
 def read_idx(path: Path, expect_ndim: int, hint: str = "") -> np.ndarray:
     """Read one IDX file of unsigned bytes (gzipped or plain) into a uint8 array."""
     hint = f"; {hint}" if hint else ""
+    too_big = f"{path}: the IDX file holds more than {MAX_DATA_FILE_BYTES:,} bytes, the limit for a data file{hint}"
     try:
+        if path.stat().st_size > MAX_DATA_FILE_BYTES:
+            raise PnetcError(too_big)
         raw = path.read_bytes()
     except OSError as exc:
         raise PnetcError(f"cannot read IDX file {path}: {exc.strerror or exc}{hint}") from None
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
+        try:  # bounded: a few MB of gzip can expand to terabytes
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+                raw = stream.read(MAX_DATA_FILE_BYTES + 1)
         except (OSError, EOFError, zlib.error) as exc:
             raise PnetcError(f"IDX file {path} is a corrupt or truncated gzip file ({exc}){hint}") from None
+        if len(raw) > MAX_DATA_FILE_BYTES:
+            raise PnetcError(too_big)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise PnetcError(f"{path} is not an IDX file (bad magic number){hint}")
     dtype_code, ndim = raw[2], raw[3]
@@ -69,7 +77,7 @@ def read_idx(path: Path, expect_ndim: int, hint: str = "") -> np.ndarray:
     if len(raw) < header:
         raise PnetcError(f"{path}: IDX header is truncated{hint}")
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = header + int(np.prod(dims, dtype=np.int64))
+    expected = header + math.prod(dims)
     if len(raw) != expected:
         state = "truncated" if len(raw) < expected else "longer than its header says"
         raise PnetcError(

@@ -7,7 +7,9 @@
         optional `x_test`/`y_test`, `labels` (class names), `scale`, `zero_point`.
 Without an explicit test split, a stratified 80/20 split by SHA-256 of each sample's
 bytes is made (`hash_split`). Every problem raises PnetcError naming the file and,
-for text files, the line.
+for text files, the line (for arrays, the index). Files are bounded: MAX_DATA_FILE_BYTES
+on disk (and for an .npz's arrays once uncompressed), MAX_SAMPLES samples, MAX_TEXT_BYTES
+per text; .npz arrays must be plain numbers or strings (allow_pickle stays off).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pnetc.datasets import Dataset, hash_split
+from pnetc.datasets import MAX_DATA_FILE_BYTES, MAX_SAMPLES, MAX_TEXT_BYTES, Dataset, hash_split, text_too_long
 from pnetc.errors import PnetcError
 
 SPLITS = ("train", "test")
@@ -39,7 +41,19 @@ def load_user_file(path: Path) -> Dataset:
 # ---------------------------------------------------------------------------
 
 
+def check_file_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_DATA_FILE_BYTES:
+        raise PnetcError(f"{path}: the file is {size:,} bytes; a data file may hold at most {MAX_DATA_FILE_BYTES:,}")
+
+
+def _check_row_count(path: Path, rows: list) -> None:
+    if len(rows) > MAX_SAMPLES:
+        raise PnetcError(f"{path}: more than {MAX_SAMPLES:,} samples; a data set may hold at most {MAX_SAMPLES:,}")
+
+
 def _read_text(path: Path) -> str:
+    check_file_size(path)
     raw = path.read_bytes()
     if not raw.strip():
         raise PnetcError(f"{path}: the file is empty")
@@ -56,6 +70,8 @@ def _row(path: Path, line: int, text, label, split) -> tuple[bytes, str, str | N
     if isinstance(label, bool) or not isinstance(label, (str, int)):
         raise PnetcError(f"{path} line {line}: label must be a string or an integer")
     label = str(label).strip()
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in label):
+        raise PnetcError(f"{path} line {line}: the label holds an unpaired surrogate; it is not valid Unicode")
     if not text.strip():
         raise PnetcError(f"{path} line {line}: empty text")
     if not label:
@@ -64,24 +80,35 @@ def _row(path: Path, line: int, text, label, split) -> tuple[bytes, str, str | N
         split = str(split).strip().lower()
         if split not in SPLITS:
             raise PnetcError(f"{path} line {line}: split must be 'train' or 'test', got {split!r}")
-    return text.encode("utf-8"), label, split, line
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud800" escape
+        raise PnetcError(f"{path} line {line}: the text holds an unpaired surrogate (\\ud800-\\udfff); "
+                         "it is not valid Unicode") from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise PnetcError(f"{path} line {line}: {text_too_long(len(data))}")
+    return data, label, split, line
 
 
 def read_csv(path: Path) -> list[tuple[bytes, str, str | None, int]]:
     reader = csv.reader(io.StringIO(_read_text(path), newline=""), strict=True)
     try:
         header = next(reader)
+        while not header:  # blank lines before the header
+            header = next(reader)
     except csv.Error as exc:
         raise PnetcError(f"{path} line {reader.line_num}: malformed CSV ({exc})") from None
+    except StopIteration:
+        raise PnetcError(f"{path}: no header row (the file holds blank lines only)") from None
     names = [h.strip().lower() for h in header]
     missing = [c for c in ("text", "label") if c not in names]
     if missing:
         raise PnetcError(
-            f"{path} line 1: the header must name the columns text and label "
+            f"{path} line {reader.line_num}: the header must name the columns text and label "
             f"(missing {', '.join(missing)}; found {', '.join(header) or 'nothing'})"
         )
     if len(set(names)) != len(names):
-        raise PnetcError(f"{path} line 1: duplicate column names in the header")
+        raise PnetcError(f"{path} line {reader.line_num}: duplicate column names in the header")
     ti, li = names.index("text"), names.index("label")
     si = names.index("split") if "split" in names else None
     rows = []
@@ -100,6 +127,7 @@ def read_csv(path: Path) -> list[tuple[bytes, str, str | None, int]]:
                 "(quote texts that contain commas with double quotes)"
             )
         rows.append(_row(path, reader.line_num, row[ti], row[li], row[si] if si is not None else None))
+        _check_row_count(path, rows)
     if not rows:
         raise PnetcError(f"{path}: no data rows after the header")
     return rows
@@ -115,12 +143,15 @@ def read_jsonl(path: Path) -> list[tuple[bytes, str, str | None, int]]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise PnetcError(f"{path} line {line_no}: invalid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise PnetcError(f"{path} line {line_no}: the JSON is nested too deeply") from None
         if not isinstance(obj, dict):
             raise PnetcError(f"{path} line {line_no}: expected a JSON object with fields text and label")
         missing = [k for k in ("text", "label") if k not in obj]
         if missing:
             raise PnetcError(f"{path} line {line_no}: missing field(s) {', '.join(missing)}")
         rows.append(_row(path, line_no, obj["text"], obj["label"], obj.get("split")))
+        _check_row_count(path, rows)
     if not rows:
         raise PnetcError(f"{path}: no records")
     return rows
@@ -188,20 +219,75 @@ def to_uint8(path: Path, key: str, a: np.ndarray) -> np.ndarray:
     return a.astype(np.uint8)
 
 
+MAX_CLASS_ID = 2**31 - 1  # integer class ids are names of classes; anything larger is a mistake
+
+
 def _class_ids(path: Path, key: str, y: np.ndarray, n: int):
     """Return (ids or raw values, kind) with shape/dtype checked."""
     if y.ndim != 1 or len(y) != n:
         raise PnetcError(f"{path}: {key!r} must be a 1-D array with one label per sample ({n}), got shape {y.shape}")
     if y.dtype.kind in "US":
-        return [v.decode() if isinstance(v, bytes) else str(v) for v in y.tolist()], "names"
-    if y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.array_equal(y, np.round(y))):
+        return [_name(path, key, v) for v in y.tolist()], "names"
+    if y.dtype.kind not in "iubf":
+        raise PnetcError(f"{path}: {key!r} must hold integer class ids or class-name strings, got dtype {y.dtype}")
+    if y.dtype.kind == "b":
         return y.astype(np.int64), "ids"
-    raise PnetcError(f"{path}: {key!r} must hold integer class ids or class-name strings, got dtype {y.dtype}")
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(y) | (y != np.round(y)) if y.dtype.kind == "f" else np.zeros(len(y), bool)
+        bad |= (y > MAX_CLASS_ID) | (y < -MAX_CLASS_ID)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise PnetcError(f"{path}: {key}[{i}] = {y[i].item()!r} is not a class id (a whole number of magnitude at most "
+                         f"{MAX_CLASS_ID:,}); {int(bad.sum())} such value(s)")
+    return y.astype(np.int64), "ids"
+
+
+def _name(path: Path, key: str, v) -> str:
+    if isinstance(v, bytes):
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PnetcError(f"{path}: {key!r} holds a byte string that is not UTF-8") from None
+    return str(v)
+
+
+# What an .npz member may hold: numbers, bools or strings; never Python objects or records.
+NPZ_DTYPE_KINDS = "biufUS"
+
+
+def check_npz_members(path: Path) -> None:
+    """Read every member's .npy header (not its data) and refuse what np.load must not see:
+    members that are not arrays, object or record dtypes, and more than MAX_DATA_FILE_BYTES of
+    data once uncompressed (a small compressed file can declare terabytes)."""
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                name = info.filename
+                if not name.endswith(".npy"):
+                    raise PnetcError(f"{path}: member {name!r} is not a numpy array; save the arrays with numpy.savez")
+                with archive.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(f)
+                if dtype.kind not in NPZ_DTYPE_KINDS or dtype.fields is not None:
+                    raise PnetcError(f"{path}: cannot read the .npz archive (array {name[:-4]!r} has dtype {dtype}); "
+                                     "pnetc reads arrays of numbers or strings only, no Python objects or records")
+                total += int(np.prod(shape, dtype=object)) * dtype.itemsize
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError) as exc:
+        raise PnetcError(f"{path}: cannot read the .npz archive ({exc}); "
+                         "save numeric arrays with numpy.savez") from None
+    if total > MAX_DATA_FILE_BYTES:
+        raise PnetcError(f"{path}: the arrays hold {total:,} bytes once uncompressed; a data file may hold at most "
+                         f"{MAX_DATA_FILE_BYTES:,}")
 
 
 def load_npz(path: Path) -> Dataset:
+    check_file_size(path)
     if not zipfile.is_zipfile(path):  # np.load would guess "pickle" and say something confusing
         raise PnetcError(f"{path}: not an .npz archive (not a zip file); save the arrays with numpy.savez")
+    check_npz_members(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
@@ -221,14 +307,17 @@ def load_npz(path: Path) -> Dataset:
     if len(x) == 0:
         raise PnetcError(f"{path}: x holds no samples")
     shape = tuple(int(s) for s in x.shape[1:])
-    x = to_uint8(path, "x", x).reshape(len(x), -1)
+    n_features = int(np.prod(shape))
+    if n_features == 0:
+        raise PnetcError(f"{path}: x has no features (shape {x.shape})")
+    x = to_uint8(path, "x", x).reshape(len(x), n_features)
 
     labels = None
     if "labels" in arrays:
         raw = arrays["labels"]
         if raw.ndim != 1 or raw.dtype.kind not in "USiu":
             raise PnetcError(f"{path}: 'labels' must be a 1-D array of class names")
-        labels = [v.decode() if isinstance(v, bytes) else str(v) for v in raw.tolist()]
+        labels = [_name(path, "labels", v) for v in raw.tolist()]
     y, kind = _class_ids(path, "y", arrays["y"], len(x))
     parts = [(x, y)]
     if "x_test" in arrays:
@@ -238,7 +327,7 @@ def load_npz(path: Path) -> Dataset:
         yt, kind_t = _class_ids(path, "y_test", arrays["y_test"], len(xt))
         if kind_t != kind:
             raise PnetcError(f"{path}: y and y_test must both hold class ids or both class names")
-        parts.append((to_uint8(path, "x_test", xt).reshape(len(xt), -1), yt))
+        parts.append((to_uint8(path, "x_test", xt).reshape(len(xt), n_features), yt))
 
     if kind == "names":
         all_names = [v for _, ys in parts for v in ys]
@@ -270,7 +359,7 @@ def load_npz(path: Path) -> Dataset:
     zero_point = _scalar(path, arrays, "zero_point", 0)
     if not (np.isfinite(scale) and scale > 0):
         raise PnetcError(f"{path}: scale must be a positive number, got {scale}")
-    if zero_point != int(zero_point) or not 0 <= zero_point <= 255:
+    if not (np.isfinite(zero_point) and zero_point == round(zero_point) and 0 <= zero_point <= 255):
         raise PnetcError(f"{path}: zero_point must be an integer 0..255, got {zero_point}")
     return Dataset(
         name=path.stem,

@@ -5,9 +5,10 @@ tool, model does not fit), 3 the firmware faulted or exited badly, 4 the firmwar
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import contextmanager
+
+from pnetc.progress import json_line
 
 EXIT_MISMATCH = 1
 EXIT_FAULT = 3
@@ -67,7 +68,7 @@ def boards_command(json_out: bool) -> int:
                          runner=b.runner, machine=b.machine or b.runner_command or None,
                          can_build=b.can_build, can_run=b.can_run, status=status, description=b.description))
     if json_out:
-        _say(json.dumps({"boards": rows}))
+        _say(json_line({"boards": rows}))
         return 0
     from rich.console import Console
     from rich.table import Table
@@ -88,16 +89,10 @@ def boards_command(json_out: bool) -> int:
 
 def build_command(model: str, board: str, out: str, precision: str, json_out: bool) -> int:
     from pnetc import api
-    from pnetc.targets.build import ModelDoesNotFit
 
-    try:
-        built = api.build(model, board, out, precision=precision)
-    except ModelDoesNotFit as exc:
-        if json_out:
-            _say(json.dumps({"board": board, "fits": False, "error": str(exc)}))
-        raise
+    built = api.build(model, board, out, precision=precision)  # a refusal (does not fit) is a user error: cli.main
     if json_out:
-        _say(json.dumps(built.to_dict()))
+        _say(json_line(built.to_dict()))
         return 0
     from pnetc.progress import print_build
 
@@ -111,7 +106,7 @@ def build_command(model: str, board: str, out: str, precision: str, json_out: bo
 def _device_failure(exc, board: str, json_out: bool, extra: dict) -> int:
     code = EXIT_TIMEOUT if exc.kind == "timeout" else EXIT_FAULT
     if json_out:
-        _say(json.dumps({"board": board, **extra, "status": exc.kind, "error": str(exc)}))
+        _say(json_line({"board": board, **extra, "status": exc.kind, "error": str(exc)}))
     _err(f"pnetc: error: {exc}")
     return code
 
@@ -128,7 +123,7 @@ def run_command(model: str, board: str, dataset: str | None, data: str | None, l
         return _device_failure(exc, board, json_out, {"precision": precision})
     d = report.to_dict()
     if json_out:
-        _say(json.dumps(d))
+        _say(json_line(d))
     else:
         from pnetc.progress import print_run
 
@@ -155,7 +150,7 @@ def bench_command(model: str, board: str, n: int, dataset: str | None, data: str
         return _device_failure(exc, board, json_out, {"precision": precision})
     d = report.to_dict()
     if json_out:
-        _say(json.dumps(d))
+        _say(json_line(d))
     else:
         from pnetc.progress import print_bench
 

@@ -270,10 +270,13 @@ class RunReport:
         }
 
 
-def load_samples(dataset: str | None, data: str | None, limit: int | None):
-    """(name, test inputs, test labels) from a data set name or a data file."""
-    from pnetc.datasets import load_dataset
+def load_samples(dataset: str | None, data: str | None, limit: int | None,
+                 model_labels: Sequence[str] | None = None):
+    """(name, test inputs, test labels) from a data set name or a data file; with `model_labels`,
+    the labels are the model's class ids (matched by label name, see datasets.to_model_classes)."""
+    from pnetc.datasets import check_limit, load_dataset, to_model_classes
 
+    limit = check_limit(limit)
     if (dataset is None) == (data is None):
         raise PnetcError("give exactly one of --dataset NAME or --data FILE")
     source = dataset if dataset is not None else data
@@ -281,11 +284,18 @@ def load_samples(dataset: str | None, data: str | None, limit: int | None):
         raise PnetcError(f"data file {data} does not exist")
     ds = load_dataset(source)
     x, y = ds.x_test, np.asarray(ds.y_test)
+    if model_labels is not None:
+        y = to_model_classes(ds.labels, y, model_labels, f"dataset {ds.name}")
     if limit is not None:
-        if limit < 1:
-            raise PnetcError("--limit must be at least 1")
         x, y = x[:limit], y[:limit]
     return ds.name, x, y
+
+
+def model_labels(model_path) -> list[str]:
+    """The class names of a model file, in the order of its outputs."""
+    from pnetc.frontend import load_model
+
+    return list(load_model(model_path).info.labels)
 
 
 def run_model(model_path, board_name: str, *, dataset: str | None = None, data: str | None = None,
@@ -306,7 +316,7 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
     if missing:
         raise PnetcError(f"board {board.name} cannot run here: {', '.join(missing)} not installed; "
                          f"{install_hint(missing)}")
-    name, x, y = load_samples(dataset, data, limit)
+    name, x, y = load_samples(dataset, data, limit, model_labels=model_labels(model_path))
     samples = list(x)
     if not samples:
         raise PnetcError("the data set has no test samples")

@@ -144,8 +144,9 @@ def compile_firmware(
         ld = out_dir / f"{stem}{'_unlimited' if unlimited else ''}.ld"
         ld.write_text(render_linker_script(board, unlimited=unlimited))
         map_path = out_dir / f"{stem}.map"
+        # -Xlinker passes the path as one argument: -Wl,-Map=PATH would split it at every comma
         cmd += ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", f"-T{ld}",
-                f"-Wl,-Map={map_path}", "-Wl,--gc-sections"]
+                "-Xlinker", f"-Map={map_path}", "-Wl,--gc-sections"]
     else:
         cmd += ["-Wl,--gc-sections"]
     cmd += [*board.ldflags, "-lm", "-o", str(elf)]

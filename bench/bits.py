@@ -56,14 +56,15 @@ def measure_sweep(dataset: str, sweep_dir: Path, board_name: str, work: Path) ->
     from pnetc.datasets import load_dataset
     from pnetc.targets.boards import get_board
     from pnetc.targets.build import build_and_measure
-    from pnetc.training.sweep import read_rows, typed_row
+    from pnetc.training.sweep import read_typed_rows
 
     board = get_board(board_name)
-    rows = [typed_row(r) for r in read_rows(sweep_dir / "sweep.csv")]
+    rows = read_typed_rows(sweep_dir / "sweep.csv")
     if not rows:
         raise PnetcError(f"{sweep_dir / 'sweep.csv'} has no rows; run `pnetc sweep` first")
     ds = load_dataset(dataset)
     x_test, y_test = ds.x_test, np.asarray(ds.y_test)
+    bench_inputs = list(x_test[:BENCH_SAMPLES])
     points = []
     for r in rows:
         p = {k: r.get(k) for k in ("T", "d", "fc", "mode", "bits", "weight_bytes", "accuracy", "accuracy_int8_sim",
@@ -76,7 +77,7 @@ def measure_sweep(dataset: str, sweep_dir: Path, board_name: str, work: Path) ->
                 built = build_and_measure(board, compiled, work / tag / "fw", measure_stack=False)
                 p["flash_bytes"] = int(built.size.model_flash)
                 p["accuracy_int8"] = float(np.mean(compiled.reference.run(x_test).predictions == y_test))
-                rep = bench_model(model, board.name, n=BENCH_SAMPLES, dataset=dataset, precision="int8",
+                rep = bench_model(model, board.name, n=BENCH_SAMPLES, samples=bench_inputs, precision="int8",
                                   out_dir=work / tag / "bench").to_dict()
                 if rep["mismatches"]:
                     raise PnetcError(f"{rep['mismatches']} benchmark answers differ from the golden interpreter")

@@ -443,7 +443,7 @@ def run(
 
     A mismatch is reported in the result; a fault or timeout raises pnetc.targets.run.DeviceError
     (a PnetcError with `kind` "fault" | "timeout" | "exit")."""
-    from pnetc.targets.run import run_model
+    from pnetc.evaluate import run_model
 
     path = _model_path(model)
     if dataset is None and data is None:
@@ -506,12 +506,17 @@ def bench(
     """Count the instructions of n inferences on a QEMU board (exact, not time) and measure flash/RAM.
 
     Samples come from the data set's test split, or are random for dense models without one."""
+    from pnetc.evaluate import load_samples
     from pnetc.measure.benchmark import bench_model
 
     path = _model_path(model)
+    samples = None
+    if dataset is not None or data is not None:
+        _, x, _ = load_samples(dataset, None if data is None else str(data), n)
+        samples = list(x)
     with _progress.tracker(f"{board} bench", _progress.wanted(progress)) as t:
         t.stage("compile + build + measure")
-        report = bench_model(path, board, n=n, dataset=dataset, data=None if data is None else str(data),
+        report = bench_model(path, board, n=n, samples=samples,
                              precision=precision, out_dir=None if out_dir is None else Path(out_dir).resolve(),
                              timeout_s=timeout, progress=t.sample_callback("count instructions"))
     d = report.to_dict()

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
+
+from pnetc.errors import PnetcError
 
 MASK32 = 0xFFFFFFFF
 GOLDEN_A = 0x9E3779B1  # multiplier for the row argument of hash32
@@ -399,3 +401,21 @@ def project_text(data: bytes, seed: int, num_bits: int, spec: TextFeatureSpec = 
 def text_bits(data: bytes, seed: int, num_bits: int, spec: TextFeatureSpec = TextFeatureSpec()) -> np.ndarray:
     """The whole text path: bytes -> {0,1} bits [B]."""
     return sign_bits(project_text(data, seed, num_bits, spec))
+
+
+# ---- text length ---------------------------------------------------------------------
+
+MAX_TEXT_BYTES = 1 << 16  # one text sample: the reference's featurization costs ~4 KB and ~17 us per byte
+
+
+def text_too_long(n_bytes: int) -> str:
+    """The end of the error for a text of n_bytes > MAX_TEXT_BYTES."""
+    return (f"the text is {n_bytes:,} bytes; a text sample may hold at most {MAX_TEXT_BYTES:,} bytes "
+            f"(split it, or keep its first {MAX_TEXT_BYTES:,} bytes)")
+
+
+def check_text_lengths(texts: Sequence[bytes], what: str) -> None:
+    """Refuse a text longer than MAX_TEXT_BYTES; `what` names the samples ("FILE: train sample")."""
+    for i, t in enumerate(texts):
+        if len(t) > MAX_TEXT_BYTES:
+            raise PnetcError(f"{what} {i}: {text_too_long(len(t))}")

@@ -20,14 +20,15 @@ ALLOWED = {
     "frontend": {"spec", "ir"},
     "codegen": {"spec", "ir", "boards"},
     "compiler": {"spec", "ir", "frontend", "codegen"},
-    "targets": {"spec", "boards", "compiler"},       # toolchains, emulators, protocol, comparison
+    "targets": {"spec", "boards", "codegen", "compiler"},  # toolchains, emulators, protocol, comparison
     "measure": {"spec", "boards", "compiler", "targets"},
-    "evaluate": {"spec", "datasets", "ir", "compiler", "targets"},
+    "evaluate": {"spec", "datasets", "boards", "ir", "frontend", "compiler", "targets"},  # eval, verify, run
     "training": {"spec", "datasets"},                # torch; beside the compiler, never under it
+    "progress": {"spec"},                            # progress bars and the --json line, for the API and CLI
     "api": {"spec", "datasets", "boards", "ir", "frontend", "compiler", "targets", "measure", "evaluate",
-            "training"},
-    "demo": {"spec", "boards", "api"},
-    "cli": {"spec", "boards", "ir", "api", "demo", "datasets", "compiler", "training", "evaluate"},
+            "training", "progress"},
+    "demo": {"spec", "boards", "api", "progress"},
+    "cli": {"spec", "boards", "ir", "api", "demo", "datasets", "compiler", "training", "evaluate", "progress"},
 }
 
 
@@ -40,7 +41,7 @@ def layer_of(module: str) -> str | None:
         return "spec"
     if head == "targets" and len(parts) > 2 and parts[2] == "boards":
         return "boards"
-    if head in ("cli", "__main__", "report"):
+    if head in ("cli", "__main__", "report"):  # the command line and everything it prints
         return "cli"
     return head
 

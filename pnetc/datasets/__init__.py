@@ -25,6 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from pnetc.errors import PnetcError
+from pnetc.hashing import MAX_TEXT_BYTES, check_text_lengths, text_too_long  # noqa: F401  (re-exported)
 
 DEFAULT_DATASET = "digits"
 DATASET_NAMES = ("digits", "fashion-mnist", "langid")
@@ -33,7 +34,6 @@ TASKS = ("image", "features", "text")
 TEST_FRACTION = 0.2
 
 # Limits on what a data set may hold (docs/datasets.md, "Limits").
-MAX_TEXT_BYTES = 1 << 16  # one text sample: the reference's featurization costs ~4 KB and ~17 us per byte
 MAX_DATA_FILE_BYTES = 1 << 30  # a .csv/.jsonl file, or the arrays of an .npz once uncompressed
 MAX_SAMPLES = 1 << 22  # samples in one data set (train + test)
 
@@ -199,19 +199,6 @@ def validate(ds: Dataset) -> Dataset:
             "(the automatic 80/20 split moves a sample of a class to test only when the class has at least 3)"
         )
     return ds
-
-
-def text_too_long(n_bytes: int) -> str:
-    """The end of the error for a text of n_bytes > MAX_TEXT_BYTES."""
-    return (f"the text is {n_bytes:,} bytes; a text sample may hold at most {MAX_TEXT_BYTES:,} bytes "
-            f"(split it, or keep its first {MAX_TEXT_BYTES:,} bytes)")
-
-
-def check_text_lengths(texts: Sequence[bytes], what: str) -> None:
-    """Refuse a text longer than MAX_TEXT_BYTES; `what` names the samples ("FILE: train sample")."""
-    for i, t in enumerate(texts):
-        if len(t) > MAX_TEXT_BYTES:
-            raise PnetcError(f"{what} {i}: {text_too_long(len(t))}")
 
 
 def check_limit(limit) -> int | None:

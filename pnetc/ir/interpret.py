@@ -57,7 +57,7 @@ class Reference:
         if g.input_kind == "text":
             if isinstance(x, (bytes, str)) or not all(isinstance(t, (bytes, bytearray)) for t in x):
                 raise PnetcError("a text model takes a list of UTF-8 byte strings")
-            from pnetc.datasets import check_text_lengths
+            from pnetc.hashing import check_text_lengths
 
             check_text_lengths(x, "text sample")  # the featurization's time and memory grow with the length
             return [bytes(t) for t in x]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -58,12 +58,10 @@ class BenchReport:
         return out
 
 
-def bench_samples(model, dataset: str | None, data: str | None, n: int):
-    if dataset is not None or data is not None:
-        from pnetc.targets.run import load_samples
-
-        _, x, _ = load_samples(dataset, data, n)
-        return list(x)
+def bench_samples(model, samples: Sequence | None, n: int) -> list:
+    """The first n of the given samples; without any, n fixed probe inputs (dense models only)."""
+    if samples is not None:
+        return list(samples)[:n]
     if model.input_kind == "text":
         raise PnetcError("benchmarking a text model needs --dataset NAME or --data FILE for realistic inputs")
     from pnetc.targets.build import probe_samples
@@ -71,7 +69,7 @@ def bench_samples(model, dataset: str | None, data: str | None, n: int):
     return probe_samples(model, n)
 
 
-def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None = None, data: str | None = None,
+def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence | None = None,
                 precision: str = "int8", out_dir=None, timeout_s: float | None = None,
                 progress: Callable[[int, int], None] | None = None) -> BenchReport:
     from pnetc.measure.count import counts_from_windows, run_counted
@@ -96,7 +94,7 @@ def bench_model(model_path, board_name: str, *, n: int = 20, dataset: str | None
     with tempfile.TemporaryDirectory(prefix="pnetc-bench-") as tmp:
         work = Path(out_dir) if out_dir is not None else Path(tmp)
         model = compile_for_board(model_path, work / "model", precision=precision)
-        samples = bench_samples(model, dataset, data, n)
+        samples = bench_samples(model, samples, n)
         rec = max_record_bytes(model, samples)
         # sizes come from the plain build (no markers); instructions from the marked build
         sized = build_and_measure(board, model, work / "size", max_input_bytes=rec, measure_stack=True)

@@ -22,7 +22,6 @@ import numpy as np
 
 from pnetc.errors import PnetcError
 from pnetc.targets.boards import Board
-from pnetc.targets.compare import Mismatch, compare
 from pnetc.targets.protocol import (EXIT_MEANINGS, INPUT_DTYPES, INPUT_FILE, OUTPUT_FILE, DeviceOutput, ProtocolError,
                                     done_count, encode_records, parse_output)
 from pnetc.targets.toolchain import Firmware, ModelSources, compile_firmware, render_main
@@ -241,101 +240,3 @@ def run_samples(board: Board, model: ModelSources, samples: Sequence, work_dir: 
     if len(device.predictions) != n:
         raise DeviceError("exit", f"the firmware answered {len(device.predictions)} of {n} samples")
     return device, run
-
-
-# ---- the `pnetc run` command ----------------------------------------------------------------
-
-
-@dataclass
-class RunReport:
-    board: str
-    precision: str
-    samples: int
-    mismatches: list[Mismatch]
-    accuracy_reference: float | None
-    accuracy_device: float | None
-    stack_high_water: int
-    host_seconds: float
-    dataset: str = ""
-
-    def to_dict(self) -> dict:
-        kinds = {k: sum(k in m.what for m in self.mismatches) for k in ("bits", "scores", "prediction")}
-        return {
-            "board": self.board, "dataset": self.dataset, "precision": self.precision, "samples": self.samples,
-            "mismatches": len(self.mismatches), "mismatch_kinds": kinds,
-            "first_mismatches": [m.to_dict() for m in self.mismatches[:10]],
-            "accuracy_reference": self.accuracy_reference, "accuracy_device": self.accuracy_device,
-            "stack_high_water_bytes": self.stack_high_water,
-            "host_wall_seconds": round(self.host_seconds, 3),
-        }
-
-
-def load_samples(dataset: str | None, data: str | None, limit: int | None,
-                 model_labels: Sequence[str] | None = None):
-    """(name, test inputs, test labels) from a data set name or a data file; with `model_labels`,
-    the labels are the model's class ids (matched by label name, see datasets.to_model_classes)."""
-    from pnetc.datasets import check_limit, load_dataset, to_model_classes
-
-    limit = check_limit(limit)
-    if (dataset is None) == (data is None):
-        raise PnetcError("give exactly one of --dataset NAME or --data FILE")
-    source = dataset if dataset is not None else data
-    if data is not None and not Path(data).exists():
-        raise PnetcError(f"data file {data} does not exist")
-    ds = load_dataset(source)
-    x, y = ds.x_test, np.asarray(ds.y_test)
-    if model_labels is not None:
-        y = to_model_classes(ds.labels, y, model_labels, f"dataset {ds.name}")
-    if limit is not None:
-        x, y = x[:limit], y[:limit]
-    return ds.name, x, y
-
-
-def model_labels(model_path) -> list[str]:
-    """The class names of a model file, in the order of its outputs."""
-    from pnetc.frontend import load_model
-
-    return list(load_model(model_path).info.labels)
-
-
-def run_model(model_path, board_name: str, *, dataset: str | None = None, data: str | None = None,
-              limit: int | None = None, precision: str = "int8", out_dir=None, timeout_s: float | None = None,
-              progress: Callable[[int, int], None] | None = None) -> RunReport:
-    """Compile, build, run every test sample on the board, and compare with the golden interpreter."""
-    import tempfile
-
-    from pnetc.targets.boards import get_board, install_hint
-    from pnetc.targets.build import compile_for_board
-
-    if timeout_s is not None:
-        checked_timeout(timeout_s)
-    board = get_board(board_name)
-    if board.runner == "none":
-        raise PnetcError(f"board {board.name} is build-only; `pnetc boards` lists the boards that can run here")
-    missing = board.missing_tools()
-    if missing:
-        raise PnetcError(f"board {board.name} cannot run here: {', '.join(missing)} not installed; "
-                         f"{install_hint(missing)}")
-    name, x, y = load_samples(dataset, data, limit, model_labels=model_labels(model_path))
-    samples = list(x)
-    if not samples:
-        raise PnetcError("the data set has no test samples")
-    with tempfile.TemporaryDirectory(prefix="pnetc-run-") as tmp:
-        work = Path(out_dir) if out_dir is not None else Path(tmp)
-        model = compile_for_board(model_path, work / "model", precision=precision)
-        if model.input_kind == "text" and not isinstance(samples[0], (bytes, bytearray)):
-            raise PnetcError(f"the model reads text but data set {name} holds {model.input_kind} arrays")
-        if model.input_kind != "text" and isinstance(samples[0], (bytes, bytearray)):
-            raise PnetcError(f"the model reads {model.input_size} numbers but data set {name} holds text")
-        if model.input_kind != "text" and np.asarray(samples[0]).size != model.input_size:
-            raise PnetcError(f"the model reads {model.input_size} inputs but data set {name} has "
-                             f"{np.asarray(samples[0]).size} per sample")
-        tick = (lambda done: progress(done, len(samples))) if progress else None
-        device, run = run_samples(board, model, samples, work / "run", timeout_s=timeout_s, progress=tick)
-        ref = model.reference.run(x if model.input_kind != "text" else samples)
-        mismatches = compare(device, ref, model.score_dtype)
-        labelled = y is not None and len(y) == len(samples) and np.all(np.asarray(y) >= 0)
-        acc_ref = float(np.mean(np.asarray(ref.predictions) == y)) if labelled else None
-        acc_dev = float(np.mean(device.predictions == y)) if labelled else None
-        return RunReport(board.name, precision, len(samples), mismatches, acc_ref, acc_dev,
-                         int(device.stack_bytes.max()), run.elapsed_s, name)

@@ -8,7 +8,9 @@ import pytest
 
 from pnetc.targets import commands
 from pnetc.targets import run as run_mod
-from pnetc.targets.run import DeviceError, Mismatch, RunReport
+from pnetc.evaluate import RunReport
+from pnetc.targets.compare import Mismatch
+from pnetc.targets.run import DeviceError
 
 
 def _report(mismatches):

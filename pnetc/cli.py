@@ -49,6 +49,7 @@ def fail(message: str) -> "typer.Exit":
 
 
 # ---- commands ---------------------------------------------------------------
+_FORCE_HELP = "Write into a folder that holds files pnetc did not write (beside them, never over them)."
 # Each command imports its stage lazily and only translates arguments.
 
 
@@ -80,6 +81,8 @@ def train_cmd(
     projection_only: bool = typer.Option(False, "--projection-only", help="Train the projection net alone."),
     trainer_only: bool = typer.Option(False, "--trainer-only", help="Train the trainer alone."),
     resume: bool = typer.Option(False, "--resume", help="Continue from DIR/checkpoint.pt."),
+    force: bool = typer.Option(False, "--force", help="Start over in a DIR that holds a run, or write beside "
+                                                      "files pnetc did not write (never over them)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Train a trainer and a projection net jointly and export DIR/model.onnx."""
@@ -93,6 +96,7 @@ def train_cmd(
         bits_per_table=bits_per_table, kind=kind, density=density, fc=fc, lambdas=lambdas,
         temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
         center=center, balance=balance, qat=qat, projection_only=projection_only, trainer_only=trainer_only, resume=resume,
+        force=force,
     ).to_dict()
     if json_out:
         typer.echo(json.dumps(result))
@@ -119,6 +123,7 @@ def sweep_cmd(
     temperature: float = typer.Option(1.0, "--temperature", help="Distillation temperature of the joint runs."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset's files live."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """How many neural bits: train a (T, d, FC) grid joint and alone; write sweep.csv and sweep.png. Resumable."""
@@ -130,7 +135,7 @@ def sweep_cmd(
     items = [*(grid or []), *(grid_items or [])] or None
     result = api.sweep(dataset, out, grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
                        kind=kind, density=density, lambdas=lambdas, temperature=temperature, data_dir=data_dir,
-                       device=device).to_dict()
+                       device=device, force=force).to_dict()
     if json_out:
         typer.echo(json.dumps(result))
     else:
@@ -146,7 +151,7 @@ _PROJECTION_HELP = "hash (on the fly, no table) | table (projection stored in fl
 @app.command("compile")
 def compile_cmd(
     model: str = typer.Argument(..., help="The .onnx model (a pnetc export or a plain float MLP)."),
-    out: str = typer.Option(..., "-o", "--out", help="Output directory (replaced atomically)."),
+    out: str = typer.Option(..., "-o", "--out", help="Output directory (pnetc's files in it replaced atomically)."),
     name: str = typer.Option("model", "--name", help="C prefix of every symbol."),
     precision: str = typer.Option("int8", "--precision", help=_PRECISION_HELP),
     projection: str = typer.Option("hash", "--projection", help=_PROJECTION_HELP),
@@ -154,6 +159,7 @@ def compile_cmd(
     package: Optional[str] = typer.Option(
         None, "--package", help="cmake | zephyr | arduino: write a drop-in package (docs/packages.md)."),
     board: Optional[str] = typer.Option(None, "--board", "-b", help="Check weights and arena fit this board."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Compile MODEL to C99: <name>.h/.c, <name>_weights.c, runtime kernels, Makefile fragment, CMakeLists.txt."""
@@ -162,7 +168,7 @@ def compile_cmd(
     from pnetc import api
 
     cm = api.compile(model, out, name=name, precision=precision, projection=projection, calib=calib,
-                     board=board, package=package)
+                     board=board, package=package, force=force)
     if json_out:
         typer.echo(json.dumps(cm.to_dict()))
     else:
@@ -231,6 +237,7 @@ def verify_cmd(
     name: str = typer.Option("model", "--name", help="C prefix of every symbol."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N test samples."),
     keep: Optional[str] = typer.Option(None, "--keep", help="Keep the generated code and builds in this directory."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Build the generated C for the host 3 ways and compare every test sample with the golden interpreter."""
@@ -242,7 +249,7 @@ def verify_cmd(
     from pnetc.verify import print_verify
 
     result = api.verify(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
-                        projection=projection, calib=calib, name=name, limit=limit, keep=keep)
+                        projection=projection, calib=calib, name=name, limit=limit, keep=keep, force=force)
     print_verify(result._report, Console(stderr=json_out))
     if json_out:
         typer.echo(json.dumps(result.to_dict()))
@@ -266,12 +273,13 @@ def build_cmd(
     board: str = typer.Option(..., "--board", "-b", help="Board name (see `pnetc boards`)."),
     out: str = typer.Option(..., "-o", "--out", help="Output directory (firmware.elf/.bin/.map, size_report.json)."),
     precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Build firmware for a board, report the model's flash/RAM, refuse (exit 2) if it does not fit."""
     from pnetc.targets.commands import build_command
 
-    raise typer.Exit(build_command(model, board, out, precision, json_out))
+    raise typer.Exit(build_command(model, board, out, precision, json_out, force))
 
 
 @app.command("run")
@@ -284,6 +292,7 @@ def run_cmd(
     precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the firmware is killed."),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Keep the build and run files in this directory."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Run every test sample on the board (QEMU or native) and compare with the golden interpreter.
@@ -291,7 +300,7 @@ def run_cmd(
     Exit 0 when all match, 1 on a mismatch, 3 on a fault, 4 on a timeout."""
     from pnetc.targets.commands import run_command
 
-    raise typer.Exit(run_command(model, board, dataset, data, limit, precision, timeout, out, json_out))
+    raise typer.Exit(run_command(model, board, dataset, data, limit, precision, timeout, out, json_out, force))
 
 
 @app.command("bench")
@@ -316,6 +325,7 @@ def demo_cmd(
     board: str = typer.Option("mps2-an386", "--board", "-b", help="A board that runs here (see `pnetc boards`)."),
     out: str = typer.Option("runs/demo", "-o", "--out", help="Where the model, C library, firmware and runs go."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Training epochs (default: the digits default)."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """The whole job on digits: train, compile int8, build, run every test sample on the board under
@@ -329,7 +339,7 @@ def demo_cmd(
         if not is_quiet():
             typer.echo(f"pnetc demo: {text}", err=True)
 
-    result = run_demo(board, out, epochs=epochs, log=log)
+    result = run_demo(board, out, epochs=epochs, log=log, force=force)
     print_summary(result, stderr=json_out)
     if json_out:
         typer.echo(json.dumps(result.to_dict()))
@@ -364,4 +374,6 @@ def main(argv: Optional[list[str]] = None) -> None:
     except KeyboardInterrupt:
         typer.echo("pnetc: error: interrupted", err=True)
         sys.exit(130)
+    if rv == 130:  # typer turns Ctrl-C into a silent return of 130
+        typer.echo("pnetc: error: interrupted", err=True)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -123,3 +123,13 @@ def test_another_commands_output_is_not_replaced(tmp_path, small_models):
     line = assert_one_line_error(compile_cli(small_models["small"], out), "written by pnetc verify", "--force")
     assert "this command's output" in line
     assert snapshot(out) == before
+
+
+def test_output_of_an_older_pnetc_is_refused_with_a_reason(tmp_path, small_models):
+    """Without a manifest pnetc cannot tell its files from the user's: it says so instead of guessing."""
+    out = tmp_path / "lib"
+    assert compile_cli(small_models["small"], out).code == 0
+    (out / MANIFEST).unlink()
+    before = snapshot(out)
+    assert_one_line_error(compile_cli(small_models["other"], out), "an older pnetc wrote it", "--force")
+    assert snapshot(out) == before

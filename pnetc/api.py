@@ -175,13 +175,15 @@ def train(
     projection_only: bool = False,
     trainer_only: bool = False,
     resume: bool = False,
+    force: bool = False,
     progress: Optional[bool] = None,
 ) -> TrainResult:
     """Train a trainer and a projection net jointly (Ravi 2017) and export OUT/model.onnx.
 
     Options left as None take the data set's defaults (docs/training.md). `fc=[0]` or `fc=[]`
     means no hidden layer. `out` defaults to runs/<dataset>. `balance`: class-weighted loss
-    (None: the data set's default). Needs torch."""
+    (None: the data set's default). A folder that holds a run needs `resume` (continue it) or `force`
+    (start over; files pnetc did not write stay untouched). Needs torch."""
     try:
         from pnetc.training import run_from_cli
     except ImportError as exc:  # torch missing: say which extra to install
@@ -194,7 +196,7 @@ def train(
         trainer=trainer, tables=tables, bits_per_table=bits_per_table, kind=kind, density=density, fc=fc_list,
         lambdas=lambdas, temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
         device=device, center=center, qat=qat, projection_only=projection_only, trainer_only=trainer_only,
-        resume=resume, progress=_progress.wanted(progress, terminal_only=False),
+        resume=resume, force=force, progress=_progress.wanted(progress, terminal_only=False),
         **({} if balance is None else {"balance": balance}),
     )
     return _train_result(raw)
@@ -258,14 +260,16 @@ def compile(
     calib: Any = None,
     board: Optional[str] = None,
     package: Optional[str] = None,
+    force: bool = False,
 ) -> CompileResult:
     """Compile a model to C99 in out_dir: <name>.h/.c, weights, runtime kernels, Makefile fragment, CMakeLists.txt.
 
     precision: int8 | float32 | binary. projection: hash (computed on the fly) | table (in flash).
     calib: an .npz path or an array of sample inputs for the int8 ranges (default: the export's).
     board: a board name from `pnetc boards`; checks that weights and arena can fit its flash and RAM
-    (`build` measures the exact numbers). package: cmake | zephyr | arduino lays the library out as a
-    drop-in package (docs/packages.md)."""
+    (`build` measures the exact numbers) before anything is written. package: cmake | zephyr | arduino
+    lays the library out as a drop-in package (docs/packages.md). force: write into a folder that
+    holds files pnetc did not write (beside them; they are never replaced or deleted)."""
     from pnetc.compiler import compile_model
 
     board_obj = None
@@ -273,18 +277,22 @@ def compile(
         from pnetc.targets.boards import get_board
 
         board_obj = get_board(board)  # fail on an unknown board before writing anything
-    path = _model_path(model)
-    t0 = time.perf_counter()
-    cm = compile_model(path, out_dir, name=name, precision=precision, projection=projection, calib=calib,
-                       **({} if package is None else {"package": package}))
-    seconds = time.perf_counter() - t0
-    if board_obj is not None:
+
+    def check_fits(cm) -> None:
+        if board_obj is None:
+            return
         if board_obj.flash_size and cm.weight_bytes > board_obj.flash_size:
             raise PnetcError(f"the weights alone ({cm.weight_bytes:,} bytes) exceed the {board_obj.flash_size:,} "
                              f"bytes of flash of {board_obj.name}; train a smaller model or use --precision binary")
         if board_obj.ram_size and cm.arena_bytes > board_obj.ram_size:
             raise PnetcError(f"the arena ({cm.arena_bytes:,} bytes) exceeds the {board_obj.ram_size:,} bytes of RAM "
                              f"of {board_obj.name}; use fewer hidden units")
+
+    path = _model_path(model)
+    t0 = time.perf_counter()
+    cm = compile_model(path, out_dir, name=name, precision=precision, projection=projection, calib=calib,
+                       force=force, check=check_fits, **({} if package is None else {"package": package}))
+    seconds = time.perf_counter() - t0
     return CompileResult(
         out_dir=cm.out_dir, name=cm.name, precision=precision, projection=projection, header=cm.header,
         sources=tuple(cm.sources), files=tuple(cm.out_dir / rel for rel in cm.files), input_kind=cm.input_kind,
@@ -332,6 +340,7 @@ def verify(
     name: str = "model",
     limit: Optional[int] = None,
     keep: Optional[PathLike] = None,
+    force: bool = False,
     progress: Optional[bool] = None,
 ) -> VerifyResult:
     """Build the generated C for this machine three ways (signed char, unsigned char, ASan+UBSan) and
@@ -344,7 +353,7 @@ def verify(
     with _progress.tracker("verify", _progress.wanted(progress)) as t:
         report = verify_model(path, dataset=dataset, data=None if data is None else str(data), data_dir=data_dir,
                               precision=precision, projection=projection, calib=calib, name=name, limit=limit,
-                              keep_dir=None if keep is None else Path(keep), progress=t.rich)
+                              keep_dir=None if keep is None else Path(keep), force=force, progress=t.rich)
     d = report.as_dict()
     return VerifyResult(**{k: d[k] for k in d if k != "builds"}, builds=tuple(d["builds"]), _report=report)
 
@@ -379,7 +388,7 @@ class BuildResult(_Result):
     _build: Any = field(default=None, repr=False, compare=False)
 
 
-def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8",
+def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8", force: bool = False,
           progress: Optional[bool] = None) -> BuildResult:
     """Compile the model for a board (see `pnetc boards`), link the firmware, measure it, and
     raise PnetcError if it does not fit (the message holds the numbers)."""
@@ -389,7 +398,7 @@ def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8",
     out = Path(out_dir).resolve()  # the emulator runs in another directory
     with _progress.tracker(board, _progress.wanted(progress)) as t:
         t.stage("compile + link + measure")
-        result = build_model(path, board, out, precision=precision)
+        result = build_model(path, board, out, precision=precision, force=force)
     s = result.size.to_dict()
     fw = result.firmware
     keys = ("flash_bytes", "flash_code_bytes", "flash_weight_bytes", "ram_bytes", "ram_arena_bytes",
@@ -436,6 +445,7 @@ def run(
     precision: str = "int8",
     timeout: Optional[float] = None,
     out_dir: Optional[PathLike] = None,
+    force: bool = False,
     progress: Optional[bool] = None,
 ) -> RunResult:
     """Run the test split on a board (QEMU or native) and compare every answer with the golden
@@ -452,13 +462,32 @@ def run(
             raise PnetcError("pass dataset=NAME or data=FILE (the model does not record a built-in data set)")
     with _progress.tracker(board, _progress.wanted(progress)) as t:
         t.stage("compile + build")
-        report = run_model(path, board, dataset=dataset, data=None if data is None else str(data), limit=limit,
-                           precision=precision, out_dir=None if out_dir is None else Path(out_dir).resolve(),
-                           timeout_s=timeout, progress=t.sample_callback("run"))
+        report = _kept_in(out_dir, "run", force, lambda where: run_model(
+            path, board, dataset=dataset, data=None if data is None else str(data), limit=limit,
+            precision=precision, out_dir=where, timeout_s=timeout, progress=t.sample_callback("run")))
     d = report.to_dict()
     d["status"] = "ok" if not report.mismatches else "mismatch"
     d["first_mismatches"] = tuple(d["first_mismatches"])
     return RunResult(**d)
+
+
+def _kept_in(out_dir: Optional[PathLike], command: str, force: bool, work):
+    """Call work(folder): a transaction into out_dir (pnetc/outdir.py), or work(None) without one.
+    A fault or timeout still keeps the files: they are what explains it."""
+    if out_dir is None:
+        return work(None)
+    from pnetc import outdir
+    from pnetc.targets.run import DeviceError
+
+    failure = None
+    with outdir.transaction(out_dir, command=command, force=force) as staged:
+        try:
+            value = work(staged.path)
+        except DeviceError as exc:
+            failure = exc
+    if failure is not None:
+        raise failure
+    return value
 
 
 # ---- bench -----------------------------------------------------------------------------------
@@ -501,6 +530,7 @@ def bench(
     precision: str = "int8",
     timeout: Optional[float] = None,
     out_dir: Optional[PathLike] = None,
+    force: bool = False,
     progress: Optional[bool] = None,
 ) -> BenchResult:
     """Count the instructions of n inferences on a QEMU board (exact, not time) and measure flash/RAM.
@@ -516,9 +546,9 @@ def bench(
         samples = list(x)
     with _progress.tracker(f"{board} bench", _progress.wanted(progress)) as t:
         t.stage("compile + build + measure")
-        report = bench_model(path, board, n=n, samples=samples,
-                             precision=precision, out_dir=None if out_dir is None else Path(out_dir).resolve(),
-                             timeout_s=timeout, progress=t.sample_callback("count instructions"))
+        report = _kept_in(out_dir, "bench", force, lambda where: bench_model(
+            path, board, n=n, samples=samples, precision=precision,
+            out_dir=where, timeout_s=timeout, progress=t.sample_callback("count instructions")))
     d = report.to_dict()
     names = {f.name for f in dataclasses.fields(BenchResult)} - {"extra"}
     known = {k: d[k] for k in names}
@@ -555,6 +585,7 @@ def sweep(
     temperature: float = 1.0,
     data_dir: Optional[PathLike] = None,
     device: str = "auto",
+    force: bool = False,
     progress: Optional[bool] = None,
 ) -> SweepResult:
     """How many neural bits: train every grid point (e.g. grid="T=8,16 d=8 fc=0,64") joint and
@@ -566,7 +597,7 @@ def sweep(
     items = [grid] if isinstance(grid, str) else (None if grid is None else list(grid))
     raw = run_sweep(dataset=dataset, out=str(out), grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
                     kind=kind, density=density, lambdas=lambdas, temperature=temperature,
-                    data_dir=None if data_dir is None else str(data_dir), device=device,
+                    data_dir=None if data_dir is None else str(data_dir), device=device, force=force,
                     progress=_progress.wanted(progress, terminal_only=False))
     return SweepResult(csv=Path(raw["csv"]), png=Path(raw["png"]), trained=raw["trained"], skipped=raw["skipped"],
                        rows=tuple(raw["rows"]))

@@ -53,6 +53,7 @@ def fail(message: str) -> "typer.Exit":
 
 
 # ---- commands ---------------------------------------------------------------
+_FORCE_HELP = "Write into a folder that holds files pnetc did not write (beside them, never over them)."
 # Each command imports its stage lazily and only translates arguments.
 
 
@@ -84,6 +85,8 @@ def train_cmd(
     projection_only: bool = typer.Option(False, "--projection-only", help="Train the projection net alone."),
     trainer_only: bool = typer.Option(False, "--trainer-only", help="Train the trainer alone."),
     resume: bool = typer.Option(False, "--resume", help="Continue from DIR/checkpoint.pt."),
+    force: bool = typer.Option(False, "--force", help="Start over in a DIR that holds a run, or write beside "
+                                                      "files pnetc did not write (never over them)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Train a trainer and a projection net jointly and export DIR/model.onnx."""
@@ -95,6 +98,7 @@ def train_cmd(
         bits_per_table=bits_per_table, kind=kind, density=density, fc=fc, lambdas=lambdas,
         temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
         center=center, balance=balance, qat=qat, projection_only=projection_only, trainer_only=trainer_only, resume=resume,
+        force=force,
     ).to_dict()
     if json_out:
         print_json(result)
@@ -121,6 +125,7 @@ def sweep_cmd(
     temperature: float = typer.Option(1.0, "--temperature", help="Distillation temperature of the joint runs."),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset's files live."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """How many neural bits: train a (T, d, FC) grid joint and alone; write sweep.csv and sweep.png. Resumable."""
@@ -130,7 +135,7 @@ def sweep_cmd(
     items = [*(grid or []), *(grid_items or [])] or None
     result = api.sweep(dataset, out, grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
                        kind=kind, density=density, lambdas=lambdas, temperature=temperature, data_dir=data_dir,
-                       device=device).to_dict()
+                       device=device, force=force).to_dict()
     if json_out:
         print_json(result)
     else:
@@ -146,7 +151,7 @@ _PROJECTION_HELP = "hash (on the fly, no table) | table (projection stored in fl
 @app.command("compile")
 def compile_cmd(
     model: str = typer.Argument(..., help="The .onnx model (a pnetc export or a plain float MLP)."),
-    out: str = typer.Option(..., "-o", "--out", help="Output directory (replaced atomically)."),
+    out: str = typer.Option(..., "-o", "--out", help="Output directory (pnetc's files in it replaced atomically)."),
     name: str = typer.Option("model", "--name", help="C prefix of every symbol."),
     precision: str = typer.Option("int8", "--precision", help=_PRECISION_HELP),
     projection: str = typer.Option("hash", "--projection", help=_PROJECTION_HELP),
@@ -154,13 +159,14 @@ def compile_cmd(
     package: Optional[str] = typer.Option(
         None, "--package", help="cmake | zephyr | arduino: write a drop-in package (docs/packages.md)."),
     board: Optional[str] = typer.Option(None, "--board", "-b", help="Check weights and arena fit this board."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Compile MODEL to C99: <name>.h/.c, <name>_weights.c, runtime kernels, Makefile fragment, CMakeLists.txt."""
     from pnetc import api
 
     cm = api.compile(model, out, name=name, precision=precision, projection=projection, calib=calib,
-                     board=board, package=package)
+                     board=board, package=package, force=force)
     if json_out:
         print_json(cm.to_dict())
     else:
@@ -225,6 +231,7 @@ def verify_cmd(
     name: str = typer.Option("model", "--name", help="C prefix of every symbol."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N test samples."),
     keep: Optional[str] = typer.Option(None, "--keep", help="Keep the generated code and builds in this directory."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Build the generated C for the host 3 ways and compare every test sample with the golden interpreter."""
@@ -234,7 +241,7 @@ def verify_cmd(
     from pnetc.evaluate import print_verify
 
     result = api.verify(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
-                        projection=projection, calib=calib, name=name, limit=limit, keep=keep)
+                        projection=projection, calib=calib, name=name, limit=limit, keep=keep, force=force)
     print_verify(result._report, Console(stderr=json_out))
     if json_out:
         print_json(result.to_dict())
@@ -258,12 +265,13 @@ def build_cmd(
     board: str = typer.Option(..., "--board", "-b", help="Board name (see `pnetc boards`)."),
     out: str = typer.Option(..., "-o", "--out", help="Output directory (firmware.elf/.bin/.map, size_report.json)."),
     precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Build firmware for a board, report the model's flash/RAM, refuse (exit 2) if it does not fit."""
     from pnetc.targets.commands import build_command
 
-    raise typer.Exit(build_command(model, board, out, precision, json_out))
+    raise typer.Exit(build_command(model, board, out, precision, json_out, force))
 
 
 @app.command("run")
@@ -276,6 +284,7 @@ def run_cmd(
     precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the firmware is killed."),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Keep the build and run files in this directory."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Run every test sample on the board (QEMU or native) and compare with the golden interpreter.
@@ -283,7 +292,7 @@ def run_cmd(
     Exit 0 when all match, 1 on a mismatch, 3 on a fault, 4 on a timeout."""
     from pnetc.targets.commands import run_command
 
-    raise typer.Exit(run_command(model, board, dataset, data, limit, precision, timeout, out, json_out))
+    raise typer.Exit(run_command(model, board, dataset, data, limit, precision, timeout, out, json_out, force))
 
 
 @app.command("bench")
@@ -308,6 +317,7 @@ def demo_cmd(
     board: str = typer.Option("mps2-an386", "--board", "-b", help="A board that runs here (see `pnetc boards`)."),
     out: str = typer.Option("runs/demo", "-o", "--out", help="Where the model, C library, firmware and runs go."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Training epochs (default: the digits default)."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """The whole job on digits: train, compile int8, build, run every test sample on the board under
@@ -319,7 +329,7 @@ def demo_cmd(
         if not is_quiet():
             typer.echo(f"pnetc demo: {text}", err=True)
 
-    result = run_demo(board, out, epochs=epochs, log=log)
+    result = run_demo(board, out, epochs=epochs, log=log, force=force)
     print_summary(result, stderr=json_out)
     if json_out:
         print_json(result.to_dict())
@@ -364,9 +374,11 @@ def main(argv: Optional[list[str]] = None) -> None:
     _stopped_by = None
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = {s: signal.signal(s, _on_stop_signal) for s in STOP_SIGNALS} if in_main_thread else {}
+    signalled = True
     try:
         _main(argv)
     except KeyboardInterrupt as exc:
+        signalled = _stopped_by is not None
         _stopped_by = _stopped_by or getattr(exc, "signum", signal.SIGINT)
     except SystemExit:
         if _stopped_by is None:
@@ -375,7 +387,12 @@ def main(argv: Optional[list[str]] = None) -> None:
         for s, handler in previous.items():
             signal.signal(s, handler)
     name = signal.Signals(_stopped_by).name
-    text = f"interrupted ({name})" if _stopped_by == signal.SIGINT else f"terminated by {name}"
+    if not signalled:
+        text = "interrupted"  # a KeyboardInterrupt raised in the program, not a signal
+    elif _stopped_by == signal.SIGINT:
+        text = f"interrupted ({name})"
+    else:
+        text = f"terminated by {name}"
     typer.echo(f"pnetc: error: {text}", err=True)
     sys.exit(128 + _stopped_by)
 
@@ -392,9 +409,8 @@ def _main(argv: Optional[list[str]]) -> None:
         _user_error(str(exc), json_out)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("pnetc: error: aborted", err=True)
-        sys.exit(130)
+    except typer.Abort:  # click's name for a KeyboardInterrupt: main() reports it once
+        raise KeyboardInterrupt from None
     except typer.TyperException as exc:  # usage errors: bad options, missing arguments
         _user_error(exc.format_message(), json_out)
     except OSError as exc:  # e.g. an output directory that cannot be created or written

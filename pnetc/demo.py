@@ -3,6 +3,7 @@
 train (dataset defaults) -> compile (int8) -> build for a QEMU board -> run the whole test
 split on it (every bit, int8 score and prediction must equal the golden interpreter) -> bench
 (exact instructions per inference). Writes everything under OUT and returns one summary.
+OUT is one transaction (pnetc/outdir.py): a demo that fails leaves the previous one as it was.
 """
 
 from __future__ import annotations
@@ -49,11 +50,12 @@ class DemoResult:
 
 
 def run_demo(board: str = DEFAULT_BOARD, out: str | Path = DEFAULT_OUT, *, epochs: Optional[int] = None,
-             bench_samples: int = 20, progress: Optional[bool] = None, log=None) -> DemoResult:
+             bench_samples: int = 20, progress: Optional[bool] = None, log=None, force: bool = False) -> DemoResult:
     """Train on digits, compile int8, build, run the whole test split on `board`, bench it.
 
     `log(stage_text)` is called before each stage (the CLI prints it to stderr)."""
     import pnetc
+    from pnetc import outdir
     from pnetc import progress as pnetc_progress
     from pnetc.targets.boards import get_board
 
@@ -63,7 +65,6 @@ def run_demo(board: str = DEFAULT_BOARD, out: str | Path = DEFAULT_OUT, *, epoch
         raise PnetcError(f"the demo runs the model on {b.name}, which cannot run here "
                          f"({', '.join(b.missing_tools()) or 'build-only board'}); pick a board `pnetc boards` "
                          f"marks as runnable")
-    out = Path(out).resolve()
     train_progress = progress if progress is not None else pnetc_progress.wanted(None)  # epoch lines: terminals only
     seconds: dict[str, float] = {}
 
@@ -73,19 +74,23 @@ def run_demo(board: str = DEFAULT_BOARD, out: str | Path = DEFAULT_OUT, *, epoch
         seconds[stage] = round(time.perf_counter() - t0, 2)
         return value
 
-    say("1/5 train a projection net on digits (dataset defaults)")
-    trained = timed("train", lambda: pnetc.train("digits", out=out / "train", epochs=epochs,
-                                                   progress=train_progress))
-    say(f"2/5 compile {_shown(trained.model)} to int8 C99")
-    compiled = timed("compile", lambda: pnetc.compile(trained, out / "model", name="digits", precision="int8"))
-    say(f"3/5 build firmware for {b.name} and measure it")
-    built = timed("build", lambda: pnetc.build(trained, b.name, out / "build", progress=progress))
-    say(f"4/5 run the whole test split on {b.name} and compare with the golden interpreter")
-    ran = timed("run", lambda: pnetc.run(trained, b.name, dataset="digits", out_dir=out / "run", progress=progress))
-    say(f"5/5 count instructions per inference on {b.name}")
-    benched = timed("bench", lambda: pnetc.bench(trained, b.name, n=bench_samples, dataset="digits",
-                                                  out_dir=out / "bench", progress=progress))
+    with outdir.transaction(out, command="demo", force=force) as staged:
+        work = staged.path
+        say("1/5 train a projection net on digits (dataset defaults)")
+        trained = timed("train", lambda: pnetc.train("digits", out=work / "train", epochs=epochs,
+                                                       progress=train_progress))
+        say(f"2/5 compile {_shown(staged.final(trained.model))} to int8 C99")
+        compiled = timed("compile", lambda: pnetc.compile(trained, work / "model", name="digits", precision="int8"))
+        say(f"3/5 build firmware for {b.name} and measure it")
+        built = timed("build", lambda: pnetc.build(trained, b.name, work / "build", progress=progress))
+        say(f"4/5 run the whole test split on {b.name} and compare with the golden interpreter")
+        ran = timed("run", lambda: pnetc.run(trained, b.name, dataset="digits", out_dir=work / "run",
+                                             progress=progress))
+        say(f"5/5 count instructions per inference on {b.name}")
+        benched = timed("bench", lambda: pnetc.bench(trained, b.name, n=bench_samples, dataset="digits",
+                                                      out_dir=work / "bench", progress=progress))
     seconds["total"] = round(sum(seconds.values()), 2)
+    final = staged.final
     return DemoResult(
         board=b.name, core=b.core, dataset="digits", samples=ran.samples, mismatches=ran.mismatches + benched.mismatches,
         accuracy_float=trained.projection_accuracy, accuracy_reference=ran.accuracy_reference,
@@ -95,8 +100,9 @@ def run_demo(board: str = DEFAULT_BOARD, out: str | Path = DEFAULT_OUT, *, epoch
         stack_high_water_bytes=built.stack_high_water_bytes,
         instructions_per_inference=benched.instructions_per_inference, bench_samples=benched.samples,
         seconds=seconds, runner=b.runner,
-        paths={"model": trained.model, "library": compiled.out_dir, "header": compiled.header,
-               "firmware": built.elf, "size_report": built.size_report, "run": out / "run", "bench": out / "bench"},
+        paths={"model": final(trained.model), "library": final(compiled.out_dir), "header": final(compiled.header),
+               "firmware": final(built.elf), "size_report": final(built.size_report), "run": final(work / "run"),
+               "bench": final(work / "bench")},
     )
 
 

@@ -9,8 +9,6 @@ for the whole test set.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,13 +153,16 @@ def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=
 def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[str] = None, data_dir=None,
                  precision: str = "int8", projection: str = "hash", calib=None, name: str = "model",
                  builds=tuple(BUILDS), limit: Optional[int] = None, keep_dir: Optional[Path] = None,
-                 progress=None) -> VerifyReport:
+                 force: bool = False, progress=None) -> VerifyReport:
+    """keep_dir: keep the generated code and builds there (a transaction: pnetc/outdir.py)."""
+    from pnetc import outdir
     from pnetc.compiler import compile_model
     from pnetc.datasets import check_limit
 
     check_limit(limit)  # before the compile, which takes a while
-    work = Path(tempfile.mkdtemp(prefix="pnetc-verify-")) if keep_dir is None else Path(keep_dir)
-    try:
+    with (outdir.scratch("pnetc-verify-") if keep_dir is None else
+          outdir.transaction(keep_dir, command="verify", force=force, flag="--keep")) as staged:
+        work = staged.path
         t0 = time.perf_counter()
         compiled = compile_model(model_path, work / "model", name=name, precision=precision,
                                  projection=projection, calib=calib)
@@ -202,9 +203,6 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
             weight_bytes=compiled.weight_bytes, arena_bytes=compiled.arena_bytes,
             compile_seconds=compile_seconds, builds=results,
         )
-    finally:
-        if keep_dir is None:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def build_graph_float(model_path):

@@ -5,6 +5,7 @@ without the model; the size report is the difference), and size_report.json."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,16 +121,35 @@ def build_and_measure(board: Board, model: ModelSources, out_dir: Path, *, max_i
     return BuildResult(board, model, firmware, baseline, size, out_dir)
 
 
-def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8") -> BuildResult:
+def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8", force: bool = False) -> BuildResult:
+    """Build into a temporary folder and swap it into out_dir only when the model fits (pnetc/outdir.py):
+    a refused build leaves the previous build as it was, and no file of an old build survives beside a
+    new one. Returned paths are the final ones."""
+    from pnetc import outdir
+
     board = get_board(board_name)
-    out_dir = Path(out_dir)
     if board.missing_tools() and not board.can_build:
         missing = [t for t in board.missing_tools() if t != board.runner_command]  # building needs no QEMU
         raise PnetcError(f"board {board.name} needs {', '.join(missing)}, not installed; {install_hint(missing)}")
-    model = compile_for_board(model_path, out_dir / "model", precision=precision)
-    result = build_and_measure(board, model, out_dir)
-    report = {**result.size.to_dict(), "precision": precision, "model": str(model_path),
-              "elf": str(result.firmware.elf), "bin": str(result.firmware.bin) if result.firmware.bin else None,
-              "map": str(result.firmware.map) if result.firmware.map else None}
-    (out_dir / "size_report.json").write_text(json.dumps(report, indent=2) + "\n")
-    return result
+    with outdir.transaction(out_dir, command="build", force=force) as staged:
+        model = compile_for_board(model_path, staged.path / "model", precision=precision)
+        result = build_and_measure(board, model, staged.path)
+        final = _relocated_firmware(result.firmware, staged)
+        report = {**result.size.to_dict(), "precision": precision, "model": str(model_path),
+                  "elf": str(final.elf), "bin": str(final.bin) if final.bin else None,
+                  "map": str(final.map) if final.map else None}
+        (staged.path / "size_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return dataclasses.replace(result, firmware=final, model=relocated(model, staged),
+                               baseline=_relocated_firmware(result.baseline, staged), out_dir=staged.target)
+
+
+def _relocated_firmware(fw: Firmware, staged) -> Firmware:
+    return dataclasses.replace(fw, elf=staged.final(fw.elf), bin=fw.bin and staged.final(fw.bin),
+                               map=fw.map and staged.final(fw.map))
+
+
+def relocated(model, staged):
+    """A CompiledModel written in a transaction's temporary folder, with its paths after the swap."""
+    return dataclasses.replace(model, out_dir=staged.final(model.out_dir), header=staged.final(model.header),
+                               sources=[staged.final(p) for p in model.sources],
+                               include_dirs=[staged.final(p) for p in model.include_dirs])

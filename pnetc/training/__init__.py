@@ -33,6 +33,7 @@ def run_from_cli(
     projection_only: bool = False,
     trainer_only: bool = False,
     resume: bool = False,
+    force: bool = False,
     progress: bool = True,
     quiet: bool = False,
 ) -> dict:
@@ -75,7 +76,7 @@ def run_from_cli(
 
     if out is None:  # runs/<dataset name>, e.g. runs/digits or runs/mydata for mydata.csv
         out = str(Path("runs") / (Path(dataset).stem or "model"))
-    result = train(config, Path(out), resume=resume, progress=progress and not quiet)
+    result = train(config, Path(out), resume=resume, force=force, progress=progress and not quiet)
     return result
 
 

@@ -8,7 +8,8 @@ exactly the batches an uninterrupted run would). Deterministic algorithms are en
 
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,11 +180,28 @@ def _comparable(cfg: dict) -> dict:
     return {k: v for k, v in cfg.items() if k not in _SAVED_FIELDS}
 
 
+def dataset_identity(ds) -> dict:
+    """What a checkpoint records of its data: the name, the sample counts and a sha256 of every
+    sample, label and class name, so --resume on other data is refused however the path is spelt."""
+    h = hashlib.sha256()
+    for part in (ds.x_train, ds.y_train, ds.x_test, ds.y_test):
+        if isinstance(part, np.ndarray):
+            h.update(f"{part.dtype}{part.shape}".encode())
+            h.update(np.ascontiguousarray(part).tobytes())
+        else:  # text: a sequence of byte strings
+            for item in part:
+                item = bytes(item)
+                h.update(len(item).to_bytes(8, "little") + item)
+    h.update(json.dumps([str(label) for label in ds.labels]).encode())
+    return {"name": str(ds.name), "train": len(ds.y_train), "test": len(ds.y_test), "sha256": h.hexdigest()}
+
+
 def train(
     config: TrainConfig,
     out_dir: str | Path,
     *,
     resume: bool = False,
+    force: bool = False,
     progress: bool = True,
     dataset=None,
     prepared: Prepared | None = None,
@@ -191,18 +209,72 @@ def train(
 ) -> dict | None:
     """Train, checkpoint every epoch, export DIR/model.onnx (+ DIR/trainer.onnx); return the results.
 
+    DIR is locked while training (a second run into it is refused). A DIR that holds a run needs
+    `resume` (continue it; same data and options) or `force` (start over); files pnetc did not write
+    are never replaced or deleted (pnetc/outdir.py).
     stop_after: run at most this many epochs in this call, then return None without exporting
     (time-boxed training; `resume=True` continues from the checkpoint).
     """
+    from contextlib import nullcontext
+
+    from pnetc import outdir
+
     started = time.monotonic()
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise PnetcError(f"--out {out} exists and is not a directory")
     if prepared is None:
         prepared = prepare(dataset if dataset is not None else load(config), config)
+    world = distributed.join(_device(prepared.config.device))  # single-process unless started by torchrun
+    # only rank 0 writes; the other ranks of a torchrun job read the checkpoint at most
+    with outdir.workspace(out, command="train", force=force) if world.is_main else nullcontext() as folder:
+        if folder is not None:
+            _claim(folder, resume=resume, force=force)
+        try:
+            return _train(prepared, world, out, folder, resume=resume, progress=progress, stop_after=stop_after,
+                          started=started)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(_interrupted(out / CHECKPOINT)) from None
+
+
+RUN_FILES = (CHECKPOINT, "model.onnx", "trainer.onnx")
+
+
+def _claim(folder, *, resume: bool, force: bool) -> None:
+    """Refuse to mix two runs in one folder: continue one (resume) or start over (force)."""
+    folder.refuse_conflicts(RUN_FILES)  # a file of yours named like these is never replaced
+    ckpt_path = folder.root / CHECKPOINT
+    if resume:
+        if not folder.owns(CHECKPOINT):
+            raise PnetcError(f"--resume: no checkpoint at {ckpt_path}; run without --resume first")
+        return
+    previous = [name for name in RUN_FILES if folder.owns(name)]
+    if previous and not force:
+        shown = [name + (_checkpoint_epoch(ckpt_path) if name == CHECKPOINT else "") for name in previous]
+        raise PnetcError(f"--out {folder.root} holds a training run ({', '.join(shown)}); pass --resume "
+                         f"to continue it or --force to start over")
+    for name in previous:  # --force: the old run's files go; files pnetc did not write stay
+        folder.remove(name)
+
+
+def _checkpoint_epoch(path: Path) -> str:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        return f" at epoch {int(ckpt['epoch'])} of {int(ckpt['config']['epochs'])}"
+    except Exception:  # the message is only a courtesy
+        return ""
+
+
+def _interrupted(ckpt_path: Path) -> str:
+    return (f"interrupted; {ckpt_path} holds the last finished epoch (pnetc train --resume continues)"
+            if ckpt_path.is_file() else "interrupted before the first epoch finished; nothing was saved")
+
+
+def _train(prepared: Prepared, world, out: Path, folder, *, resume: bool, progress: bool, stop_after: int | None,
+           started: float) -> dict | None:
     cfg = prepared.config
     ds = prepared.dataset
-    world = distributed.join(_device(cfg.device))  # single-process unless started by torchrun
+    data = dataset_identity(ds)
     device = world.device
     progress = progress and world.is_main
 
@@ -228,7 +300,8 @@ def train(
     if resume:
         if not ckpt_path.is_file():
             raise PnetcError(f"--resume: no checkpoint at {ckpt_path}; run without --resume first")
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)  # never unpickle code from a folder
+        _check_same_data(ckpt_path, ckpt.get("data"), data)
         if _comparable(ckpt["config"]) != _comparable(cfg.to_dict()):
             diff = sorted(k for k, v in _comparable(cfg.to_dict()).items() if ckpt["config"].get(k) != v)
             raise PnetcError(f"--resume: options differ from the checkpoint's ({', '.join(diff)}); use the same options")
@@ -239,7 +312,6 @@ def train(
         head.qat_ranges = ckpt["qat_ranges"]
         history = ckpt["history"]
         start_epoch = ckpt["epoch"]
-    out.mkdir(parents=True, exist_ok=True)
 
     lambdas = cfg.effective_lambdas
     class_weight = balanced_weights(prepared.y_train, prepared.num_classes).to(device) if cfg.balance else None
@@ -287,11 +359,25 @@ def train(
                     + "".join(f"  {k} {v:.4f}" for k, v in record.items() if k.endswith("accuracy"))
                 )
             if world.is_main:
-                _save_checkpoint(ckpt_path, cfg, epoch + 1, trainer, head, optimizer, scheduler, history)
+                _save_checkpoint(folder, cfg, data, epoch + 1, trainer, head, optimizer, scheduler, history)
             if stop_after is not None and epoch + 1 - start_epoch >= stop_after and epoch + 1 < cfg.epochs:
                 return None
 
-    return world.finish(lambda: _finish(prepared, trainer, head, device, out, history, started), history, trainer, head)
+    return world.finish(lambda: _finish(prepared, trainer, head, device, out, folder, history, started),
+                        history, trainer, head)
+
+
+def _check_same_data(ckpt_path: Path, saved: dict | None, data: dict) -> None:
+    if saved is None:
+        raise PnetcError(f"--resume: {ckpt_path} does not record its data set (an older pnetc wrote it); "
+                         f"start over with --force or use another --out")
+    if saved.get("sha256") != data["sha256"]:
+        same = saved.get("name") == data["name"]
+        was = f"{saved.get('name')!r} ({saved.get('train')} training samples)"
+        now = f"{data['name']!r} ({data['train']} training samples)"
+        raise PnetcError(f"--resume: {ckpt_path} was trained on {was}, " +
+                         (f"whose data has changed to {now}" if same else f"not on {now}") +
+                         "; resume with the same data, or use --force or another --out to start over")
 
 
 def balanced_weights(y: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -307,9 +393,10 @@ def _accuracy(model, x, y, device) -> float:
     return round(float((predict(model, x, device) == y).float().mean()), 6) if len(y) else float("nan")
 
 
-def _save_checkpoint(path: Path, cfg, epoch, trainer, head, optimizer, scheduler, history) -> None:
+def _save_checkpoint(folder, cfg, data: dict, epoch, trainer, head, optimizer, scheduler, history) -> None:
     state = {
         "config": cfg.to_dict(),
+        "data": data,
         "epoch": epoch,
         "trainer": trainer.state_dict(),
         "head": head.state_dict(),
@@ -318,12 +405,11 @@ def _save_checkpoint(path: Path, cfg, epoch, trainer, head, optimizer, scheduler
         "qat_ranges": head.qat_ranges,
         "history": history,
     }
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with folder.writing(CHECKPOINT) as tmp:  # an interrupted save leaves the previous checkpoint intact
+        torch.save(state, tmp)
 
 
-def _finish(prepared: Prepared, trainer, head, device, out: Path, history: list[dict], started: float) -> dict:
+def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, history: list[dict], started: float) -> dict:
     from pnetc.training import export
 
     cfg = prepared.config
@@ -343,7 +429,8 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, history: list[
         pred = predict(trainer, prepared.xt_test, device)
         result["trainer_accuracy"] = round(float((pred == prepared.y_test).float().mean()), 6)
         trainer_path = out / "trainer.onnx"
-        export.export_trainer(trainer.cpu(), prepared.xt_test, trainer_path)
+        with folder.writing("trainer.onnx") as tmp:
+            export.export_trainer(trainer.cpu(), prepared.xt_test, tmp)
         result["trainer_model"] = str(trainer_path)
     if cfg.trains_projection:
         pred = predict(head, prepared.bits_test, device)
@@ -371,22 +458,23 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, history: list[
             history=history,
         )
         model_path = out / "model.onnx"
-        export.export_projection_model(
-            model_path,
-            head.cpu(),
-            task=ds.task,
-            labels=labels,
-            input_info=_input_info(ds, prepared),
-            tables=cfg.tables,
-            bits_per_table=cfg.bits_per_table,
-            spec=prepared.spec,
-            text_spec=prepared.text_spec,
-            seed=cfg.seed & MASK32,
-            density=cfg.density,
-            mean=prepared.mean,
-            calibration=calibration,
-            training=training,
-        )
+        with folder.writing("model.onnx") as tmp:
+            export.export_projection_model(
+                tmp,
+                head.cpu(),
+                task=ds.task,
+                labels=labels,
+                input_info=_input_info(ds, prepared),
+                tables=cfg.tables,
+                bits_per_table=cfg.bits_per_table,
+                spec=prepared.spec,
+                text_spec=prepared.text_spec,
+                seed=cfg.seed & MASK32,
+                density=cfg.density,
+                mean=prepared.mean,
+                calibration=calibration,
+                training=training,
+            )
         result["model"] = str(model_path)
     else:
         result["model"] = result["trainer_model"]

@@ -272,7 +272,7 @@ def test_constant_node_values_follow_the_same_rules(tmp_path):
 
 def test_onnxruntime_check_gets_the_checked_data(tmp_path, models):
     """verify's onnxruntime comparison reads the model through the same loader."""
-    from pnetc.verify import check_onnxruntime
+    from pnetc.evaluate import check_onnxruntime
 
     ext = tmp_path / "m" / "foreign.onnx"
     ext.parent.mkdir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 
 import pytest
@@ -66,7 +67,7 @@ def _csv(path):
         return list(csv.DictReader(f))
 
 
-def test_tiny_sweep_rows_plot_and_resume(tmp_path, capsys):
+def test_tiny_sweep_rows_plot_and_resume(tmp_path, capsys, monkeypatch):
     out = tmp_path / "sweep"
     args = ["--dataset", "digits", "--out", str(out), "--grid", "T=2,4", "d=8", "fc=0", "--epochs", "1",
             "--json"]  # the grid as in the docs: one --grid value, then more KEY=VALUES items
@@ -102,16 +103,32 @@ def test_tiny_sweep_rows_plot_and_resume(tmp_path, capsys):
     assert (result["trained"], result["skipped"]) == (0, 5)
     assert (out / "sweep.csv").read_bytes() == before
 
-    # an interrupted sweep (last row missing) trains just that run again
-    lines = before.decode().splitlines(keepends=True)
-    (out / "sweep.csv").write_text("".join(lines[:-1]))
-    code, stdout, _ = _run(capsys, *args)
+    # an interrupted sweep (Ctrl-C after its last run, before the row) trains just that run again;
+    # sweep.csv is pnetc's file, so editing it by hand would make it yours (docs/hardening.md)
+    sweep_module = importlib.import_module("pnetc.training.sweep")
+
+    other = tmp_path / "interrupted"
+    other_args = [other.as_posix() if a == str(out) else a for a in args]
+    real_append, appended = sweep_module.append_row, []
+
+    def append_then_interrupt(folder, row):
+        if len(appended) == 4:
+            raise KeyboardInterrupt
+        appended.append(row)
+        real_append(folder, row)
+
+    monkeypatch.setattr(sweep_module, "append_row", append_then_interrupt)
+    code, _, err = _run(capsys, *other_args)
+    assert code == 130 and err.strip().splitlines()[-1] == "pnetc: error: interrupted"
+    monkeypatch.setattr(sweep_module, "append_row", real_append)
+    code, stdout, _ = _run(capsys, *other_args)
     result = json.loads(stdout.strip().splitlines()[-1])
     assert (result["trained"], result["skipped"]) == (1, 4)
     def timeless(rows):
         return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
 
-    assert timeless(_csv(out / "sweep.csv")) == timeless(_csv_text(before))  # same seed: the same numbers again
+    # same seed: the same numbers again
+    assert timeless(_csv(other / "sweep.csv")) == timeless(_csv_text(before))
 
     # other shared options into the same directory are refused, not mixed in
     code, _, err = _run(capsys, *[a if a != "1" else "2" for a in args])

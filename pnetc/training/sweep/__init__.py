@@ -22,8 +22,8 @@ from pathlib import Path
 from pnetc.errors import PnetcError
 from pnetc.training.sweep.grid import MODES, TRAINER_MODE, Point, fc_text, parse_grid, parse_modes
 from pnetc.training.sweep.plot import plot
-from pnetc.training.sweep.table import (COLUMNS, CSV_NAME, PNG_NAME, append_row, check_settings, read_rows,
-                                        read_typed_rows, typed_row)
+from pnetc.training.sweep.table import (COLUMNS, CSV_NAME, PNG_NAME, SETTINGS_NAME, append_row, check_settings,
+                                        read_rows, read_typed_rows, typed_row)
 
 __all__ = ["COLUMNS", "parse_grid", "parse_modes", "read_rows", "read_typed_rows", "run_sweep", "typed_row"]
 
@@ -43,10 +43,13 @@ def run_sweep(
     temperature: float = 1.0,
     data_dir: str | None = None,
     device: str = "auto",
+    force: bool = False,
     progress: bool = True,
 ) -> dict:
     """Train every missing (grid point, mode) plus the trainer reference; write CSV and PNG.
 
+    DIR holds only pnetc's files unless `force` (then it writes beside yours, never over them), and
+    is locked while the sweep runs (pnetc/outdir.py).
     Returns {"csv", "png", "trained", "skipped", "rows"} (rows: every CSV row, typed)."""
     import os
 
@@ -86,23 +89,28 @@ def run_sweep(
     settings = {"dataset": ds.name, "trainer": r0.trainer, "kind": r0.kind, "density": r0.density,
                 "epochs": r0.epochs, "seed": r0.seed, "lambdas": "/".join(f"{v:g}" for v in r0.lambdas),
                 "temperature": r0.temperature}
-    check_settings(out, settings)
-    csv_path, png_path = out / CSV_NAME, out / PNG_NAME
-    done = {tuple(r[k] for k in ("T", "d", "fc", "mode")) for r in read_rows(csv_path)}
-    todo = [(p, c) for p, c in configs if p.key not in done]
+    from pnetc import outdir
 
-    trained = 0
-    if todo:
-        trained = _train_all(todo, ds, settings, out, csv_path, progress)
-    rows = read_typed_rows(csv_path)
-    temp = "" if settings["temperature"] == 1.0 else f", temperature {settings['temperature']:g}"
-    plot(rows, png_path, title=f"{ds.name}: accuracy vs neural bits ({settings['epochs']} epochs, "
-                               f"joint λ = {settings['lambdas']}{temp}, seed {seed})")
+    with outdir.workspace(out, command="sweep", force=force) as folder:
+        folder.refuse_conflicts([SETTINGS_NAME, CSV_NAME, PNG_NAME])
+        check_settings(folder, settings)
+        csv_path, png_path = out / CSV_NAME, out / PNG_NAME
+        done = {tuple(r[k] for k in ("T", "d", "fc", "mode")) for r in read_rows(csv_path)}
+        todo = [(p, c) for p, c in configs if p.key not in done]
+
+        trained = 0
+        if todo:
+            trained = _train_all(todo, ds, settings, folder, out, progress)
+        rows = read_typed_rows(csv_path)
+        temp = "" if settings["temperature"] == 1.0 else f", temperature {settings['temperature']:g}"
+        with folder.writing(PNG_NAME) as tmp:
+            plot(rows, tmp, title=f"{ds.name}: accuracy vs neural bits ({settings['epochs']} epochs, "
+                                  f"joint λ = {settings['lambdas']}{temp}, seed {seed})")
     return {"csv": str(csv_path), "png": str(png_path), "trained": trained,
             "skipped": len(configs) - len(todo), "rows": rows}
 
 
-def _train_all(todo, ds, settings: dict, out: Path, csv_path: Path, progress: bool) -> int:
+def _train_all(todo, ds, settings: dict, folder, out: Path, progress: bool) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -123,10 +131,11 @@ def _train_all(todo, ds, settings: dict, out: Path, csv_path: Path, progress: bo
                 prepared = prepare(ds, config)
                 prepared_by_bits = {config.num_bits: prepared}
             prepared = replace(prepared, config=config)
-            run_dir = out / "runs" / point.dirname
+            run = f"runs/{point.dirname}"
             started = time.monotonic()
-            result = train(config, run_dir, prepared=prepared, progress=False,
-                           resume=(run_dir / CHECKPOINT).is_file())
+            # a run cut off mid-way continues; one that finished without its row starts over
+            result = train(config, out / run, prepared=prepared, progress=False,
+                           resume=folder.owns(f"{run}/{CHECKPOINT}"), force=True)
             row = dict(settings, T=point.T, d=point.d, fc=None if point.fc is None else fc_text(point.fc),
                        mode=point.mode, seconds=round(time.monotonic() - started, 2),
                        trainer_accuracy=result["trainer_accuracy"], trainer_weight_bytes=result["trainer_weight_bytes"],
@@ -137,8 +146,8 @@ def _train_all(todo, ds, settings: dict, out: Path, csv_path: Path, progress: bo
                 row.update(bits=result["projection_bits"], weight_bytes=result["weight_bytes"],
                            accuracy=result["projection_accuracy"],
                            accuracy_int8_sim=result.get("projection_accuracy_int8_sim"))
-            append_row(csv_path, row)
-            (run_dir / CHECKPOINT).unlink(missing_ok=True)  # the row is the record now
+            append_row(folder, row)
+            folder.remove(f"{run}/{CHECKPOINT}")  # the row is the record now
             bar.update(task, advance=1)
             if progress:
                 console.print(f"{point.label}: accuracy {row['accuracy']:.4f}"

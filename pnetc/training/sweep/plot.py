@@ -89,4 +89,4 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     axes[0].legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
     fig.suptitle(title)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, format="png")  # path may be a temporary name without .png

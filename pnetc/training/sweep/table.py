@@ -33,16 +33,19 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(reader)
 
 
-def append_row(path: Path, row: dict) -> None:
-    new = not path.is_file() or path.stat().st_size == 0
-    with path.open("a", newline="") as f:
+def append_row(folder, row: dict) -> None:
+    """Rewrite DIR/sweep.csv with one more row (a new file renamed into place: never half a row)."""
+    rows = read_rows(folder.root / CSV_NAME)
+    with folder.writing(CSV_NAME) as tmp, tmp.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        if new:
-            writer.writeheader()
+        writer.writeheader()
+        writer.writerows(rows)
         writer.writerow({k: cell(row.get(k)) for k in COLUMNS})
 
 
-def check_settings(out: Path, settings: dict) -> None:
+def check_settings(folder, settings: dict) -> None:
+    """DIR/sweep.json pins the options every run shares; resuming with others is refused."""
+    out = folder.root
     path = out / SETTINGS_NAME
     if path.is_file():
         try:
@@ -54,8 +57,7 @@ def check_settings(out: Path, settings: dict) -> None:
                              for k in sorted(set(saved) | set(settings)) if saved.get(k) != settings.get(k))
             raise PnetcError(f"{out} holds a sweep with other options: {diff}; use the same options or another --out")
     else:
-        out.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings, indent=1, sort_keys=True) + "\n")
+        folder.write_text(SETTINGS_NAME, json.dumps(settings, indent=1, sort_keys=True) + "\n")
 
 
 def typed_row(r: dict[str, str]) -> dict:

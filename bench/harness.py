@@ -7,7 +7,7 @@ between the instruction-count markers and writes the class and the stack it used
 
 Everything else is the boards code of pnetc: the board's startup, linker script, flags and I/O
 (pnetc.targets.toolchain.compile_firmware), the size delta against a no-model build
-(pnetc.measure.size), and the QEMU TCG plugin with its marker calibration (pnetc.measure.count).
+(pnetc.targets.size), and the QEMU TCG plugin with its marker calibration (pnetc.measure.count).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def measure_row(board, row: Row, work: Path, *, baselines: dict | None = None) -
     """Build the row's firmware (sizes: plain build minus the no-model build; counts: marked build),
     run every sample once under QEMU with the counting plugin, and collect what it answered."""
     from pnetc.measure.count import counts_from_windows, run_counted
-    from pnetc.measure.size import image_sizes
+    from pnetc.targets.size import image_sizes
     from pnetc.targets.run import check_execution
     from pnetc.targets.toolchain import compile_firmware
 

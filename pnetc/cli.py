@@ -91,7 +91,7 @@ def train_cmd(
 ) -> None:
     """Train a trainer and a projection net jointly and export DIR/model.onnx."""
     from pnetc import api
-    from pnetc.training import summary_lines
+    from pnetc.report import summary_lines
 
     result = api.train(
         dataset, out, data_dir=data_dir, trainer=trainer, tables=tables,
@@ -186,13 +186,14 @@ def inspect_cmd(
     from rich.console import Console
 
     from pnetc.compiler import build_graph
-    from pnetc.ir.summary import print_summary, summary
+    from pnetc.ir.summary import summary
+    from pnetc.report import print_graph
 
     info = summary(build_graph(model, precision=precision, projection=projection, calib=calib))
     if json_out:
         print_json(info)
     else:
-        print_summary(info, Console())
+        print_graph(info, Console())
 
 
 @app.command("eval")
@@ -207,7 +208,8 @@ def eval_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Accuracy of the numpy golden interpreter on the test split (no C, no torch)."""
-    from pnetc.evaluate import evaluate_model, print_eval
+    from pnetc.evaluate import evaluate_model
+    from pnetc.report import print_eval
 
     result = evaluate_model(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
                             calib=calib, limit=limit)
@@ -238,7 +240,7 @@ def verify_cmd(
     from rich.console import Console
 
     from pnetc import api
-    from pnetc.evaluate import print_verify
+    from pnetc.report import print_verify
 
     result = api.verify(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
                         projection=projection, calib=calib, name=name, limit=limit, keep=keep, force=force)
@@ -254,7 +256,7 @@ def boards_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """List every board: flash, RAM, and whether it can build and run on this machine."""
-    from pnetc.targets.commands import boards_command
+    from pnetc.report import boards_command
 
     raise typer.Exit(boards_command(json_out))
 
@@ -269,7 +271,7 @@ def build_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Build firmware for a board, report the model's flash/RAM, refuse (exit 2) if it does not fit."""
-    from pnetc.targets.commands import build_command
+    from pnetc.report import build_command
 
     raise typer.Exit(build_command(model, board, out, precision, json_out, force))
 
@@ -290,7 +292,7 @@ def run_cmd(
     """Run every test sample on the board (QEMU or native) and compare with the golden interpreter.
 
     Exit 0 when all match, 1 on a mismatch, 3 on a fault, 4 on a timeout."""
-    from pnetc.targets.commands import run_command
+    from pnetc.report import run_command
 
     raise typer.Exit(run_command(model, board, dataset, data, limit, precision, timeout, out, json_out, force))
 
@@ -307,7 +309,7 @@ def bench_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Exact instructions per inference and per stage (QEMU plugin), flash and RAM of the model."""
-    from pnetc.targets.commands import bench_command
+    from pnetc.report import bench_command
 
     raise typer.Exit(bench_command(model, board, n, dataset, data, precision, timeout, json_out))
 
@@ -322,7 +324,8 @@ def demo_cmd(
 ) -> None:
     """The whole job on digits: train, compile int8, build, run every test sample on the board under
     QEMU (0 mismatches required, else exit 1), bench it, and print accuracy, flash, RAM and instructions."""
-    from pnetc.demo import print_summary, run_demo
+    from pnetc.demo import run_demo
+    from pnetc.report import print_demo
     from pnetc.progress import is_quiet
 
     def log(text: str) -> None:
@@ -330,7 +333,7 @@ def demo_cmd(
             typer.echo(f"pnetc demo: {text}", err=True)
 
     result = run_demo(board, out, epochs=epochs, log=log, force=force)
-    print_summary(result, stderr=json_out)
+    print_demo(result, stderr=json_out)
     if json_out:
         print_json(result.to_dict())
     if result.mismatches:
@@ -416,4 +419,6 @@ def _main(argv: Optional[list[str]]) -> None:
     except OSError as exc:  # e.g. an output directory that cannot be created or written
         where = f": {exc.filename}" if exc.filename else ""
         _user_error(f"{exc.strerror or exc}{where} (check that the path exists and is writable)", json_out)
+    if rv == 130:  # click's standalone_mode=False answer to a KeyboardInterrupt: main() reports it once
+        raise KeyboardInterrupt
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -112,33 +112,3 @@ def _shown(path) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-def print_summary(result: DemoResult, *, stderr: bool = False) -> None:
-    """The final summary as a table."""
-    from rich.text import Text
-
-    from pnetc.progress import print_table
-
-    def pct(v: Optional[float]) -> str:
-        return "-" if v is None else f"{100 * v:.2f}%"
-
-    ok = result.mismatches == 0
-    rows = [
-        ("board", f"{result.board} ({result.core}, "
-                  f"{'QEMU' if result.runner.startswith('qemu') else 'native'})"),
-        ("test samples", f"{result.samples:,} digits, run on the board"),
-        ("mismatches", Text.assemble(("0", "green"), " (bits, int8 scores, predictions equal the reference)") if ok
-                       else Text(str(result.mismatches), "red")),
-        ("accuracy", f"float32 {pct(result.accuracy_float)} · int8 Python reference {pct(result.accuracy_reference)}"
-                     f" · int8 on device {pct(result.accuracy_device)}"),
-        ("flash", f"{result.flash_bytes:,} bytes (code {result.flash_code_bytes:,} + weights "
-                  f"{result.flash_weight_bytes:,})"),
-        ("RAM", f"{result.ram_bytes:,} bytes (static {result.ram_static_bytes:,} + stack high-water "
-                f"{result.stack_high_water_bytes or 0:,})"),
-        ("instructions / inference", f"{result.instructions_per_inference:,.0f} (exact count, mean of "
-                                     f"{result.bench_samples} samples)"),
-        ("wall time", " · ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())),
-    ]
-    rows += [(f"wrote {k}", _shown(v)) for k, v in result.paths.items()]
-    print_table("pnetc demo: digits -> int8 C99 -> " + result.board, rows, stderr=stderr)

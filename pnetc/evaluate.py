@@ -277,55 +277,6 @@ def check_onnxruntime(model_path, graph, x) -> float:
     return float(np.max(np.abs(theirs - ours.astype(np.float64)) / scale))
 
 
-def _acc(v: Optional[float]) -> str:
-    return "-" if v is None else f"{v:.4f}"
-
-
-def print_verify(report: VerifyReport, console) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    t = Table(title=f"verify {escape(Path(report.model).name)}: {report.precision}, projection {report.projection}, "
-                    f"{report.samples} samples")
-    for col in ("build", "mismatch", "bits", "scores", "preds", "errors", "acc C", "s"):
-        t.add_column(col, justify="left" if col == "build" else "right")
-    for b in report.builds:
-        style = "green" if b.mismatches == 0 else "red"
-        t.add_row(b.build, f"[{style}]{b.mismatches}[/]", str(b.bit_mismatches), str(b.score_mismatches),
-                  str(b.prediction_mismatches), str(b.errors), f"{b.accuracy:.4f}", f"{b.seconds:.1f}")
-    console.print(t)
-    console.print(
-        f"accuracy: reference {report.accuracy_reference:.4f}, C {_acc(report.accuracy_c)}, float32 "
-        f"{report.accuracy_float:.4f} (change from quantisation {report.accuracy_reference - report.accuracy_float:+.4f}); "
-        f"weights {report.weight_bytes} B, arena {report.arena_bytes} B, compile {report.compile_seconds:.2f} s"
-    )
-    if report.onnxruntime_max_rel_diff is not None:
-        console.print(f"float interpreter vs onnxruntime: max relative difference {report.onnxruntime_max_rel_diff:.2e}")
-    if report.mismatches:
-        firsts = ", ".join(f"{b.build}: sample {b.first_mismatch}" for b in report.builds if b.mismatches)
-        console.print(f"[red]MISMATCH[/] first differing samples: {firsts}")
-
-
-def print_eval(result: dict, console) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    console.print(f"{escape(Path(result['model']).name)} on {escape(result['dataset'])} "
-                  f"({result['precision']} reference): "
-                  f"accuracy {result['accuracy']:.4f} over {result['samples']} test samples")
-    if result.get("accuracy_float") is not None:
-        console.print(f"float32 accuracy {result['accuracy_float']:.4f} (change from quantisation "
-                      f"{result['accuracy'] - result['accuracy_float']:+.4f})")
-    if result["task"] == "text" or len(result["per_class"]) <= 20:
-        t = Table(title="per class")
-        t.add_column("class")
-        t.add_column("samples", justify="right")
-        t.add_column("accuracy", justify="right")
-        for label, v in result["per_class"].items():
-            t.add_row(escape(label), str(v["samples"]), _acc(v["accuracy"]))
-        console.print(t)
-
-
 # ---- `pnetc run`: every test sample on a board, compared with the golden interpreter -------
 
 

@@ -1,8 +1,181 @@
 """What the command line prints: every table and summary of the CLI lives here.
 
-The stages and the API return dataclasses and dicts; only the CLI (pnetc/cli.py) calls these."""
+The stages and the API return dataclasses and dicts; only the CLI (pnetc/cli.py) calls these.
+Every string that came from a model or a user goes through rich's markup escape (or a Text).
+
+Exit codes of the `boards`, `build`, `run` and `bench` commands: 0 success, 1 mismatch against the reference, 2 user error (bad option, missing
+tool, model does not fit), 3 the firmware faulted or exited badly, 4 the firmware timed out."""
 
 from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+from pnetc.demo import _shown
+from pnetc.progress import _escape, json_line
+
+
+EXIT_MISMATCH = 1
+EXIT_FAULT = 3
+EXIT_TIMEOUT = 4
+
+
+def _say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _kib(n: int | None) -> str:
+    if not n:
+        return "-"
+    return f"{n // 1024:,} KB" if n % 1024 == 0 else f"{n:,} B"
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool = True):
+    """A rich progress bar on stderr (when it is a terminal); yields a callback(done, total) or None."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+# ---- boards ---------------------------------------------------------------------------------
+
+
+def boards_command(json_out: bool) -> int:
+    from pnetc.targets.boards import list_boards
+
+    rows = []
+    for b in list_boards():
+        missing = b.missing_tools()
+        if b.runner == "none":
+            status = "build only" if b.can_build else f"no: {', '.join(missing)} missing"
+        else:
+            status = "yes" if not missing else f"no: {', '.join(missing)} missing"
+        rows.append(dict(board=b.name, core=b.core, fpu=b.fpu, kind=b.kind,
+                         flash_bytes=b.flash_size or None, ram_bytes=b.ram_size or None,
+                         flash_origin=hex(b.flash_origin) if b.bare_metal else None,
+                         ram_origin=hex(b.ram_origin) if b.bare_metal else None,
+                         runner=b.runner, machine=b.machine or b.runner_command or None,
+                         can_build=b.can_build, can_run=b.can_run, status=status, description=b.description))
+    if json_out:
+        _say(json_line({"boards": rows}))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for col in ("board", "core", "FPU", "flash", "RAM", "runner", "runs here"):
+        table.add_column(col)
+    for r in rows:
+        runner = r["runner"] + (f" ({r['machine']})" if r["machine"] else "")
+        table.add_row(r["board"], r["core"], r["fpu"], _kib(r["flash_bytes"]), _kib(r["ram_bytes"]), runner,
+                      r["status"])
+    Console(width=None if sys.stdout.isatty() else 140).print(table)  # pipes get the full table
+    return 0
+
+
+# ---- build ----------------------------------------------------------------------------------
+
+
+def build_command(model: str, board: str, out: str, precision: str, json_out: bool, force: bool = False) -> int:
+    from pnetc import api
+
+    built = api.build(model, board, out, precision=precision, force=force)  # a refusal (does not fit) is a user error: cli.main
+    if json_out:
+        _say(json_line(built.to_dict()))
+        return 0
+
+    print_build(built)
+    return 0
+
+
+# ---- run ------------------------------------------------------------------------------------
+
+
+def _device_failure(exc, board: str, json_out: bool, extra: dict) -> int:
+    code = EXIT_TIMEOUT if exc.kind == "timeout" else EXIT_FAULT
+    if json_out:
+        _say(json_line({"board": board, **extra, "status": exc.kind, "error": str(exc)}))
+    _err(f"pnetc: error: {exc}")
+    return code
+
+
+def run_command(model: str, board: str, dataset: str | None, data: str | None, limit: int | None, precision: str,
+                timeout: float | None, out: str | None, json_out: bool, force: bool = False) -> int:
+    from pnetc import api
+    from pnetc.targets.run import DeviceError
+
+    try:
+        report = api.run(model, board, dataset=dataset, data=data, limit=limit, precision=precision,
+                         out_dir=out, timeout=timeout, force=force)
+    except DeviceError as exc:
+        return _device_failure(exc, board, json_out, {"precision": precision})
+    d = report.to_dict()
+    if json_out:
+        _say(json_line(d))
+    else:
+
+        print_run(report)
+    if report.mismatches:
+        kinds = ", ".join(f"{k} {v}" for k, v in d["mismatch_kinds"].items() if v)
+        _err(f"pnetc: error: mismatch: {report.mismatches} of {report.samples} samples differ from the "
+             f"reference ({kinds})")
+        return EXIT_MISMATCH
+    return 0
+
+
+# ---- bench ----------------------------------------------------------------------------------
+
+
+def bench_command(model: str, board: str, n: int, dataset: str | None, data: str | None, precision: str,
+                  timeout: float | None, json_out: bool) -> int:
+    from pnetc import api
+    from pnetc.targets.run import DeviceError
+
+    try:
+        report = api.bench(model, board, n=n, dataset=dataset, data=data, precision=precision, timeout=timeout)
+    except DeviceError as exc:
+        return _device_failure(exc, board, json_out, {"precision": precision})
+    d = report.to_dict()
+    if json_out:
+        _say(json_line(d))
+    else:
+
+        print_bench(report)
+    if report.mismatches:
+        _err(f"pnetc: error: mismatch: {report.mismatches} of {report.samples} benchmark samples differ from the "
+             f"reference")
+        return EXIT_MISMATCH
+    return 0
+
+
+def _bytes(n) -> str:
+    return "-" if n is None else f"{n:,} bytes"
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.2f}%"
+
+
+def _acc(v: Optional[float]) -> str:
+    return "-" if v is None else f"{v:.4f}"
 
 
 def print_sweep(result: dict) -> None:
@@ -23,3 +196,197 @@ def print_sweep(result: dict) -> None:
                       "" if r["accuracy_int8_sim"] is None else f"{r['accuracy_int8_sim']:.4f}")
     Console().print(table)
     Console().print(f"plot: {escape(str(result['png']))}")
+
+
+def print_table(title: str, rows: list[tuple[str, object]], *, stderr: bool = False) -> None:
+    """A two-column (what, value) rich table: the human form of an API result. Strings are shown
+    as they are (never read as markup); pass a rich Text for a styled value."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title), show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    for key, value in rows:
+        table.add_row(Text(key), value if isinstance(value, Text) else Text(value))
+    Console(stderr=stderr, width=None if sys.stdout.isatty() else 120).print(table)
+
+
+def print_build(r) -> None:
+    """A pnetc.api.BuildResult."""
+    x = r.extra
+    files = ", ".join(str(p) for p in (r.elf, r.bin, r.map) if p)
+    stack = _bytes(r.stack_high_water_bytes) if r.stack_high_water_bytes is not None else \
+        "not measured (the board cannot run here)"
+    rows = [("firmware", files),
+            ("model flash", f"{r.flash_bytes:,} bytes = code {r.flash_code_bytes:,} + weights {r.flash_weight_bytes:,}"),
+            ("model RAM", f"{r.ram_bytes:,} bytes static (arena {r.ram_arena_bytes:,}); stack high-water {stack}")]
+    if x.get("board_flash_bytes"):
+        rows.append(("image", f"flash {r.image_flash_bytes:,} of {x['board_flash_bytes']:,} bytes, RAM "
+                              f"{r.image_ram_bytes:,} of {x['board_ram_bytes']:,} bytes (including the "
+                              f"{x['stack_reserved_bytes']:,}-byte stack reserve): fits"))
+    else:
+        image = x.get("image_sections", {})
+        rows.append(("image", f"{image.get('flash', 0):,} bytes of code+data, {image.get('ram', 0):,} bytes of RAM "
+                              f"(no fixed limit on {r.board})"))
+    print_table(f"build: {r.board} ({r.core}), {r.precision}", rows)
+
+
+def print_run(r) -> None:
+    """A pnetc.api.RunResult."""
+    from rich.text import Text
+
+    what = "int8 scores" if r.precision != "float32" else "float scores (rel 1e-5)"
+    mismatches = Text.assemble((str(r.mismatches), "green" if r.ok else "red"),
+                               f" (bits, {what} and predictions vs the golden interpreter)")
+    rows = [("samples", f"{r.samples:,} of {r.dataset}"), ("mismatches", mismatches)]
+    for m in r.first_mismatches:
+        rows.append((f"  sample {m['index']}", f"{', '.join(m['what'])} differ (device {m['device_prediction']}, "
+                                              f"reference {m['reference_prediction']})"))
+    if r.accuracy_device is not None:
+        rows.append(("accuracy", f"device {_pct(r.accuracy_device)}, reference {_pct(r.accuracy_reference)}"))
+    rows.append(("stack high-water", _bytes(r.stack_high_water_bytes)))
+    rows.append(("host wall time", f"{r.host_wall_seconds:.2f} s"))
+    print_table(f"run: {r.board}, {r.precision}", rows)
+
+
+def print_bench(r) -> None:
+    """A pnetc.api.BenchResult: instructions per inference and per stage, flash and RAM."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=_escape(f"bench: {r.board} ({r.core}), {r.precision}, {r.samples} samples"),
+                  title_justify="left",
+                  caption="exact instruction counts (QEMU TCG plugin); emulators do not give time",
+                  caption_justify="left")
+    for col in ("stage", "name", "mean", "min", "max"):
+        table.add_column(col, justify="left" if col in ("stage", "name") else "right")
+    for st in r.stages:
+        table.add_row(str(st["stage"]), _escape(st["name"]), f"{st['mean']:,.1f}", f"{st['min']:,}", f"{st['max']:,}")
+    table.add_row("all", "per inference", f"{r.instructions_per_inference:,.1f}", f"{r.instructions_min:,}",
+                  f"{r.instructions_max:,}", style="bold")
+    Console(width=None if sys.stdout.isatty() else 120).print(table)
+    rows = [("flash", f"{r.flash_bytes:,} bytes = code {r.flash_code_bytes:,} + weights {r.flash_weight_bytes:,}"),
+            ("RAM", f"{r.ram_bytes:,} bytes = static {r.ram_static_bytes:,} (arena {r.ram_arena_bytes:,}) + stack "
+                    f"high-water {r.stack_high_water_bytes or 0:,}")]
+    ce = r.extra.get("cycles_estimate")
+    if ce:
+        rows.append(("cycles (estimate)", f"~{ce['value']:,}: instructions x assumed CPI {ce['cpi_assumed']}, "
+                                          f"not measured"))
+    print_table("", rows)
+
+
+def print_demo(result, *, stderr: bool = False) -> None:
+    """The final summary as a table."""
+    from rich.text import Text
+
+    def pct(v: Optional[float]) -> str:
+        return "-" if v is None else f"{100 * v:.2f}%"
+
+    ok = result.mismatches == 0
+    rows = [
+        ("board", f"{result.board} ({result.core}, "
+                  f"{'QEMU' if result.runner.startswith('qemu') else 'native'})"),
+        ("test samples", f"{result.samples:,} digits, run on the board"),
+        ("mismatches", Text.assemble(("0", "green"), " (bits, int8 scores, predictions equal the reference)") if ok
+                       else Text(str(result.mismatches), "red")),
+        ("accuracy", f"float32 {pct(result.accuracy_float)} · int8 Python reference {pct(result.accuracy_reference)}"
+                     f" · int8 on device {pct(result.accuracy_device)}"),
+        ("flash", f"{result.flash_bytes:,} bytes (code {result.flash_code_bytes:,} + weights "
+                  f"{result.flash_weight_bytes:,})"),
+        ("RAM", f"{result.ram_bytes:,} bytes (static {result.ram_static_bytes:,} + stack high-water "
+                f"{result.stack_high_water_bytes or 0:,})"),
+        ("instructions / inference", f"{result.instructions_per_inference:,.0f} (exact count, mean of "
+                                     f"{result.bench_samples} samples)"),
+        ("wall time", " · ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())),
+    ]
+    rows += [(f"wrote {k}", _shown(v)) for k, v in result.paths.items()]
+    print_table("pnetc demo: digits -> int8 C99 -> " + result.board, rows, stderr=stderr)
+
+
+def print_graph(info: dict, console) -> None:
+    """Names and paths come from the model and the user: escaped, so rich never reads them as markup."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print(f"[bold]{escape(info['model'])}[/] ({info['task']}, {info['input']} input of {info['input_size']}, "
+                  f"{info['num_classes']} classes) precision={info['precision']} projection={info['projection']}")
+    t = Table(title="layers")
+    for col in ("#", "name", "op", "detail", "params", "bytes", "stored"):
+        t.add_column(col, justify="right" if col in ("#", "params", "bytes") else "left")
+    for i, l in enumerate(info["layers"]):
+        t.add_row(str(i), escape(l["name"]), l["op"], escape(l["detail"]), str(l["params"]), str(l["bytes"]),
+                  l["stored"])
+    console.print(t)
+    m = Table(title=f"memory plan: arena {info['arena_bytes']} bytes")
+    for col in ("buffer", "bytes", "offset", "live steps"):
+        m.add_column(col, justify="left" if col == "buffer" else "right")
+    for b in info["buffers"]:
+        m.add_row(escape(b["name"]), str(b["bytes"]), str(b["offset"]), f"{b['steps'][0]}..{b['steps'][1]}")
+    console.print(m)
+    if info["output_activation_removed"]:
+        console.print(f"final {info['output_activation_removed']} removed: scores are logits (same argmax)")
+
+
+def print_verify(report, console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=f"verify {escape(Path(report.model).name)}: {report.precision}, projection {report.projection}, "
+                    f"{report.samples} samples")
+    for col in ("build", "mismatch", "bits", "scores", "preds", "errors", "acc C", "s"):
+        t.add_column(col, justify="left" if col == "build" else "right")
+    for b in report.builds:
+        style = "green" if b.mismatches == 0 else "red"
+        t.add_row(b.build, f"[{style}]{b.mismatches}[/]", str(b.bit_mismatches), str(b.score_mismatches),
+                  str(b.prediction_mismatches), str(b.errors), f"{b.accuracy:.4f}", f"{b.seconds:.1f}")
+    console.print(t)
+    console.print(
+        f"accuracy: reference {report.accuracy_reference:.4f}, C {_acc(report.accuracy_c)}, float32 "
+        f"{report.accuracy_float:.4f} (change from quantisation {report.accuracy_reference - report.accuracy_float:+.4f}); "
+        f"weights {report.weight_bytes} B, arena {report.arena_bytes} B, compile {report.compile_seconds:.2f} s"
+    )
+    if report.onnxruntime_max_rel_diff is not None:
+        console.print(f"float interpreter vs onnxruntime: max relative difference {report.onnxruntime_max_rel_diff:.2e}")
+    if report.mismatches:
+        firsts = ", ".join(f"{b.build}: sample {b.first_mismatch}" for b in report.builds if b.mismatches)
+        console.print(f"[red]MISMATCH[/] first differing samples: {firsts}")
+
+
+def print_eval(result: dict, console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print(f"{escape(Path(result['model']).name)} on {escape(result['dataset'])} "
+                  f"({result['precision']} reference): "
+                  f"accuracy {result['accuracy']:.4f} over {result['samples']} test samples")
+    if result.get("accuracy_float") is not None:
+        console.print(f"float32 accuracy {result['accuracy_float']:.4f} (change from quantisation "
+                      f"{result['accuracy'] - result['accuracy_float']:+.4f})")
+    if result["task"] == "text" or len(result["per_class"]) <= 20:
+        t = Table(title="per class")
+        t.add_column("class")
+        t.add_column("samples", justify="right")
+        t.add_column("accuracy", justify="right")
+        for label, v in result["per_class"].items():
+            t.add_row(escape(label), str(v["samples"]), _acc(v["accuracy"]))
+        console.print(t)
+
+
+def summary_lines(result: dict) -> list[str]:
+    """A short human summary of a training result (the CLI prints it without --json)."""
+
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.2f}%"
+
+    lines = [
+        f"dataset {result['dataset']}  trainer {result['trainer']}  mode {result['mode']}  ({result['seconds']} s)",
+        f"trainer accuracy     {pct(result['trainer_accuracy'])}  ({result['trainer_weight_bytes']} weight bytes)",
+        f"projection accuracy  {pct(result['projection_accuracy'])}  ({result['projection_bits']} bits, "
+        f"{result['weight_bytes']} weight bytes)",
+    ]
+    if result.get("projection_accuracy_int8_sim") is not None:
+        lines.append(f"  int8 estimate      {pct(result['projection_accuracy_int8_sim'])}")
+    lines.append(f"model                {result['model']}")
+    return lines

@@ -13,7 +13,7 @@ PACKAGE = Path(pnetc.__file__).resolve().parent
 
 # layer -> the layers it may import. The order of this dict is the picture, bottom first.
 ALLOWED = {
-    "spec": set(),                                   # errors, resources, hashing, kernels
+    "spec": set(),                                   # errors, resources, hashing, kernels, outdir
     "datasets": {"spec"},
     "boards": {"spec"},                              # boards/*.toml: read by codegen packages and targets
     "ir": {"spec"},                                  # the IR, its passes and the golden interpreter
@@ -28,7 +28,8 @@ ALLOWED = {
     "api": {"spec", "datasets", "boards", "ir", "frontend", "compiler", "targets", "measure", "evaluate",
             "training", "progress"},
     "demo": {"spec", "boards", "api", "progress"},
-    "cli": {"spec", "boards", "ir", "api", "demo", "datasets", "compiler", "training", "evaluate", "progress"},
+    "cli": {"spec", "boards", "ir", "api", "demo", "datasets", "compiler", "training", "evaluate", "progress",
+            "targets"},                              # targets: the device error types it reports
 }
 
 
@@ -37,7 +38,7 @@ def layer_of(module: str) -> str | None:
     if parts[0] != "pnetc" or len(parts) == 1:
         return None  # outside the package, or its root (__version__, the lazy API names)
     head = parts[1]
-    if head in ("errors", "resources", "hashing", "kernels"):
+    if head in ("errors", "resources", "hashing", "kernels", "outdir"):
         return "spec"
     if head == "targets" and len(parts) > 2 and parts[2] == "boards":
         return "boards"

@@ -66,27 +66,3 @@ def summary(graph: Graph) -> dict:
         "layers": layers, "weight_bytes_estimate": sum(l["bytes"] for l in layers),
         "arena_bytes": plan.arena_bytes if plan else 0, "buffers": buffers,
     }
-
-
-def print_summary(info: dict, console) -> None:
-    """Names and paths come from the model and the user: escaped, so rich never reads them as markup."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    console.print(f"[bold]{escape(info['model'])}[/] ({info['task']}, {info['input']} input of {info['input_size']}, "
-                  f"{info['num_classes']} classes) precision={info['precision']} projection={info['projection']}")
-    t = Table(title="layers")
-    for col in ("#", "name", "op", "detail", "params", "bytes", "stored"):
-        t.add_column(col, justify="right" if col in ("#", "params", "bytes") else "left")
-    for i, l in enumerate(info["layers"]):
-        t.add_row(str(i), escape(l["name"]), l["op"], escape(l["detail"]), str(l["params"]), str(l["bytes"]),
-                  l["stored"])
-    console.print(t)
-    m = Table(title=f"memory plan: arena {info['arena_bytes']} bytes")
-    for col in ("buffer", "bytes", "offset", "live steps"):
-        m.add_column(col, justify="left" if col == "buffer" else "right")
-    for b in info["buffers"]:
-        m.add_row(escape(b["name"]), str(b["bytes"]), str(b["offset"]), f"{b['steps'][0]}..{b['steps'][1]}")
-    console.print(m)
-    if info["output_activation_removed"]:
-        console.print(f"final {info['output_activation_removed']} removed: scores are logits (same argmax)")

@@ -27,7 +27,7 @@ class BenchReport:
     samples: int
     counts: object            # pnetc.measure.count.Counts
     stage_names: list[str]
-    size: object              # pnetc.measure.size.SizeReport
+    size: object              # pnetc.targets.size.SizeReport
     mismatches: int
 
     def to_dict(self) -> dict:

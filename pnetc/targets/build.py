@@ -12,16 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pnetc.measure.size import SizeReport, image_sizes
 from pnetc.errors import PnetcError
 from pnetc.targets.boards import Board, get_board, install_hint
-from pnetc.targets.toolchain import Firmware, LinkOverflow, ModelSources, compile_firmware, render_main
-
-DEFAULT_TEXT_BYTES = 1024  # text models: the firmware's input buffer unless a run sizes it to its samples
-
-
-class ModelDoesNotFit(PnetcError):
-    """The model is too big for the board; the message holds the numbers."""
+from pnetc.targets.fit import ModelDoesNotFit, link_and_size  # noqa: F401  (ModelDoesNotFit: part of this API)
+from pnetc.targets.size import SizeReport
+from pnetc.targets.toolchain import Firmware, ModelSources
 
 
 def compile_for_board(model_path, out_dir: Path, *, precision: str = "int8", name: str = "model"):
@@ -43,25 +38,6 @@ def stage_names(model) -> list[str]:
         elif cls == "Dense":
             names.append(f"dense {getattr(op, 'name', len(names))}")
     return names
-
-
-def _main(board: Board, model: ModelSources | None, like: ModelSources, max_input_bytes: int, bench: bool) -> str:
-    return render_main(board, model, bench=bench, max_input_bytes=max_input_bytes, num_bits=like.num_bits,
-                       num_classes=like.num_classes, score_dtype=like.score_dtype, input_kind=like.input_kind)
-
-
-def _compile(board: Board, model: ModelSources | None, like: ModelSources, out_dir: Path, stem: str,
-             max_input_bytes: int, bench: bool = False, unlimited: bool = False) -> Firmware:
-    return compile_firmware(
-        board, out_dir, main_c=_main(board, model, like, max_input_bytes, bench),
-        sources=model.sources if model else (), include_dirs=model.include_dirs if model else (),
-        bench=bench, stem=stem, extra_cflags=getattr(model, "cflags", ()) if model else (), unlimited=unlimited)
-
-
-def record_bytes(model: ModelSources, max_text_bytes: int = DEFAULT_TEXT_BYTES) -> int:
-    from pnetc.targets.run import max_record_bytes
-
-    return max_text_bytes if model.input_kind == "text" else max_record_bytes(model, [])
 
 
 def probe_samples(model: ModelSources, n: int = 4) -> list:
@@ -93,26 +69,7 @@ class BuildResult:
 def build_and_measure(board: Board, model: ModelSources, out_dir: Path, *, max_input_bytes: int | None = None,
                       measure_stack: bool = True, bench: bool = False) -> BuildResult:
     """Build firmware + baseline, measure sizes, check the fit (raises ModelDoesNotFit), measure the stack."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rec = max_input_bytes or record_bytes(model)
-    overflow = None
-    try:
-        baseline = _compile(board, None, model, out_dir, "baseline", rec)
-        firmware = _compile(board, model, model, out_dir, "bench" if bench else "firmware", rec, bench=bench)
-    except LinkOverflow as exc:
-        # measure both images with unbounded regions, so the refusal can give the numbers
-        overflow = str(exc)
-        baseline = _compile(board, None, model, out_dir, "baseline", rec, unlimited=True)
-        firmware = _compile(board, model, model, out_dir, "oversize", rec, bench=bench, unlimited=True)
-    size = SizeReport(
-        board=board.name, image=image_sizes(board, firmware.elf), baseline=image_sizes(board, baseline.elf),
-        weight_bytes=int(model.weight_bytes), arena_bytes=int(model.arena_bytes),
-        stack_reserved=board.stack_size, flash_capacity=board.flash_size, ram_capacity=board.ram_size)
-    if overflow is not None or not size.fits:
-        detail = size.misfit_message() or f"the linker reports: {overflow}"
-        raise ModelDoesNotFit(f"the model does not fit on {board.name}: {detail}. Try a smaller model "
-                              f"(fewer projection bits or hidden units), --precision int8 or binary, "
-                              f"or a board with more memory")
+    firmware, baseline, size = link_and_size(board, model, out_dir, max_input_bytes=max_input_bytes, bench=bench)
     if measure_stack and board.can_run:
         from pnetc.targets.run import run_samples
 

@@ -75,6 +75,15 @@ def encode_records(samples: Sequence, input_dtype: str | None = None) -> bytes:
     return b"".join(chunks)
 
 
+def max_record_bytes(model, samples: Sequence) -> int:
+    """The largest record the firmware must take: the model's input bytes, or the longest text."""
+    if model.input_kind == "text":
+        longest = max((len(s) for s in samples), default=1)
+        return max(64, (longest + 63) // 64 * 64)
+    itemsize = INPUT_DTYPES[getattr(model, "input_dtype", None) or "uint8"].itemsize
+    return int(model.input_size) * itemsize
+
+
 def _hex_words(field: str, digits: int, count: int, line_no: int) -> np.ndarray:
     if count == 0:
         if field not in (EMPTY_FIELD, ""):

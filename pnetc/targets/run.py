@@ -22,8 +22,8 @@ import numpy as np
 
 from pnetc.errors import PnetcError
 from pnetc.targets.boards import Board
-from pnetc.targets.protocol import (EXIT_MEANINGS, INPUT_DTYPES, INPUT_FILE, OUTPUT_FILE, DeviceOutput, ProtocolError,
-                                    done_count, encode_records, parse_output)
+from pnetc.targets.protocol import (EXIT_MEANINGS, INPUT_FILE, OUTPUT_FILE, DeviceOutput, ProtocolError, done_count,
+                                    encode_records, max_record_bytes, parse_output)  # noqa: F401  (re-exported)
 from pnetc.targets.toolchain import Firmware, ModelSources, compile_firmware, render_main
 from pnetc.targets import host as host_runner
 from pnetc.targets import qemu, sandbox
@@ -52,14 +52,6 @@ def device_inputs(model: ModelSources, samples: Sequence) -> tuple[list, str | N
     return list(x), input_dtype
 
 
-def max_record_bytes(model: ModelSources, samples: Sequence) -> int:
-    if model.input_kind == "text":
-        longest = max((len(s) for s in samples), default=1)
-        return max(64, (longest + 63) // 64 * 64)
-    itemsize = INPUT_DTYPES[getattr(model, "input_dtype", None) or "uint8"].itemsize
-    return int(model.input_size) * itemsize
-
-
 # ---- building and executing ----------------------------------------------------------------
 
 
@@ -77,9 +69,9 @@ def build_for_run(board: Board, model: ModelSources, out_dir: Path, *, max_input
                                 extra_cflags=[*getattr(model, "cflags", ()), *extra_cflags])
     except LinkOverflow:
         # measure it the way `pnetc build` does, which refuses with the numbers (ModelDoesNotFit)
-        from pnetc.targets.build import build_and_measure
+        from pnetc.targets.fit import link_and_size
 
-        build_and_measure(board, model, out_dir / "fit_check", max_input_bytes=max_input_bytes, measure_stack=False)
+        link_and_size(board, model, out_dir / "fit_check", max_input_bytes=max_input_bytes)
         raise
 
 

@@ -98,21 +98,3 @@ def _precheck(config) -> None:
         raise PnetcError(f"--lr must be > 0, got {config.lr}")
     if config.density is not None and not 0 < config.density <= 1:
         raise PnetcError(f"--density must be in (0, 1], got {config.density}")
-
-
-def summary_lines(result: dict) -> list[str]:
-    """A short human summary of a training result (the CLI prints it without --json)."""
-
-    def pct(v):
-        return "-" if v is None else f"{100 * v:.2f}%"
-
-    lines = [
-        f"dataset {result['dataset']}  trainer {result['trainer']}  mode {result['mode']}  ({result['seconds']} s)",
-        f"trainer accuracy     {pct(result['trainer_accuracy'])}  ({result['trainer_weight_bytes']} weight bytes)",
-        f"projection accuracy  {pct(result['projection_accuracy'])}  ({result['projection_bits']} bits, "
-        f"{result['weight_bytes']} weight bytes)",
-    ]
-    if result.get("projection_accuracy_int8_sim") is not None:
-        lines.append(f"  int8 estimate      {pct(result['projection_accuracy_int8_sim'])}")
-    lines.append(f"model                {result['model']}")
-    return lines

@@ -18,8 +18,8 @@ def test_verify_keep_twice_with_different_models(tmp_path, small_models):
     r = run_cli(["verify", str(four), "--data", str(data), "--limit", "16", "--keep", str(keep)], 180)
     assert r.code == 0, r.stderr + r.stdout  # a reused harness of the old model would mismatch
     second = snapshot(keep)
-    harness = "build/model_host_main.c"
-    assert harness in first and first[harness] != second[harness]
+    main = "signed-char/build/firmware_main.c"  # the host board's firmware main, rendered for each model
+    assert main in first and first[main] != second[main]
 
 
 def test_run_out_twice_replaces_its_own_files(tmp_path, small_models):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from pnetc.targets import commands
-from pnetc.targets import run as run_mod
+from pnetc import report as commands
+from pnetc import evaluate as run_mod  # where run_model lives
 from pnetc.evaluate import RunReport
 from pnetc.targets.compare import Mismatch
 from pnetc.targets.run import DeviceError

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from pnetc.targets.boards import get_board
-from pnetc.targets.run import compare, run_samples
+from pnetc.targets.compare import compare
+from pnetc.targets.run import run_samples
 
 from .conftest import last_json, pnetc, runnable_boards, skip_unless_runnable
 from .toy_model import ToyModel, toy_inputs
@@ -51,7 +52,7 @@ def test_compare_catches_each_kind_of_difference(tmp_path):
 @pytest.mark.parametrize("name", runnable_boards())
 def test_real_dense_export_runs_with_zero_mismatches(name, factory_models, capsys):
     """`pnetc run --json` in-process (the CLI's own parsing is covered by the other tests)."""
-    from pnetc.targets.commands import run_command
+    from pnetc.report import run_command
 
     skip_unless_runnable(name)
     rc = run_command(str(factory_models["dense"]), name, None, str(factory_models["dense_npz"]), None, "int8",

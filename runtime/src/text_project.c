@@ -67,47 +67,68 @@ static PNET_ALWAYS_INLINE void ripple(uint32_t *p, uint32_t w)
     }
 }
 
-/* Adds the sign words of 16 features, fb[i] = fold(id * GOLDEN_B), to every group's counters:
-   a Harley-Seal carry-save tree into planes 0..3, then the carry of weight 16 ripples upwards. */
+/* Adds 16 words to the counters of one group: a Harley-Seal carry-save tree into planes 0..3
+   (kept in registers), then the carry of weight 16 ripples upwards. The words are the sign words
+   of src[i] = fold(id * GOLDEN_B) when `hashed` (a constant after inlining), else src[i] itself. */
+static PNET_ALWAYS_INLINE void add16(uint32_t *planes, uint32_t row, const uint32_t *src, int hashed)
+{
+#define WORD(i) (hashed ? sign_word(row, src[i]) : src[i])
+    uint32_t ones = planes[0], twos = planes[1], fours = planes[2], eights = planes[3];
+    uint32_t twos_a, twos_b, fours_a, fours_b, eights_a, eights_b, sixteens;
+    CSA(twos_a, ones, ones, WORD(0), WORD(1));
+    CSA(twos_b, ones, ones, WORD(2), WORD(3));
+    CSA(fours_a, twos, twos, twos_a, twos_b);
+    CSA(twos_a, ones, ones, WORD(4), WORD(5));
+    CSA(twos_b, ones, ones, WORD(6), WORD(7));
+    CSA(fours_b, twos, twos, twos_a, twos_b);
+    CSA(eights_a, fours, fours, fours_a, fours_b);
+    CSA(twos_a, ones, ones, WORD(8), WORD(9));
+    CSA(twos_b, ones, ones, WORD(10), WORD(11));
+    CSA(fours_a, twos, twos, twos_a, twos_b);
+    CSA(twos_a, ones, ones, WORD(12), WORD(13));
+    CSA(twos_b, ones, ones, WORD(14), WORD(15));
+    CSA(fours_b, twos, twos, twos_a, twos_b);
+    CSA(eights_b, fours, fours, fours_a, fours_b);
+    CSA(sixteens, eights, eights, eights_a, eights_b);
+#undef WORD
+    planes[0] = ones;
+    planes[1] = twos;
+    planes[2] = fours;
+    planes[3] = eights;
+    ripple(planes + 4, sixteens);
+}
+
+/* Adds the sign words of 16 features, fb[i] = fold(id * GOLDEN_B), to every group's counters. */
 static void add_batch(uint32_t *planes, int32_t stride, const uint32_t *rows, int32_t groups, const uint32_t *fb)
 {
     int32_t g;
     for (g = 0; g < groups; ++g, planes += stride) {
-        const uint32_t row = rows[g];
-        uint32_t ones = planes[0], twos = planes[1], fours = planes[2], eights = planes[3];
-        uint32_t twos_a, twos_b, fours_a, fours_b, eights_a, eights_b, sixteens;
-        CSA(twos_a, ones, ones, sign_word(row, fb[0]), sign_word(row, fb[1]));
-        CSA(twos_b, ones, ones, sign_word(row, fb[2]), sign_word(row, fb[3]));
-        CSA(fours_a, twos, twos, twos_a, twos_b);
-        CSA(twos_a, ones, ones, sign_word(row, fb[4]), sign_word(row, fb[5]));
-        CSA(twos_b, ones, ones, sign_word(row, fb[6]), sign_word(row, fb[7]));
-        CSA(fours_b, twos, twos, twos_a, twos_b);
-        CSA(eights_a, fours, fours, fours_a, fours_b);
-        CSA(twos_a, ones, ones, sign_word(row, fb[8]), sign_word(row, fb[9]));
-        CSA(twos_b, ones, ones, sign_word(row, fb[10]), sign_word(row, fb[11]));
-        CSA(fours_a, twos, twos, twos_a, twos_b);
-        CSA(twos_a, ones, ones, sign_word(row, fb[12]), sign_word(row, fb[13]));
-        CSA(twos_b, ones, ones, sign_word(row, fb[14]), sign_word(row, fb[15]));
-        CSA(fours_b, twos, twos, twos_a, twos_b);
-        CSA(eights_b, fours, fours, fours_a, fours_b);
-        CSA(sixteens, eights, eights, eights_a, eights_b);
-        planes[0] = ones;
-        planes[1] = twos;
-        planes[2] = fours;
-        planes[3] = eights;
-        ripple(planes + 4, sixteens);
+        add16(planes, rows[g], fb, 1);
     }
 }
 
-/* Adds the sign words of n < 16 features: pairs through one carry-save adder into plane 0 (the
-   carry ripples from plane 1), an odd last one ripples from plane 0. */
+/* Adds the sign words of the last n < 16 features. From 8 on, the words padded with zeros go
+   through the 16-word tree (8 features make at least 4 planes; a carry into plane 4 needs a total
+   of at least 16, which makes at least 5); fewer go in pairs through one carry-save adder into
+   plane 0 (the carry ripples from plane 1), an odd last one from plane 0. */
 static void add_tail(uint32_t *planes, int32_t stride, const uint32_t *rows, int32_t groups, const uint32_t *fb,
                      int32_t n)
 {
+    uint32_t w[BATCH];
     int32_t g;
+    int32_t i;
+    for (i = n; i < BATCH; ++i) {
+        w[i] = 0u;
+    }
     for (g = 0; g < groups; ++g, planes += stride) {
         const uint32_t row = rows[g];
-        int32_t i;
+        if (n >= 8) {
+            for (i = 0; i < n; ++i) {
+                w[i] = sign_word(row, fb[i]);
+            }
+            add16(planes, row, w, 0);
+            continue;
+        }
         for (i = 0; i + 1 < n; i += 2) {
             uint32_t carry;
             uint32_t ones = planes[0];

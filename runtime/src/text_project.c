@@ -18,8 +18,10 @@
 
 #if defined(__GNUC__)
 #define PNET_ALWAYS_INLINE __inline__ __attribute__((always_inline))
+#define PNET_NOINLINE __attribute__((noinline))
 #else
 #define PNET_ALWAYS_INLINE
+#define PNET_NOINLINE
 #endif
 
 /* One carry-save (full) adder over 32 lanes: l + 2 * h = a + b + c, lane by lane. */
@@ -107,11 +109,12 @@ static void add_batch(uint32_t *planes, int32_t stride, const uint32_t *rows, in
     }
 }
 
-/* Adds the sign words of the last n < 16 features. From 8 on, the words padded with zeros go
+/* Adds the sign words of the last n < 16 features (not inlined: its 16-word buffer stays out of
+   the caller's frame, which every batch runs in). From 8 on, the words padded with zeros go
    through the 16-word tree (8 features make at least 4 planes; a carry into plane 4 needs a total
    of at least 16, which makes at least 5); fewer go in pairs through one carry-save adder into
    plane 0 (the carry ripples from plane 1), an odd last one from plane 0. */
-static void add_tail(uint32_t *planes, int32_t stride, const uint32_t *rows, int32_t groups, const uint32_t *fb,
+static PNET_NOINLINE void add_tail(uint32_t *planes, int32_t stride, const uint32_t *rows, int32_t groups, const uint32_t *fb,
                      int32_t n)
 {
     uint32_t w[BATCH];
@@ -206,7 +209,6 @@ int pnet_text_project(const uint8_t *text, size_t len, uint32_t seed, int32_t nu
                       int32_t words, int32_t *acc, uint32_t *bits)
 {
     pnet_text_iter it;
-    uint32_t fb[BATCH];
     uint32_t total = 0u;
     uint32_t most;
     int32_t groups;
@@ -253,6 +255,7 @@ int pnet_text_project(const uint8_t *text, size_t len, uint32_t seed, int32_t nu
     }
     {
         uint32_t *const counters = (uint32_t *)acc; /* same object type up to signedness */
+        uint32_t fb[BATCH];
         uint32_t f;
         int32_t n = 0;
         int32_t k;

@@ -196,7 +196,7 @@ def text_features(text: bytes, char_max_n: int = 3, words: int = 1) -> np.ndarra
 
 
 def text_project_acc(text: bytes, seed: int, num_bits: int, char_max_n: int = 3, words: int = 1) -> np.ndarray:
-    """acc [num_bits] int32 of pnet_text_project: 2 * (#occurrences with s = +1) - #occurrences."""
+    """acc [num_bits] int32 behind pnet_text_project's bits: 2 * (#occurrences with s = +1) - #occurrences."""
     if num_bits < 1:
         raise PnetcError("num_bits must be at least 1")
     ids = text_features(text, char_max_n, words)

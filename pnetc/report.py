@@ -251,6 +251,17 @@ def print_run(r) -> None:
     print_table(f"run: {r.board}, {r.precision}", rows)
 
 
+def _per_byte_line(extra: dict) -> str:
+    """A text model's cost per input byte: the mean ratio and the least-squares line."""
+    per_byte = extra["instructions_per_byte"]
+    line = f"{per_byte:,.1f} instructions" if per_byte is not None else "n/a (empty texts)"
+    line += f" (mean {extra['input_bytes_mean']:,.1f} bytes per text)"
+    if extra.get("instructions_fixed") is not None:
+        line += (f"; least-squares fit: {extra['instructions_fixed']:,.0f} + "
+                 f"{extra['instructions_per_byte_marginal']:,.1f} x bytes")
+    return line
+
+
 def print_bench(r) -> None:
     """A pnetc.api.BenchResult: instructions per inference and per stage, flash and RAM."""
     from rich.console import Console
@@ -270,6 +281,8 @@ def print_bench(r) -> None:
     rows = [("flash", f"{r.flash_bytes:,} bytes = code {r.flash_code_bytes:,} + weights {r.flash_weight_bytes:,}"),
             ("RAM", f"{r.ram_bytes:,} bytes = static {r.ram_static_bytes:,} (arena {r.ram_arena_bytes:,}) + stack "
                     f"high-water {r.stack_high_water_bytes or 0:,}")]
+    if r.extra.get("input_bytes_mean") is not None:
+        rows.append(("per input byte", _per_byte_line(r.extra)))
     ce = r.extra.get("cycles_estimate")
     if ce:
         rows.append(("cycles (estimate)", f"~{ce['value']:,}: instructions x assumed CPI {ce['cpi_assumed']}, "

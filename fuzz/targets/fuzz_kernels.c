@@ -137,6 +137,7 @@ static void text_op(uint32_t seed, int32_t num_bits, int32_t char_max_n, int32_t
     int rc;
     FUZZ_CHECK(got && want && scratch && acc, "out of memory");
     memset(got, 0xA5, (size_t)nw * sizeof(uint32_t));
+    /* scratch holds the kernel's bit-sliced counters, not acc: only the bits are compared */
     rc = pnet_text_project(p, len, seed, num_bits, char_max_n, words, scratch, got);
     if (!valid) {
         const int expect = num_bits < 1 ? PNET_ERR_LENGTH : PNET_ERR_ARG;
@@ -148,14 +149,10 @@ static void text_op(uint32_t seed, int32_t num_bits, int32_t char_max_n, int32_t
     } else {
         pnet_text_iter it;
         uint32_t id;
-        int32_t k;
         FUZZ_CHECK(rc == PNET_OK, "rc %d", rc);
         FUZZ_CHECK(pnet_text_begin(&it, p, len, char_max_n, words) == PNET_OK, "begin failed");
         while (pnet_text_next(&it, &id)) {
             spec_text_add(seed, num_bits, id, acc);
-        }
-        for (k = 0; k < num_bits; ++k) {
-            FUZZ_CHECK(acc[k] == scratch[k], "acc[%d] %d, reference %lld", k, scratch[k], (long long)acc[k]);
         }
         pack(acc, num_bits, want);
         compare("text_project", got, want, num_bits);

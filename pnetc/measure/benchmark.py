@@ -29,6 +29,7 @@ class BenchReport:
     stage_names: list[str]
     size: object              # pnetc.targets.size.SizeReport
     mismatches: int
+    input_bytes: list[int] | None = None  # text models: each sample's length, for the per-byte cost
 
     def to_dict(self) -> dict:
         s = self.counts.summary()
@@ -51,11 +52,34 @@ class BenchReport:
             "mismatches": self.mismatches,
             "size": size,
         }
+        if self.input_bytes is not None:
+            out.update(text_cost(self.counts.per_inference, self.input_bytes))
         cpi = CPI_GUESS.get(self.core)
         if cpi is not None:
             out["cycles_estimate"] = {"value": round(s["mean"] * cpi), "cpi_assumed": cpi,
                                       "note": "estimate: instructions x assumed CPI, not a measurement"}
         return out
+
+
+def text_cost(instructions, input_bytes) -> dict:
+    """What a text model costs per input byte, from per-sample instruction counts and text lengths.
+
+    instructions_per_byte: mean instructions / mean bytes (None if every text is empty).
+    instructions_fixed + instructions_per_byte_marginal * bytes: the least-squares line through the
+    samples (both None unless at least two lengths differ). The fixed part is what a call costs
+    whatever the text: setup, the final pass over the counters, the layers after the projection."""
+    y = np.asarray(instructions, dtype=np.float64)
+    x = np.asarray(input_bytes, dtype=np.float64)
+    if x.shape != y.shape or x.size == 0:
+        raise ValueError("text_cost needs one length per instruction count")
+    out = {"input_bytes_mean": float(x.mean()),
+           "instructions_per_byte": float(y.mean() / x.mean()) if x.mean() > 0 else None,
+           "instructions_fixed": None, "instructions_per_byte_marginal": None}
+    if np.ptp(x) > 0:
+        slope, intercept = np.polyfit(x, y, 1)
+        out["instructions_fixed"] = float(intercept)
+        out["instructions_per_byte_marginal"] = float(slope)
+    return out
 
 
 def bench_samples(model, samples: Sequence | None, n: int) -> list:
@@ -111,5 +135,6 @@ def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence |
         ref = model.reference.run(np.asarray(samples) if model.input_kind != "text" else samples)
         mismatches = len(compare(device, ref, model.score_dtype))
         counts = counts_from_windows(windows)
+        lengths = [len(t) for t in samples] if model.input_kind == "text" else None
         return BenchReport(board.name, board.core, precision, len(samples), counts, stage_names(model),
-                           sized.size, mismatches)
+                           sized.size, mismatches, lengths)

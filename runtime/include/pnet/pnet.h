@@ -176,10 +176,11 @@ int pnet_text_begin(pnet_text_iter *it, const uint8_t *text, size_t len, int32_t
 int pnet_text_next(pnet_text_iter *it, uint32_t *feature_id);
 
 /* ----------------------------------------------------- text_project.c -- */
-/* Text projection: acc_k = sum over feature occurrences f of s_k(f), with s_k(f) = +1 iff bit
-   (k & 31) of hash32(seed, k >> 5, f) is set, else -1. One hash per feature and 32 bits.
-   acc is caller scratch [num_bits] int32; on PNET_OK it holds acc_k. bits gets
-   PNET_WORDS(num_bits) words. O(len) time, O(1) memory beyond acc.
+/* Text projection: bit_k = acc_k > 0 with acc_k = sum over feature occurrences f of s_k(f), and
+   s_k(f) = +1 iff bit (k & 31) of hash32(seed, k >> 5, f) is set, else -1. One hash per feature
+   and 32 bits, counted in bit-sliced counters (docs/kernels.md). acc is caller scratch
+   [num_bits] int32 for those counters: its contents on return are unspecified (not acc_k). bits
+   gets PNET_WORDS(num_bits) words. O(len) time, O(1) memory beyond acc.
    Returns PNET_OK, PNET_ERR_NULL, PNET_ERR_LENGTH (len >= 2^26 or num_bits < 1) or
    PNET_ERR_ARG (char_max_n / words out of range). On error bits is all zero (if not NULL). */
 int pnet_text_project(const uint8_t *text, size_t len, uint32_t seed, int32_t num_bits, int32_t char_max_n,

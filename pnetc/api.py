@@ -388,8 +388,8 @@ class BuildResult(_Result):
     _build: Any = field(default=None, repr=False, compare=False)
 
 
-def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8", force: bool = False,
-          progress: Optional[bool] = None) -> BuildResult:
+def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8", calib: Optional[PathLike] = None,
+          force: bool = False, progress: Optional[bool] = None) -> BuildResult:
     """Compile the model for a board (see `pnetc boards`), link the firmware, measure it, and
     raise PnetcError if it does not fit (the message holds the numbers)."""
     from pnetc.targets.build import build_model
@@ -398,7 +398,7 @@ def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8",
     out = Path(out_dir).resolve()  # the emulator runs in another directory
     with _progress.tracker(board, _progress.wanted(progress)) as t:
         t.stage("compile + link + measure")
-        result = build_model(path, board, out, precision=precision, force=force)
+        result = build_model(path, board, out, precision=precision, calib=calib, force=force)
     s = result.size.to_dict()
     fw = result.firmware
     keys = ("flash_bytes", "flash_code_bytes", "flash_weight_bytes", "ram_bytes", "ram_arena_bytes",
@@ -443,6 +443,7 @@ def run(
     data: Optional[PathLike] = None,
     limit: Optional[int] = None,
     precision: str = "int8",
+    calib: Optional[PathLike] = None,
     timeout: Optional[float] = None,
     out_dir: Optional[PathLike] = None,
     force: bool = False,
@@ -464,7 +465,7 @@ def run(
         t.stage("compile + build")
         report = _kept_in(out_dir, "run", force, lambda where: run_model(
             path, board, dataset=dataset, data=None if data is None else str(data), limit=limit,
-            precision=precision, out_dir=where, timeout_s=timeout, progress=t.sample_callback("run")))
+            precision=precision, calib=calib, out_dir=where, timeout_s=timeout, progress=t.sample_callback("run")))
     d = report.to_dict()
     d["status"] = "ok" if not report.mismatches else "mismatch"
     d["first_mismatches"] = tuple(d["first_mismatches"])
@@ -528,6 +529,7 @@ def bench(
     dataset: Optional[str] = None,
     data: Optional[PathLike] = None,
     precision: str = "int8",
+    calib: Optional[PathLike] = None,
     timeout: Optional[float] = None,
     out_dir: Optional[PathLike] = None,
     force: bool = False,
@@ -547,7 +549,7 @@ def bench(
     with _progress.tracker(f"{board} bench", _progress.wanted(progress)) as t:
         t.stage("compile + build + measure")
         report = _kept_in(out_dir, "bench", force, lambda where: bench_model(
-            path, board, n=n, samples=samples, precision=precision,
+            path, board, n=n, samples=samples, precision=precision, calib=calib,
             out_dir=where, timeout_s=timeout, progress=t.sample_callback("count instructions")))
     d = report.to_dict()
     names = {f.name for f in dataclasses.fields(BenchResult)} - {"extra"}

@@ -144,6 +144,8 @@ def sweep_cmd(
 
 # ---- compiler commands (compile, inspect, eval, verify) ----------------------
 
+_CALIB_HELP = (".npz of sample inputs (array x) for the int8 ranges; a model without pnetc.calibration "
+               "metadata (e.g. a plain torch or scikit-learn export) needs it for int8")
 _PRECISION_HELP = "float32 | int8 | binary (1-bit first layer, int8 after)."
 _PROJECTION_HELP = "hash (on the fly, no table) | table (projection stored in flash)."
 
@@ -267,13 +269,14 @@ def build_cmd(
     board: str = typer.Option(..., "--board", "-b", help="Board name (see `pnetc boards`)."),
     out: str = typer.Option(..., "-o", "--out", help="Output directory (firmware.elf/.bin/.map, size_report.json)."),
     precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
+    calib: Optional[str] = typer.Option(None, "--calib", help=_CALIB_HELP),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Build firmware for a board, report the model's flash/RAM, refuse (exit 2) if it does not fit."""
     from pnetc.report import build_command
 
-    raise typer.Exit(build_command(model, board, out, precision, json_out, force))
+    raise typer.Exit(build_command(model, board, out, precision, json_out, force, calib=calib))
 
 
 @app.command("run")
@@ -284,6 +287,7 @@ def run_cmd(
     data: Optional[str] = typer.Option(None, "--data", help="A CSV/JSONL/NPZ/IDX data file instead of --dataset."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N test samples."),
     precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
+    calib: Optional[str] = typer.Option(None, "--calib", help=_CALIB_HELP),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the firmware is killed."),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Keep the build and run files in this directory."),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
@@ -294,7 +298,8 @@ def run_cmd(
     Exit 0 when all match, 1 on a mismatch, 3 on a fault, 4 on a timeout."""
     from pnetc.report import run_command
 
-    raise typer.Exit(run_command(model, board, dataset, data, limit, precision, timeout, out, json_out, force))
+    raise typer.Exit(run_command(model, board, dataset, data, limit, precision, timeout, out, json_out, force,
+                                 calib=calib))
 
 
 @app.command("bench")
@@ -305,13 +310,14 @@ def bench_cmd(
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Take the samples from this data set's test split."),
     data: Optional[str] = typer.Option(None, "--data", help="Take the samples from this data file."),
     precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
+    calib: Optional[str] = typer.Option(None, "--calib", help=_CALIB_HELP),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the firmware is killed."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Exact instructions per inference and per stage (QEMU plugin), flash and RAM of the model."""
     from pnetc.report import bench_command
 
-    raise typer.Exit(bench_command(model, board, n, dataset, data, precision, timeout, json_out))
+    raise typer.Exit(bench_command(model, board, n, dataset, data, precision, timeout, json_out, calib=calib))
 
 
 @app.command("demo")

@@ -333,7 +333,7 @@ def model_labels(model_path) -> list[str]:
 
 
 def run_model(model_path, board_name: str, *, dataset: str | None = None, data: str | None = None,
-              limit: int | None = None, precision: str = "int8", out_dir=None, timeout_s: float | None = None,
+              limit: int | None = None, precision: str = "int8", calib=None, out_dir=None, timeout_s: float | None = None,
               progress: Callable[[int, int], None] | None = None) -> RunReport:
     """Compile, build, run every test sample on the board, and compare with the golden interpreter."""
     import tempfile
@@ -358,7 +358,7 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
         raise PnetcError("the data set has no test samples")
     with tempfile.TemporaryDirectory(prefix="pnetc-run-") as tmp:
         work = Path(out_dir) if out_dir is not None else Path(tmp)
-        model = compile_for_board(model_path, work / "model", precision=precision)
+        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib)
         if model.input_kind == "text" and not isinstance(samples[0], (bytes, bytearray)):
             raise PnetcError(f"the model reads text but data set {name} holds {model.input_kind} arrays")
         if model.input_kind != "text" and isinstance(samples[0], (bytes, bytearray)):

@@ -94,7 +94,7 @@ def bench_samples(model, samples: Sequence | None, n: int) -> list:
 
 
 def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence | None = None,
-                precision: str = "int8", out_dir=None, timeout_s: float | None = None,
+                precision: str = "int8", calib=None, out_dir=None, timeout_s: float | None = None,
                 progress: Callable[[int, int], None] | None = None) -> BenchReport:
     from pnetc.measure.count import counts_from_windows, run_counted
     from pnetc.targets import sandbox
@@ -117,7 +117,7 @@ def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence |
         raise PnetcError("-n must be at least 1")
     with tempfile.TemporaryDirectory(prefix="pnetc-bench-") as tmp:
         work = Path(out_dir) if out_dir is not None else Path(tmp)
-        model = compile_for_board(model_path, work / "model", precision=precision)
+        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib)
         samples = bench_samples(model, samples, n)
         rec = max_record_bytes(model, samples)
         # sizes come from the plain build (no markers); instructions from the marked build

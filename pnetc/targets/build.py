@@ -19,12 +19,12 @@ from pnetc.targets.size import SizeReport
 from pnetc.targets.toolchain import Firmware, ModelSources
 
 
-def compile_for_board(model_path, out_dir: Path, *, precision: str = "int8", name: str = "model"):
+def compile_for_board(model_path, out_dir: Path, *, precision: str = "int8", name: str = "model", calib=None):
     from pnetc.compiler import compile_model
 
     if not Path(model_path).is_file():
         raise PnetcError(f"model file {model_path} does not exist")
-    return compile_model(model_path, out_dir, name=name, precision=precision)
+    return compile_model(model_path, out_dir, name=name, precision=precision, calib=calib)
 
 
 def stage_names(model) -> list[str]:
@@ -78,7 +78,8 @@ def build_and_measure(board: Board, model: ModelSources, out_dir: Path, *, max_i
     return BuildResult(board, model, firmware, baseline, size, out_dir)
 
 
-def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8", force: bool = False) -> BuildResult:
+def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8", calib=None,
+                force: bool = False) -> BuildResult:
     """Build into a temporary folder and swap it into out_dir only when the model fits (pnetc/outdir.py):
     a refused build leaves the previous build as it was, and no file of an old build survives beside a
     new one. Returned paths are the final ones."""
@@ -89,7 +90,7 @@ def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8"
         missing = [t for t in board.missing_tools() if t != board.runner_command]  # building needs no QEMU
         raise PnetcError(f"board {board.name} needs {', '.join(missing)}, not installed; {install_hint(missing)}")
     with outdir.transaction(out_dir, command="build", force=force) as staged:
-        model = compile_for_board(model_path, staged.path / "model", precision=precision)
+        model = compile_for_board(model_path, staged.path / "model", precision=precision, calib=calib)
         result = build_and_measure(board, model, staged.path)
         final = _relocated_firmware(result.firmware, staged)
         report = {**result.size.to_dict(), "precision": precision, "model": str(model_path),

@@ -338,20 +338,14 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
     """Compile, build, run every test sample on the board, and compare with the golden interpreter."""
     import tempfile
 
-    from pnetc.targets.boards import get_board, install_hint
+    from pnetc.targets.boards import runnable_board
     from pnetc.targets.build import compile_for_board
     from pnetc.targets.compare import compare
     from pnetc.targets.run import checked_timeout, run_samples
 
     if timeout_s is not None:
         checked_timeout(timeout_s)
-    board = get_board(board_name)
-    if board.runner == "none":
-        raise PnetcError(f"board {board.name} is build-only; `pnetc boards` lists the boards that can run here")
-    missing = board.missing_tools()
-    if missing:
-        raise PnetcError(f"board {board.name} cannot run here: {', '.join(missing)} not installed; "
-                         f"{install_hint(missing)}")
+    board = runnable_board(board_name)
     name, x, y = load_samples(dataset, data, limit, model_labels=model_labels(model_path))
     samples = list(x)
     if not samples:

@@ -133,7 +133,6 @@ def run_command(model: str, board: str, dataset: str | None, data: str | None, l
     if json_out:
         _say(json_line(d))
     else:
-
         print_run(report)
     if report.mismatches:
         kinds = ", ".join(f"{k} {v}" for k, v in d["mismatch_kinds"].items() if v)
@@ -160,7 +159,6 @@ def bench_command(model: str, board: str, n: int, dataset: str | None, data: str
     if json_out:
         _say(json_line(d))
     else:
-
         print_bench(report)
     if report.mismatches:
         _err(f"pnetc: error: mismatch: {report.mismatches} of {report.samples} benchmark samples differ from the "

@@ -98,7 +98,7 @@ def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence |
                 progress: Callable[[int, int], None] | None = None) -> BenchReport:
     from pnetc.measure.count import counts_from_windows, run_counted
     from pnetc.targets import sandbox
-    from pnetc.targets.boards import get_board, install_hint
+    from pnetc.targets.boards import runnable_board
     from pnetc.targets.build import build_and_measure, compile_for_board, stage_names
     from pnetc.targets.compare import compare
     from pnetc.targets.protocol import INPUT_FILE, encode_records, parse_output
@@ -106,13 +106,7 @@ def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence |
 
     if timeout_s is not None:
         checked_timeout(timeout_s)
-    board = get_board(board_name)
-    if board.runner == "none":
-        raise PnetcError(f"board {board.name} is build-only: instruction counts need a board that runs under QEMU")
-    missing = board.missing_tools()
-    if missing:
-        raise PnetcError(f"board {board.name} cannot run here: {', '.join(missing)} not installed; "
-                         f"{install_hint(missing)}")
+    board = runnable_board(board_name)
     if n < 1:
         raise PnetcError("-n must be at least 1")
     with tempfile.TemporaryDirectory(prefix="pnetc-bench-") as tmp:

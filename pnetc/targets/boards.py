@@ -145,3 +145,15 @@ def get_board(name: str) -> Board:
             return board
     names = ", ".join(b.name for b in list_boards())
     raise PnetcError(f"unknown board {name!r}; known boards: {names} (see `pnetc boards`)")
+
+
+def runnable_board(name: str) -> Board:
+    """The board `name`, if programs can run on it here (QEMU or native); else a one-line error."""
+    board = get_board(name)
+    if board.runner == "none":
+        raise PnetcError(f"board {board.name} is build-only; `pnetc boards` lists the boards that can run here")
+    missing = board.missing_tools()
+    if missing:
+        raise PnetcError(f"board {board.name} cannot run here: {', '.join(missing)} not installed; "
+                         f"{install_hint(missing)}")
+    return board

@@ -57,7 +57,9 @@ def probe_samples(model: ModelSources, n: int = 4) -> list:
 
 
 @dataclass
-class BuildResult:
+class MeasuredFirmware:
+    """A linked firmware with its baseline (the same without the model) and the size report."""
+
     board: Board
     model: ModelSources
     firmware: Firmware
@@ -67,7 +69,7 @@ class BuildResult:
 
 
 def build_and_measure(board: Board, model: ModelSources, out_dir: Path, *, max_input_bytes: int | None = None,
-                      measure_stack: bool = True, bench: bool = False) -> BuildResult:
+                      measure_stack: bool = True, bench: bool = False) -> MeasuredFirmware:
     """Build firmware + baseline, measure sizes, check the fit (raises ModelDoesNotFit), measure the stack."""
     firmware, baseline, size = link_and_size(board, model, out_dir, max_input_bytes=max_input_bytes, bench=bench)
     if measure_stack and board.can_run:
@@ -75,11 +77,11 @@ def build_and_measure(board: Board, model: ModelSources, out_dir: Path, *, max_i
 
         device, _ = run_samples(board, model, probe_samples(model), out_dir / "stack_probe", firmware=firmware)
         size.stack_high_water = int(device.stack_bytes.max())
-    return BuildResult(board, model, firmware, baseline, size, out_dir)
+    return MeasuredFirmware(board, model, firmware, baseline, size, out_dir)
 
 
 def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8", calib=None,
-                force: bool = False) -> BuildResult:
+                force: bool = False) -> MeasuredFirmware:
     """Build into a temporary folder and swap it into out_dir only when the model fits (pnetc/outdir.py):
     a refused build leaves the previous build as it was, and no file of an old build survives beside a
     new one. Returned paths are the final ones."""

@@ -7,7 +7,6 @@ import json
 import random
 from collections import Counter
 
-import numpy as np
 import pytest
 
 from pnetc import hashing

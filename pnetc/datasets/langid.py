@@ -347,10 +347,16 @@ def load_langid(data_dir: str | Path | None = None, man_dir: str | Path | None =
     test: list[tuple[bytes, int]] = []
     for cid, code in enumerate(labels):
         train_texts, test_texts = split_language(code, cid, texts[code], man_root)
-        train_spans = set(sample_spans(train_texts, spans_per_text(len(train_texts))))
-        test_spans = set(sample_spans(test_texts, 1)) - train_spans  # a short common phrase stays in train
-        train += [(t, cid) for t in train_spans]
-        test += [(t, cid) for t in test_spans]
+        train += [(t, cid) for t in set(sample_spans(train_texts, spans_per_text(len(train_texts))))]
+        test += [(t, cid) for t in set(sample_spans(test_texts, 1))]
+    # A training span drawn under two languages (a name, a quoted phrase) is dropped from both;
+    # a test span that is also a training span (a short common phrase, a paragraph two pages
+    # share) stays in training only.
+    languages_of: dict[bytes, set[int]] = {}
+    for t, c in train:
+        languages_of.setdefault(t, set()).add(c)
+    train = [(t, c) for t, c in train if len(languages_of[t]) == 1]
+    test = [(t, c) for t, c in test if t not in languages_of]
     # Interleave the classes in a fixed pseudo-random order (by hash), not grouped by language.
     train.sort(key=lambda item: hashlib.sha256(item[0]).digest())
     test.sort(key=lambda item: hashlib.sha256(item[0]).digest())

@@ -177,13 +177,16 @@ def train(
     resume: bool = False,
     force: bool = False,
     progress: Optional[bool] = None,
+    char_max_n: Optional[int] = None,
+    words: Optional[bool] = None,
 ) -> TrainResult:
     """Train a trainer and a projection net jointly (Ravi 2017) and export OUT/model.onnx.
 
     Options left as None take the data set's defaults (docs/training.md). `fc=[0]` or `fc=[]`
     means no hidden layer. `out` defaults to runs/<dataset>. `balance`: class-weighted loss
     (None: the data set's default). A folder that holds a run needs `resume` (continue it) or `force`
-    (start over; files pnetc did not write stay untouched). Needs torch."""
+    (start over; files pnetc did not write stay untouched). `char_max_n`, `words`: the text featurizer's
+    char n-gram orders and word features (None: the data set's default). Needs torch."""
     try:
         from pnetc.training import run_from_cli
     except ImportError as exc:  # torch missing: say which extra to install
@@ -197,6 +200,7 @@ def train(
         lambdas=lambdas, temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
         device=device, center=center, qat=qat, projection_only=projection_only, trainer_only=trainer_only,
         resume=resume, force=force, progress=_progress.wanted(progress, terminal_only=False),
+        char_max_n=char_max_n, words=words,
         **({} if balance is None else {"balance": balance}),
     )
     return _train_result(raw)

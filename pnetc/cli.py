@@ -64,7 +64,9 @@ def train_cmd(
         None, "--out", help="Output directory for model.onnx, trainer.onnx, checkpoint.pt (default runs/<dataset>)."
     ),
     data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset's files live."),
-    trainer: Optional[str] = typer.Option(None, "--trainer", help="mlp | cnn | lstm (default: mlp, lstm for text)."),
+    trainer: Optional[str] = typer.Option(
+        None, "--trainer", help="mlp | cnn | lstm | none (default: mlp; none for text: the projection net alone)."
+    ),
     tables: Optional[int] = typer.Option(None, "-T", "--tables", help="T: projection functions."),
     bits_per_table: Optional[int] = typer.Option(None, "-d", "--bits-per-table", help="d: bits per function."),
     kind: Optional[str] = typer.Option(None, "--kind", help="binary | ternary projection."),
@@ -87,6 +89,8 @@ def train_cmd(
     resume: bool = typer.Option(False, "--resume", help="Continue from DIR/checkpoint.pt."),
     force: bool = typer.Option(False, "--force", help="Start over in a DIR that holds a run, or write beside "
                                                       "files pnetc did not write (never over them)."),
+    char_max_n: Optional[int] = typer.Option(None, "--char-max-n", help="Text: char n-grams of orders 1..N (0: none)."),
+    words: Optional[bool] = typer.Option(None, "--words/--no-words", help="Text: word uni/bi/skip-gram features."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Train a trainer and a projection net jointly and export DIR/model.onnx."""
@@ -99,6 +103,7 @@ def train_cmd(
         temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
         center=center, balance=balance, qat=qat, projection_only=projection_only, trainer_only=trainer_only, resume=resume,
         force=force,
+        char_max_n=char_max_n, words=words,
     ).to_dict()
     if json_out:
         print_json(result)

@@ -12,7 +12,22 @@ APT_PACKAGES=(
   dataset-fashion-mnist
   fortunes fortunes-de fortunes-es fortunes-it fortunes-pl fortunes-ru fortunes-cs
   fortunes-br fortunes-bg fortunes-eo fortunes-ga
+  manpages manpages-de manpages-es manpages-it manpages-pl manpages-ru manpages-cs manpages-pt-br
+  protobuf-compiler libprotobuf-dev
 )
+
+# The langid out-of-domain set reads the package description translations, apt index files
+# that apt fetches only for the configured languages.
+APT_LANGUAGES_CONF=/etc/apt/apt.conf.d/99pnetc-description-translations
+if [ ! -f "$APT_LANGUAGES_CONF" ]; then
+  echo "setup: configuring apt to fetch package description translations" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  printf '%s\n' '#clear Acquire::Languages;' \
+    'Acquire::Languages { "en"; "bg"; "cs"; "de"; "eo"; "es"; "ga"; "it"; "pl"; "pt_BR"; "ru"; };' |
+    $SUDO tee "$APT_LANGUAGES_CONF" >/dev/null
+  $SUDO apt-get update -q
+fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -248,14 +248,18 @@ def write_fortunes_tree(root: Path, languages=SAMPLE_WORDS, n=30) -> None:
 
 def test_langid_from_a_synthetic_fortunes_tree(tmp_path):
     write_fortunes_tree(tmp_path)
-    ds = load_dataset("langid", data_dir=tmp_path)
+    ds = load_dataset("langid", data_dir=tmp_path)  # no tmp_path/man: fortunes only
     assert ds.labels == sorted(SAMPLE_WORDS) and ds.task == "text" and ds.input_shape == ()
     texts = ds.x_train + ds.x_test
-    assert len(texts) == 11 * 30  # the cross-language duplicate is dropped from both
     assert not any(b"Lorem" in t or b"picture" in t or b"unanst" in t.lower() for t in texts)
-    ru = [t for t, y in zip(texts, np.concatenate([ds.y_train, ds.y_test])) if ds.labels[y] == "ru"]
-    assert all(t.decode("utf-8").startswith("Однажды") for t in ru)
-    assert np.bincount(ds.y_test).tolist() == [6] * 11
+    # every text is a span of one of the 30 entries: 24 train / 6 test entries per language,
+    # each test entry one span (minus spans also drawn from a training entry)
+    assert all(1 <= n <= 6 for n in np.bincount(ds.y_test, minlength=11))
+    assert not set(ds.x_train) & set(ds.x_test)
+    # (ru is a koi8-r file: its spans match the UTF-8 entries only if it was decoded right)
+    entries = {code: [f"{SAMPLE_WORDS[code]} {i}.".encode() for i in range(30)] for code in SAMPLE_WORDS}
+    for t, y in zip(texts, np.concatenate([ds.y_train, ds.y_test])):
+        assert any(t in e for e in entries[ds.labels[y]])
 
 
 def test_langid_names_missing_packages(tmp_path):
@@ -279,10 +283,12 @@ def test_real_langid(langid):
     train = np.bincount(ds.y_train, minlength=len(ds.labels))
     test = np.bincount(ds.y_test, minlength=len(ds.labels))
     assert train.min() >= 100 and test.min() >= 25
-    assert train.max() <= langid_mod.MAX_TRAIN_PER_CLASS and test.max() <= langid_mod.MAX_TEST_PER_CLASS
+    assert test.max() <= 2 * langid_mod.MAX_TEST_PER_SOURCE  # one span per test text
+    assert train.max() <= 2 * langid_mod.MAX_TRAIN_PER_SOURCE * langid_mod.spans_per_text(2 * langid_mod.MAX_TRAIN_PER_SOURCE)
+    assert train.min() >= 0.03 * train.max()  # the small languages get more spans per text
     assert not set(ds.x_train) & set(ds.x_test)
     assert len(set(ds.x_train)) == len(ds.x_train)
-    assert all(0 < len(t) <= langid_mod.MAX_TEXT_BYTES for t in ds.x_train + ds.x_test)
+    assert all(0 < len(t) <= langid_mod.SPAN_MAX for t in ds.x_train + ds.x_test)
     for t in ds.x_train[:2000]:
         t.decode("utf-8")  # valid UTF-8
     assert_same(ds, load_dataset("langid"))

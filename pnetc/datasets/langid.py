@@ -29,13 +29,22 @@ from pathlib import Path
 
 import numpy as np
 
-from pnetc.datasets import Dataset, hash_split
+from pnetc.datasets import Dataset, hash_split, manpages
 from pnetc.errors import PnetcError
 
 FORTUNES_DIR = Path("/usr/share/games/fortunes")
+MAN_DIR = manpages.MAN_DIR
 MAX_TEXT_BYTES = 1000
-MAX_TRAIN_PER_CLASS = 3000
-MAX_TEST_PER_CLASS = 750
+# Per language and source (fortunes, manual pages): texts kept, smallest SHA-256 first.
+MAX_TRAIN_PER_SOURCE = 2000
+MAX_TEST_PER_SOURCE = 300
+MAX_MAN_PARAGRAPHS = 3000  # paragraphs read per language before the split
+NEAR_DUPLICATE_WORDS = 6
+# Spans: the texts are cut to short runs of words, as real inputs are.
+SPAN_MIN = 20
+SPAN_MAX = 200
+SPANS_PER_CLASS = 6000  # training spans offered per language (before deduplication)
+MAX_SPANS_PER_TEXT = 8
 MIN_LETTERS = 10
 MIN_LETTER_RATIO = 0.5
 
@@ -62,6 +71,11 @@ LANGUAGES = {
     "pt": ("fortunes-br", "brasil", "latin-1"),
     "ru": ("fortunes-ru", "ru", "koi8-r"),
 }
+# Translated manual pages (manpages-l10n): code -> locale folder under /usr/share/man.
+# English pages are the untranslated ones at the top level. No package for bg, eo, ga.
+MAN_LOCALES = {"cs": "cs", "de": "de", "es": "es", "it": "it", "pl": "pl", "pt": "pt_BR", "ru": "ru"}
+MAN_PACKAGES = {"cs": "manpages-cs", "de": "manpages-de", "en": "manpages", "es": "manpages-es", "it": "manpages-it",
+                "pl": "manpages-pl", "pt": "manpages-pt-br", "ru": "manpages-ru"}  # fmt: skip
 LANGUAGE_NAMES = {
     "bg": "Bulgarian", "cs": "Czech", "de": "German", "en": "English", "eo": "Esperanto", "es": "Spanish",
     "ga": "Irish", "it": "Italian", "pl": "Polish", "pt": "Portuguese (Brazil)", "ru": "Russian",
@@ -197,8 +211,130 @@ def _cap(texts: list[bytes], limit: int) -> list[bytes]:
     return sorted(texts, key=lambda t: hashlib.sha256(t).digest())[:limit]
 
 
-def load_langid(data_dir: str | Path | None = None) -> Dataset:
+# ---------------------------------------------------------------------------
+# Manual pages (the second source; none exist for bg, eo, ga)
+# ---------------------------------------------------------------------------
+
+
+def man_folder(man_root: Path, code: str) -> Path | None:
+    """Where a language's pages live: the top level for English, `<locale>/` otherwise."""
+    if code == "en":
+        return man_root
+    return man_root / MAN_LOCALES[code] if code in MAN_LOCALES else None
+
+
+def near_duplicate_key(text: bytes) -> bytes:
+    """Paragraphs that open with the same words (boilerplate with another name or year in it)
+    count as one: the first NEAR_DUPLICATE_WORDS words, lowercased, letters only."""
+    words = [w for w in _WORD.findall(text.decode("utf-8").lower()) if not w.isdigit()]
+    return " ".join(words[:NEAR_DUPLICATE_WORDS]).encode("utf-8")
+
+
+def collect_man(man_root: Path, code: str, limit: int) -> tuple[list[bytes], list[bytes], dict[str, int]]:
+    """Up to `limit` cleaned prose paragraphs of one language's manual pages, and the page
+    each came from (the split key: a page's paragraphs never straddle train and test).
+
+    Pages are read in the order of the SHA-256 of their name (a fixed pseudo-random
+    choice), until `limit` paragraphs are kept, so loading stays fast for English.
+    """
+    folder = man_folder(man_root, code)
+    counts = {"pages": 0, "paragraphs": 0, "tiny": 0, "art": 0, "english": 0, "duplicate": 0, "kept": 0}
+    if folder is None:
+        return [], [], counts
+    pages = sorted(manpages.page_files(folder), key=lambda p: hashlib.sha256(p.name.encode()).digest())
+    texts: list[bytes] = []
+    keys: list[bytes] = []
+    seen: set[bytes] = set()
+    for page in pages:
+        if len(texts) >= limit:
+            break
+        counts["pages"] += 1
+        for paragraph in manpages.prose_paragraphs(page, translated=code != "en"):
+            counts["paragraphs"] += 1
+            data, reason = clean_entry(paragraph, code)
+            if data is None:
+                counts[reason] += 1
+                continue
+            key = near_duplicate_key(data)
+            if key in seen:
+                counts["duplicate"] += 1
+                continue
+            seen.add(key)
+            texts.append(data)
+            keys.append(b"man:" + page.name.encode())
+    counts["kept"] = len(texts)
+    return texts, keys, counts
+
+
+# ---------------------------------------------------------------------------
+# Short spans: what the model sees in training and in the test split
+# ---------------------------------------------------------------------------
+
+
+def sample_span(text: bytes, rng: np.random.Generator) -> bytes:
+    """A run of whole words of SPAN_MIN..SPAN_MAX bytes (length drawn uniformly) starting at a
+    random word; the whole text when it is shorter. A single word longer than the length
+    is cut at a UTF-8 character boundary."""
+    length = int(rng.integers(SPAN_MIN, SPAN_MAX + 1))
+    if len(text) <= length:
+        return text
+    words = text.split(b" ")
+    ends = np.cumsum([len(w) + 1 for w in words])  # byte offset after each word and its space
+    starts = ends - np.array([len(w) + 1 for w in words])
+    # Starting words from which `length` bytes still fit in the text.
+    last_start = int(np.searchsorted(starts, len(text) - length, side="right"))
+    first = int(rng.integers(0, max(1, last_start)))
+    stop = first
+    while stop < len(words) and ends[stop] - 1 - starts[first] <= length:
+        stop += 1
+    if stop == first:
+        return truncate_utf8(words[first], length)
+    return b" ".join(words[first:stop])
+
+
+def sample_spans(texts: list[bytes], per_text: int) -> list[bytes]:
+    """`per_text` spans of each text (deduplicated, so a short text gives one), each drawn
+    from a generator seeded by the text's SHA-256: the same on every machine and run."""
+    out: list[bytes] = []
+    for text in texts:
+        rng = np.random.default_rng(int.from_bytes(hashlib.sha256(text).digest()[:8], "little"))
+        spans = {sample_span(text, rng) for _ in range(per_text)}
+        out += sorted(spans)
+    return out
+
+
+def spans_per_text(n_texts: int) -> int:
+    """More spans from a language with few texts, so every language offers about
+    SPANS_PER_CLASS training spans (at most MAX_SPANS_PER_TEXT per text)."""
+    return int(min(MAX_SPANS_PER_TEXT, max(1, -(-SPANS_PER_CLASS // max(1, n_texts)))))
+
+
+def split_language(code: str, cid: int, fortunes: list[bytes], man_root: Path | None):
+    """One language's (train texts, test texts) from both sources, each source capped."""
+    train: list[bytes] = []
+    test: list[bytes] = []
+    man_texts, man_keys = [], []
+    if man_root is not None:
+        man_texts, man_keys, _ = collect_man(man_root, code, MAX_MAN_PARAGRAPHS)
+    for texts, keys in ((fortunes, fortunes), (man_texts, man_keys)):
+        if not texts:
+            continue
+        is_test = hash_split(keys, np.full(len(texts), cid))
+        train += _cap([t for t, m in zip(texts, is_test) if not m], MAX_TRAIN_PER_SOURCE)
+        test += _cap([t for t, m in zip(texts, is_test) if m], MAX_TEST_PER_SOURCE)
+    return train, test
+
+
+def load_langid(data_dir: str | Path | None = None, man_dir: str | Path | None = None) -> Dataset:
+    """Fortunes (under data_dir) + manual pages (under man_dir; with a data_dir and no
+    man_dir, data_dir/"man" when it exists, else none), as short spans."""
     root = Path(data_dir).expanduser() if data_dir is not None else FORTUNES_DIR
+    if man_dir is not None:
+        man_root: Path | None = Path(man_dir).expanduser()
+    elif data_dir is None:
+        man_root = MAN_DIR
+    else:
+        man_root = root / "man" if (root / "man").is_dir() else None
     if not root.is_dir():
         raise PnetcError(
             f"fortunes directory {root} does not exist: install the fortune packages with "
@@ -210,13 +346,21 @@ def load_langid(data_dir: str | Path | None = None) -> Dataset:
     train: list[tuple[bytes, int]] = []
     test: list[tuple[bytes, int]] = []
     for cid, code in enumerate(labels):
-        items = texts[code]
-        is_test = hash_split(items, np.full(len(items), cid))
-        train += [(t, cid) for t in _cap([t for t, m in zip(items, is_test) if not m], MAX_TRAIN_PER_CLASS)]
-        test += [(t, cid) for t in _cap([t for t, m in zip(items, is_test) if m], MAX_TEST_PER_CLASS)]
+        train_texts, test_texts = split_language(code, cid, texts[code], man_root)
+        train += [(t, cid) for t in set(sample_spans(train_texts, spans_per_text(len(train_texts))))]
+        test += [(t, cid) for t in set(sample_spans(test_texts, 1))]
+    # A training span drawn under two languages (a name, a quoted phrase) is dropped from both;
+    # a test span that is also a training span (a short common phrase, a paragraph two pages
+    # share) stays in training only.
+    languages_of: dict[bytes, set[int]] = {}
+    for t, c in train:
+        languages_of.setdefault(t, set()).add(c)
+    train = [(t, c) for t, c in train if len(languages_of[t]) == 1]
+    test = [(t, c) for t, c in test if t not in languages_of]
     # Interleave the classes in a fixed pseudo-random order (by hash), not grouped by language.
     train.sort(key=lambda item: hashlib.sha256(item[0]).digest())
     test.sort(key=lambda item: hashlib.sha256(item[0]).digest())
+    source = f"Debian fortune packages in {root}" + (f" and manual pages in {man_root}" if man_root else "")
     return Dataset(
         name="langid",
         task="text",
@@ -228,5 +372,5 @@ def load_langid(data_dir: str | Path | None = None) -> Dataset:
         input_shape=(),
         scale=1.0,
         zero_point=0,
-        source=f"Debian fortune packages in {root}",
+        source=source,
     )

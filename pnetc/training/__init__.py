@@ -36,6 +36,8 @@ def run_from_cli(
     force: bool = False,
     progress: bool = True,
     quiet: bool = False,
+    char_max_n: int | None = None,
+    words: bool | None = None,
 ) -> dict:
     """Turn CLI options into a TrainConfig, train, and return the results (see loop.train)."""
     from pnetc.errors import PnetcError
@@ -70,6 +72,8 @@ def run_from_cli(
         balance=balance,
         qat=qat,
         mode="projection-only" if projection_only else "trainer-only" if trainer_only else "joint",
+        text_char_max_n=char_max_n,
+        text_words=words,
     )
     _precheck(config)
     from pnetc.training.loop import train
@@ -88,8 +92,10 @@ def _precheck(config) -> None:
                         (config.batch_size, "--batch-size")):
         if value is not None and value <= 0:
             raise PnetcError(f"{flag} must be a positive integer, got {value}")
-    if config.trainer is not None and config.trainer not in ("mlp", "cnn", "lstm"):
-        raise PnetcError(f"unknown trainer {config.trainer!r}; choose one of mlp, cnn, lstm")
+    from pnetc.training.config import TRAINERS
+
+    if config.trainer is not None and config.trainer not in TRAINERS:
+        raise PnetcError(f"unknown trainer {config.trainer!r}; choose one of {', '.join(TRAINERS)}")
     if config.kind is not None and config.kind not in ("binary", "ternary"):
         raise PnetcError(f"--kind must be binary or ternary, got {config.kind!r}")
     if not config.temperature > 0:
@@ -98,3 +104,6 @@ def _precheck(config) -> None:
         raise PnetcError(f"--lr must be > 0, got {config.lr}")
     if config.density is not None and not 0 < config.density <= 1:
         raise PnetcError(f"--density must be in (0, 1], got {config.density}")
+    if config.text_char_max_n is not None and not 0 <= config.text_char_max_n <= 5:
+        raise PnetcError(f"--char-max-n must be in 0..5, got {config.text_char_max_n}")
+

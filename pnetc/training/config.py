@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from pnetc.errors import PnetcError
 from pnetc.hashing import MASK32, PROJECTION_KINDS
 
-TRAINERS = ("mlp", "cnn", "lstm")
+TRAINERS = ("mlp", "cnn", "lstm", "none")
+TEXT_TRAINERS = ("lstm", "none")
+# The trainer when none is named: for text, the projection net alone ("none") trained as
+# well as with an LSTM teacher, in a fraction of the time (docs/training.md, "Text trainers").
+DEFAULT_TRAINER = {"text": "none"}
 DEVICES = ("auto", "cpu", "cuda")
 
 # Defaults chosen per dataset (measured; see docs/training.md). Anything not listed
@@ -19,10 +23,12 @@ DEVICES = ("auto", "cpu", "cuda")
 DATASET_DEFAULTS: dict[str, dict] = {
     "digits": dict(tables=20, bits_per_table=8, kind="binary", fc=[128], epochs=40, batch_size=64, lr=2e-3),
     "fashion-mnist": dict(tables=60, bits_per_table=12, kind="ternary", density=0.03, fc=[256], epochs=15),
-    "langid": dict(tables=120, bits_per_table=12, fc=[128], epochs=8, batch_size=128, balance=True),
+    # 1024 bits x FC48: about 55 KB of flash on a Cortex-M (docs/benchmarks.md, "Text").
+    "langid": dict(tables=64, bits_per_table=16, fc=[48], epochs=8, batch_size=128, balance=True),
 }
 GENERIC_DEFAULTS = dict(
-    tables=60, bits_per_table=12, kind="binary", fc=[256], epochs=10, batch_size=128, lr=1e-3, balance=False
+    tables=60, bits_per_table=12, kind="binary", fc=[256], epochs=10, batch_size=128, lr=1e-3, balance=False,
+    text_char_max_n=3, text_words=True,
 )
 
 
@@ -32,7 +38,7 @@ class TrainConfig:
 
     dataset: str = "digits"
     data_dir: str | None = None
-    trainer: str | None = None  # None: mlp for images/features, lstm for text
+    trainer: str | None = None  # None: DEFAULT_TRAINER (mlp for images/features); "none": projection net alone
     tables: int | None = None  # T
     bits_per_table: int | None = None  # d
     kind: str | None = None  # "binary" | "ternary"
@@ -50,8 +56,8 @@ class TrainConfig:
     qat_epochs: int | None = None  # None: the last max(1, epochs // 4) epochs
     mode: str = "joint"  # "joint" | "projection-only" | "trainer-only"
     device: str = "auto"
-    text_char_max_n: int = 3
-    text_words: bool = True
+    text_char_max_n: int | None = None  # char n-grams of orders 1..n (0: none); text only
+    text_words: bool | None = None  # word unigrams, bigrams and skip-grams; text only
     extra: dict = field(default_factory=dict)
 
     @property
@@ -113,7 +119,9 @@ def resolve(config: TrainConfig, task: str, input_shape: tuple, dataset_name: st
     if c.kind == "ternary" and c.density is None:
         c.density = 0.03
     if c.trainer is None:
-        c.trainer = "lstm" if task == "text" else "mlp"
+        c.trainer = DEFAULT_TRAINER.get(task, "mlp")
+    if c.trainer == "none" and c.mode == "joint":
+        c.mode = "projection-only"  # no teacher: the projection net learns from the labels alone
     validate(c, task, input_shape)
     return c
 
@@ -124,8 +132,10 @@ def validate(c: TrainConfig, task: str, input_shape: tuple) -> None:
 
     if c.trainer not in TRAINERS:
         bad(f"unknown trainer {c.trainer!r}; choose one of {', '.join(TRAINERS)}")
-    if task == "text" and c.trainer != "lstm":
-        bad(f"trainer {c.trainer!r} needs dense inputs; use --trainer lstm for text datasets")
+    if task == "text" and c.trainer not in TEXT_TRAINERS:
+        bad(f"trainer {c.trainer!r} needs dense inputs; use --trainer {' or '.join(TEXT_TRAINERS)} for text datasets")
+    if c.trainer == "none" and c.mode == "trainer-only":
+        bad("--trainer none trains no trainer; --trainer-only needs one")
     if task != "text" and c.trainer == "lstm":
         bad(f"trainer 'lstm' is for text datasets; this dataset is {task!r}, use --trainer mlp or cnn")
     if c.trainer == "cnn" and len(input_shape) not in (2, 3):
@@ -144,6 +154,10 @@ def validate(c: TrainConfig, task: str, input_shape: tuple) -> None:
         bad(f"--density must be in (0, 1], got {c.density!r}")
     if c.kind == "binary" and c.density is not None:
         bad("--density applies to --kind ternary only")
+    if not isinstance(c.text_char_max_n, int) or not 0 <= c.text_char_max_n <= 5:
+        bad(f"--char-max-n must be an integer in 0..5, got {c.text_char_max_n!r}")
+    if task == "text" and c.text_char_max_n == 0 and not c.text_words:
+        bad("the text featurizer needs a feature: --char-max-n 0 and --no-words together leave none")
     if any((not isinstance(w, int)) or w <= 0 for w in c.fc):
         bad(f"--fc widths must be positive integers, got {c.fc!r}")
     if len(c.lambdas) != 3 or any(v < 0 for v in c.lambdas):

@@ -3,7 +3,7 @@ trainer inputs.
 
 Dense inputs: the integer centre `mean` (int16, rounded training mean of q) and the bits
 come from `models.DenseProjection` (exact integer sums). Text: the featurizer of
-`pnetc.hashing` runs once per corpus (cached in memory); the projection is then one sparse
+`pnetc.hashing` runs once per corpus, vectorised (`textfeatures`, cached in memory); the projection is then one sparse
 count-matrix product per block of distinct feature ids, so hashing cost is per distinct id,
 not per occurrence.
 """
@@ -18,6 +18,7 @@ import torch
 
 from pnetc import hashing
 from pnetc.hashing import ProjectionSpec, TextFeatureSpec
+from pnetc.training import textfeatures
 
 # Trainer (LSTM) input: the first MAX_TEXT_BYTES raw bytes of each text, as ids 1..256 (0 pads).
 MAX_TEXT_BYTES = 128
@@ -62,25 +63,19 @@ def _corpus_key(texts: list[bytes], spec: TextFeatureSpec) -> tuple:
 
 
 def featurize_corpus(texts: list[bytes], spec: TextFeatureSpec) -> TextCorpusFeatures:
-    """Run the reference featurizer over every text once (cached by corpus content)."""
+    """Featurize every text once (vectorised, equal to the reference; cached by corpus content)."""
     key = _corpus_key(texts, spec)
     cached = _FEATURE_CACHE.get(key)
     if cached is not None:
         return cached
-    rows: list[np.ndarray] = []
-    ids: list[np.ndarray] = []
-    counts: list[np.ndarray] = []
-    for i, text in enumerate(texts):
-        c = hashing.text_feature_counts(bytes(text), spec)
-        if not c:
-            continue
-        ids.append(np.fromiter(c.keys(), dtype=np.uint64, count=len(c)))
-        counts.append(np.fromiter(c.values(), dtype=np.int64, count=len(c)))
-        rows.append(np.full(len(c), i, dtype=np.int64))
-    if ids:
-        all_ids = np.concatenate(ids).astype(np.uint32)
-        uniq, inverse = np.unique(all_ids, return_inverse=True)
-        result = TextCorpusFeatures(uniq, np.concatenate(rows), inverse.astype(np.int64), np.concatenate(counts), len(texts))
+    text_index, feature_ids = textfeatures.corpus_features([bytes(t) for t in texts], spec)
+    if len(feature_ids):
+        uniq, inverse = np.unique(feature_ids, return_inverse=True)
+        # Occurrences -> one (text, id) entry with its count.
+        pair = text_index * len(uniq) + inverse
+        pairs, counts = np.unique(pair, return_counts=True)
+        rows, cols = pairs // len(uniq), pairs % len(uniq)
+        result = TextCorpusFeatures(uniq, rows, cols, counts.astype(np.int64), len(texts))
     else:
         empty = np.zeros(0, dtype=np.int64)
         result = TextCorpusFeatures(np.zeros(0, dtype=np.uint32), empty, empty, empty, len(texts))

@@ -186,7 +186,16 @@ class LSTMTrainer(nn.Module):
         return self.out(pooled)
 
 
+class NoTrainer(nn.Module):
+    """`--trainer none`: no teacher (the loop never calls it: the mode is projection-only)."""
+
+    def forward(self, x):  # pragma: no cover - unreachable by construction
+        raise RuntimeError("--trainer none has no trainer to run")
+
+
 def build_trainer(kind: str, x_train, input_shape: tuple, num_classes: int) -> nn.Module:
+    if kind == "none":
+        return NoTrainer()
     if kind == "lstm":
         return LSTMTrainer(num_classes)
     norm = input_affine_for(x_train)

@@ -145,7 +145,7 @@ def test_text_model_export(tmp_path):
     y = np.array([i for i, lang in enumerate(texts) for _ in texts[lang]], dtype=np.int64)
     ds = SimpleNamespace(name="tiny-text", task="text", labels=list(texts), x_train=x, y_train=y, x_test=x,
                          y_test=y, input_shape=(), scale=1.0, zero_point=0)
-    config = TrainConfig(dataset="tiny-text", epochs=2, tables=8, bits_per_table=8, fc=[8])
+    config = TrainConfig(dataset="tiny-text", trainer="lstm", epochs=2, tables=8, bits_per_table=8, fc=[8])
     prepared = prepare(ds, config)
     result = train(config, tmp_path, progress=False, prepared=prepared)
     model = onnx.load(tmp_path / "model.onnx")

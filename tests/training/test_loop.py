@@ -96,5 +96,5 @@ def test_dataset_defaults_and_overrides():
     implied = resolve(TrainConfig(dataset="digits", density=0.2), "image", (8, 8), "digits")
     assert implied.kind == "ternary" and implied.density == 0.2
     text = resolve(TrainConfig(dataset="langid"), "text", (), "langid")
-    assert text.trainer == "lstm" and text.kind == "binary" and text.balance is True
+    assert text.trainer == "none" and text.mode == "projection-only" and text.kind == "binary" and text.balance is True
     assert fm.balance is False

@@ -68,6 +68,8 @@ def run_sweep(
     from pnetc.datasets import load_dataset
 
     ds = load_dataset(dataset, data_dir=data_dir)
+    if trainer is None and ds.task == "text":
+        trainer = "lstm"  # a sweep compares joint training with a trainer; text trains none by default
     base = TrainConfig(dataset=dataset, data_dir=data_dir, trainer=trainer, kind=kind, density=density,
                        epochs=epochs, seed=seed, device=device, temperature=temperature,
                        lambdas=parse_lambdas(lambdas) if lambdas is not None else TrainConfig().lambdas)

@@ -1,0 +1,95 @@
+"""Text training: the vectorised featurizer equals the reference, the featurizer options of
+`pnetc train` reach the exported model, and the text trainers' defaults."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+
+import pytest
+
+from pnetc import hashing
+from pnetc.cli import main
+from pnetc.hashing import TextFeatureSpec
+from pnetc.training.config import TrainConfig, resolve
+from pnetc.training.textfeatures import corpus_features
+
+SPECS = [TextFeatureSpec(), TextFeatureSpec(0, True), TextFeatureSpec(5, False), TextFeatureSpec(1, True), TextFeatureSpec(2, False)]
+# Pieces that hit every normalisation rule and its edges (cut patterns, stray continuations).
+PIECES = [b"a", b"B", b" ", b".", b"\xc3\x89", b"\xc3\x97", b"\xd0\x81", b"\xd0\x9f", b"\xd0\xaf", b"\xc2\xa0",
+          b"\xe2\x80\x94", b"\xe2\x80", b"\xc3", b"\x80", b"\xff", b"\xd1\x8f", b"Z", b"\n", b"\xc2"]
+
+
+def _texts(n: int = 600) -> list[bytes]:
+    rng = random.Random(0)
+    texts = [b"", b" ", b"a", b"\x80a", b"ab\xc3", b"\xe2\x80", "Привет, как дела? Ёж — «ÉTÉ»".encode()]
+    texts += [b"".join(rng.choice(PIECES) for _ in range(rng.randint(0, 30))) for _ in range(n)]
+    texts += [bytes(rng.randrange(256) for _ in range(rng.randint(0, 40))) for _ in range(n // 2)]
+    return texts
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+def test_vectorised_features_equal_the_reference(spec):
+    texts = _texts()
+    rows, ids = corpus_features(texts, spec)
+    got = [Counter() for _ in texts]
+    for r, f in zip(rows.tolist(), ids.tolist()):
+        got[r][f] += 1
+    for i, t in enumerate(texts):
+        assert got[i] == hashing.text_feature_counts(t, spec), t
+
+
+def _run_cli(capsys, *args):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", *args])
+    cap = capsys.readouterr()
+    return exc.value.code, cap.out, cap.err
+
+
+@pytest.fixture
+def text_csv(tmp_path):
+    rows = ["text,label"]
+    for i in range(60):
+        rows.append(f"the cat sat on the mat number {i},en")
+        rows.append(f"le chat est sur le tapis numéro {i},fr")
+    path = tmp_path / "tiny.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_featurizer_options_reach_the_model(tmp_path, capsys, text_csv):
+    from pnetc.compiler import build_graph
+
+    code, out, err = _run_cli(capsys, "--dataset", str(text_csv), "--out", str(tmp_path / "m"), "--epochs", "1",
+                              "-T", "2", "-d", "16", "--fc", "0", "--char-max-n", "2", "--no-words", "--json")
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["trainer"] == "none" and result["mode"] == "projection-only" and result["trainer_accuracy"] is None
+    proj = build_graph(result["model"], precision="float32").projection
+    assert (proj.char_max_n, proj.words, proj.num_bits) == (2, False, 32)
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--char-max-n", "9"], "--char-max-n"),
+        (["--char-max-n", "-1"], "--char-max-n"),
+        (["--char-max-n", "0", "--no-words"], "no"),
+        (["--trainer", "none", "--trainer-only"], "none"),
+        (["--trainer", "mlp"], "text"),
+    ],
+)
+def test_bad_text_options_exit_2_with_one_line(tmp_path, capsys, text_csv, args, needle):
+    code, _, err = _run_cli(capsys, "--dataset", str(text_csv), "--out", str(tmp_path / "o"), "--epochs", "1", *args)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("pnetc: error: ") and needle in lines[0]
+
+
+def test_text_defaults():
+    c = resolve(TrainConfig(dataset="x.csv"), "text", (), "x")
+    assert (c.trainer, c.mode, c.text_char_max_n, c.text_words) == ("none", "projection-only", 3, True)
+    lstm = resolve(TrainConfig(dataset="x.csv", trainer="lstm"), "text", (), "x")
+    assert lstm.mode == "joint"
+    dense = resolve(TrainConfig(dataset="digits"), "image", (8, 8), "digits")
+    assert dense.trainer == "mlp" and dense.mode == "joint"

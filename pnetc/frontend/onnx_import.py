@@ -217,6 +217,8 @@ def _read_metadata(model, info: ModelInfo, path: str) -> None:
                 meta[prop.key] = json.loads(prop.value)
             except ValueError:  # JSONDecodeError, or UnicodeDecodeError for bytes that are not UTF-8
                 raise PnetcError(f"{path}: metadata {prop.key} is not valid JSON") from None
+            except RecursionError:  # "[[[[..." nested deeper than the parser's stack
+                raise PnetcError(f"{path}: metadata {prop.key} is nested too deeply") from None
     if "pnetc.format" in meta and meta["pnetc.format"] != 1:
         raise PnetcError(f"{path}: pnetc format {meta['pnetc.format']} is not supported (only 1)")
     info.task = str(meta.get("pnetc.task", "features"))

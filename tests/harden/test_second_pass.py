@@ -1,0 +1,59 @@
+"""Regression tests for the bugs of the second hostile-input pass (docs/hardening.md, "Second
+hostile-input pass (on the merged code)")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+import pytest
+
+from tests.compiler import model_factory as mf
+from tests.harden.conftest import assert_one_line_error, run_cli
+
+ESC = "\x1b"
+HOSTILE_NAME = "\x1b]0;PWNED\x07\x1b[2J\r\u202eevil"
+
+
+def _with_meta(src: Path, dst: Path, key: str, raw_value: str) -> Path:
+    model = onnx.load(str(src))
+    for prop in model.metadata_props:
+        if prop.key == key:
+            prop.value = raw_value
+    onnx.save(model, str(dst))
+    return dst
+
+
+def test_labels_cannot_drive_the_terminal(ref_models, tmp_path):
+    """Labels are shown in eval's per-class table: escape sequences in them reach the terminal as text."""
+    labels = [HOSTILE_NAME + str(i) for i in range(10)]
+    model = _with_meta(ref_models["dense"], tmp_path / "m.onnx", "pnetc.labels", json.dumps(labels))
+    data = mf.write_dense_npz(tmp_path / "d.npz")
+    res = run_cli(["eval", str(model), "--data", str(data)])
+    assert res.code == 0, res.stderr
+    assert ESC not in res.stdout and "\u202e" not in res.stdout and "\r" not in res.stdout
+    assert "\\x1b]0;PWNED" in res.stdout  # shown, not swallowed
+
+
+def test_node_names_cannot_drive_the_terminal(ref_models, tmp_path):
+    model = onnx.load(str(ref_models["dense"]))
+    model.graph.node[1].name = HOSTILE_NAME
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    res = run_cli(["inspect", str(tmp_path / "m.onnx")])
+    assert res.code == 0, res.stderr
+    assert ESC not in res.stdout and "\u202e" not in res.stdout
+
+
+def test_error_line_shows_control_characters_as_escapes(tmp_path):  # held before this pass; kept as a guard
+    """A user error naming something hostile stays one line with no raw control characters."""
+    missing = tmp_path / "no\x1b[2Jthing.onnx"
+    for args in (["eval", str(missing)], ["eval", str(missing), "--json"]):
+        res = run_cli(args)
+        assert_one_line_error(res, "\\x1b[2Jthing.onnx")
+        assert ESC not in res.stderr
+
+
+def test_deeply_nested_metadata_is_a_user_error(ref_models, tmp_path):
+    model = _with_meta(ref_models["dense"], tmp_path / "m.onnx", "pnetc.labels", "[" * 100_000 + "]" * 100_000)
+    assert_one_line_error(run_cli(["compile", str(model), "-o", str(tmp_path / "out")]), "nested too deeply")

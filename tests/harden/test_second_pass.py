@@ -57,3 +57,15 @@ def test_error_line_shows_control_characters_as_escapes(tmp_path):  # held befor
 def test_deeply_nested_metadata_is_a_user_error(ref_models, tmp_path):
     model = _with_meta(ref_models["dense"], tmp_path / "m.onnx", "pnetc.labels", "[" * 100_000 + "]" * 100_000)
     assert_one_line_error(run_cli(["compile", str(model), "-o", str(tmp_path / "out")]), "nested too deeply")
+
+
+@pytest.mark.parametrize("cmd", ["build", "verify"])
+def test_a_double_quote_in_the_build_folder_is_one_line(ref_models, tmp_path, cmd):
+    """GCC writes the path unescaped into the assembly: refused in one line, nothing left behind."""
+    out = tmp_path / 'q"uo'
+    data = mf.write_dense_npz(tmp_path / "d.npz")
+    args = (["build", str(ref_models["dense"]), "--board", "host", "-o", str(out)] if cmd == "build" else
+            ["verify", str(ref_models["dense"]), "--data", str(data), "--limit", "2", "--keep", str(out)])
+    res = run_cli(args, seconds=120)
+    assert_one_line_error(res, "cannot build from")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.npz"]

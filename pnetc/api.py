@@ -536,9 +536,11 @@ def bench(
     """Count the instructions of n inferences on a QEMU board (exact, not time) and measure flash/RAM.
 
     Samples come from the data set's test split, or are random for dense models without one."""
+    from pnetc.datasets import check_limit
     from pnetc.evaluate import load_samples
     from pnetc.measure.benchmark import bench_model
 
+    n = check_limit(n, "-n")
     path = _model_path(model)
     samples = None
     if dataset is not None or data is not None:

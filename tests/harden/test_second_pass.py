@@ -69,3 +69,27 @@ def test_a_double_quote_in_the_build_folder_is_one_line(ref_models, tmp_path, cm
     res = run_cli(args, seconds=120)
     assert_one_line_error(res, "cannot build from")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.npz"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_a_data_path_that_is_not_a_regular_file_says_so(ref_models, tmp_path, kind):
+    """A FIFO, a device or a folder named like a data file: refused without reading (no hang), and
+    the message does not claim the path is missing."""
+    import os
+
+    data = tmp_path / "d.csv"
+    if kind == "fifo":
+        os.mkfifo(data)
+    elif kind == "device":
+        data.symlink_to("/dev/zero")
+    else:
+        data.mkdir()
+    res = run_cli(["eval", str(ref_models["text"]), "--data", str(data)], seconds=20)
+    assert_one_line_error(res, "is not a regular file")
+
+
+def test_bench_names_its_own_option(ref_models, tmp_path):
+    data = mf.write_dense_npz(tmp_path / "d.npz")
+    res = run_cli(["bench", str(ref_models["dense"]), "--board", "host", "--data", str(data), "-n", "0"])
+    line = assert_one_line_error(res, "-n must be at least 1")
+    assert "--limit" not in line

@@ -93,3 +93,12 @@ def test_bench_names_its_own_option(ref_models, tmp_path):
     res = run_cli(["bench", str(ref_models["dense"]), "--board", "host", "--data", str(data), "-n", "0"])
     line = assert_one_line_error(res, "-n must be at least 1")
     assert "--limit" not in line
+
+
+@pytest.mark.parametrize("fc, needle", [(["100000000"], "at most 65,536"), (["60000", "--fc", "60000"], "weights")])
+def test_train_refuses_hidden_layers_the_compiler_would_refuse(tmp_path, fc, needle):
+    """--fc 100000000 made torch try to allocate 288 GB (a traceback); refused before any data is read."""
+    data = mf.write_text_jsonl(tmp_path / "t.jsonl")
+    res = run_cli(["train", "--dataset", str(data), "--out", str(tmp_path / "out"), "--epochs", "1", "--fc", *fc])
+    assert_one_line_error(res, needle)
+    assert not (tmp_path / "out").exists()

@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import stat
+from collections import Counter
 from pathlib import Path
 from typing import Callable
 
@@ -226,6 +227,10 @@ def _read_metadata(model, info: ModelInfo, path: str) -> None:
     if not isinstance(labels, list) or not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels):
         raise PnetcError(f"{path}: metadata pnetc.labels must be a list of class names")
     info.labels = [str(x) for x in labels]
+    twice = sorted(x for x, n in Counter(info.labels).items() if n > 1)
+    if twice:  # data labels map to classes by name, and per-class results are keyed by it
+        raise PnetcError(f"{path}: metadata pnetc.labels names a class more than once: "
+                         f"{', '.join(repr(x) for x in twice[:5])}; class names must be unique")
     for key, attr in (("pnetc.input", "input_spec"), ("pnetc.calibration", "calibration"),
                       ("pnetc.projection", "projection"), ("pnetc.training", "training")):
         value = meta.get(key, {})

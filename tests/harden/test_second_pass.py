@@ -102,3 +102,12 @@ def test_train_refuses_hidden_layers_the_compiler_would_refuse(tmp_path, fc, nee
     res = run_cli(["train", "--dataset", str(data), "--out", str(tmp_path / "out"), "--epochs", "1", "--fc", *fc])
     assert_one_line_error(res, needle)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("labels", [["same"] * 5 + ["other"] * 5, [""] * 10])
+def test_duplicate_class_names_are_refused(ref_models, tmp_path, labels):
+    """Duplicate labels collapsed eval's per-class table (40 samples shown as 8) without a word."""
+    model = _with_meta(ref_models["dense"], tmp_path / "m.onnx", "pnetc.labels", json.dumps(labels))
+    data = mf.write_dense_npz(tmp_path / "d.npz")
+    assert_one_line_error(run_cli(["eval", str(model), "--data", str(data)]), "more than once")
+    assert_one_line_error(run_cli(["compile", str(model), "-o", str(tmp_path / "o")]), "unique")

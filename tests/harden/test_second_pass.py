@@ -111,3 +111,37 @@ def test_duplicate_class_names_are_refused(ref_models, tmp_path, labels):
     data = mf.write_dense_npz(tmp_path / "d.npz")
     assert_one_line_error(run_cli(["eval", str(model), "--data", str(data)]), "more than once")
     assert_one_line_error(run_cli(["compile", str(model), "-o", str(tmp_path / "o")]), "unique")
+
+
+def _zeros_npz(path: Path, rows: int, cols: int = 64) -> Path:
+    """An .npz whose x is rows x cols uint8 zeros, deflated: small on disk, large once loaded."""
+    import struct
+    import zipfile
+
+    header = f"{{'descr': '|u1', 'fortran_order': False, 'shape': ({rows}, {cols}), }}"
+    header += " " * (118 - len(header)) + "\n"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("x.npy", "w", force_zip64=True) as f:
+            f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+            row_block = bytes(cols * 4096)
+            for _ in range(rows // 4096):
+                f.write(row_block)
+    return path
+
+
+def test_calibration_file_size_is_bounded_before_loading(ref_models, tmp_path):
+    """A 4.6 MB --calib declaring 1 GiB ran for minutes at 7 GB; now refused from the zip headers."""
+    calib = _zeros_npz(tmp_path / "bomb.npz", rows=80 * 16384)  # 80 MiB declared, ~80 KB on disk
+    assert calib.stat().st_size < 1 << 20
+    res = run_cli(["compile", str(ref_models["dense"]), "-o", str(tmp_path / "o"), "--calib", str(calib)], seconds=20)
+    assert_one_line_error(res, "once uncompressed")
+    assert not (tmp_path / "o").exists()
+
+
+def test_calibration_sample_count_is_bounded(ref_models, tmp_path):
+    import numpy as np
+
+    np.savez(tmp_path / "many.npz", x=np.zeros((70_000, 64), np.uint8))
+    res = run_cli(["compile", str(ref_models["dense"]), "-o", str(tmp_path / "o"), "--calib",
+                   str(tmp_path / "many.npz")], seconds=20)
+    assert_one_line_error(res, "70,000 samples")

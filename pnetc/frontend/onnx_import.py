@@ -116,6 +116,8 @@ def _attrs(node) -> dict:
         if v is None:
             raise PnetcError(f"node '{_node_name(node)}' ({node.op_type}): attribute '{a.name}' has no value "
                              "of a known type; is the file damaged?")
+        if a.name in out:  # which one counts would be up to each reader (C, reference, onnxruntime)
+            raise PnetcError(f"node '{_node_name(node)}' ({node.op_type}): attribute {a.name!r} is given twice")
         out[a.name] = v.decode(errors="replace") if isinstance(v, bytes) else v
     return out
 

@@ -145,3 +145,14 @@ def test_calibration_sample_count_is_bounded(ref_models, tmp_path):
     res = run_cli(["compile", str(ref_models["dense"]), "-o", str(tmp_path / "o"), "--calib",
                    str(tmp_path / "many.npz")], seconds=20)
     assert_one_line_error(res, "70,000 samples")
+
+
+def test_an_attribute_given_twice_is_refused(ref_models, tmp_path):
+    """seed=1234 then seed=7: the last one silently won, against the metadata and the first."""
+    from onnx import helper
+
+    model = onnx.load(str(ref_models["dense"]))
+    model.graph.node[0].attribute.append(helper.make_attribute("seed", 7))
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    assert_one_line_error(run_cli(["compile", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "o")]),
+                          "'seed' is given twice")

@@ -151,6 +151,21 @@ class TrainResult(_Result):
         return load(self.model)
 
 
+
+def _check_hidden_widths(fc: Optional[list[int]], tables: Optional[int], bits_per_table: Optional[int]) -> None:
+    """--fc within what the compiler accepts (pnetc.ir.limits), before torch tries to allocate it:
+    `--fc 100000000` asked for 288 GB and ended in a traceback."""
+    from pnetc.ir.limits import MAX_DENSE_WEIGHTS, MAX_LAYER_WIDTH
+
+    widths = [w for w in fc or [] if isinstance(w, int) and w > 0]
+    if any(w > MAX_LAYER_WIDTH for w in widths):
+        raise PnetcError(f"--fc widths must be at most {MAX_LAYER_WIDTH:,}, got {fc}")
+    bits = tables * bits_per_table if isinstance(tables, int) and isinstance(bits_per_table, int) else None
+    chain = ([bits] if bits and bits > 0 else []) + widths
+    weights = sum(a * b for a, b in zip(chain, chain[1:]))
+    if weights > MAX_DENSE_WEIGHTS:
+        raise PnetcError(f"--fc {fc} needs {weights:,} weights; a compiled model may have at most {MAX_DENSE_WEIGHTS:,}")
+
 def train(
     dataset: str = "digits",
     out: Optional[PathLike] = None,
@@ -194,6 +209,7 @@ def train(
     if lambdas is not None and not isinstance(lambdas, str):
         lambdas = ",".join(str(float(v)) for v in lambdas)
     fc_list = None if fc is None else ([0] if len(fc) == 0 else [int(w) for w in fc])
+    _check_hidden_widths(fc_list, tables, bits_per_table)
     raw = run_from_cli(
         dataset=str(dataset), out=None if out is None else str(out), data_dir=None if data_dir is None else str(data_dir),
         trainer=trainer, tables=tables, bits_per_table=bits_per_table, kind=kind, density=density, fc=fc_list,
@@ -542,9 +558,11 @@ def bench(
     """Count the instructions of n inferences on a QEMU board (exact, not time) and measure flash/RAM.
 
     Samples come from the data set's test split, or are random for dense models without one."""
+    from pnetc.datasets import check_limit
     from pnetc.evaluate import load_samples
     from pnetc.measure.benchmark import bench_model
 
+    n = check_limit(n, "-n")
     path = _model_path(model)
     samples = None
     if dataset is not None or data is not None:

@@ -16,7 +16,7 @@ import typer
 
 from pnetc import __version__
 from pnetc.errors import PnetcError
-from pnetc.progress import print_json
+from pnetc.progress import print_json, printable
 
 app = typer.Typer(
     name="pnetc",
@@ -48,7 +48,7 @@ def _root(
 
 def fail(message: str) -> "typer.Exit":
     """Print the one-line error and return an Exit(2) to raise."""
-    typer.echo(f"pnetc: error: {message}", err=True)
+    typer.echo(f"pnetc: error: {printable(message)}", err=True)
     return typer.Exit(2)
 
 
@@ -377,7 +377,7 @@ def _user_error(message: str, json_out: bool) -> None:
     """The one stderr line, `{"error": ...}` as the last stdout line under --json, exit 2."""
     if json_out:
         print_json({"error": message})
-    typer.echo(f"pnetc: error: {message}", err=True)
+    typer.echo(f"pnetc: error: {printable(message)}", err=True)
     sys.exit(2)
 
 

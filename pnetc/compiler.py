@@ -78,6 +78,25 @@ def check_name(name: str) -> str:
     return name
 
 
+# Calibration needs a few hundred samples; a 4.6 MB .npz can declare 1 GiB of them, which the
+# float interpreter then ran through for minutes with gigabytes of memory.
+MAX_CALIB_BYTES = 1 << 26  # the .npz's arrays once uncompressed (as the zip headers declare them)
+MAX_CALIB_SAMPLES = 1 << 16
+
+
+def _check_calibration_size(path: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise PnetcError(f"cannot read calibration file {path} as .npz ({exc})") from None
+    if declared > MAX_CALIB_BYTES:
+        raise PnetcError(f"calibration file {path} holds {declared:,} bytes once uncompressed; calibration needs a "
+                         f"few hundred samples and reads at most {MAX_CALIB_BYTES:,} bytes")
+
+
 def load_calibration(calib) -> Optional[object]:
     """--calib FILE: an .npz whose array `x` (or its only array) holds sample inputs."""
     if calib is None or not isinstance(calib, (str, os.PathLike)):
@@ -85,6 +104,7 @@ def load_calibration(calib) -> Optional[object]:
     path = Path(calib)
     if not path.is_file():
         raise PnetcError(f"calibration file {path} does not exist")
+    _check_calibration_size(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
             keys = list(npz.keys())
@@ -96,6 +116,9 @@ def load_calibration(calib) -> Optional[object]:
         raise
     except Exception as exc:
         raise PnetcError(f"cannot read calibration file {path} as .npz ({exc})") from None
+    if x.ndim and len(x) > MAX_CALIB_SAMPLES:
+        raise PnetcError(f"calibration file {path} holds {len(x):,} samples; at most {MAX_CALIB_SAMPLES:,} "
+                         "(a few hundred are enough)")
     if x.dtype.kind in "SU":
         return [s.encode() if isinstance(s, str) else bytes(s) for s in x.tolist()]
     if x.size == 0:

@@ -66,10 +66,8 @@ class Tracker:
     """One progress line: `<label> · <stage>` with a sample counter. A disabled tracker does nothing."""
 
     def __init__(self, bar, label: str):
-        from rich.markup import escape
-
         self.rich = bar  # the rich Progress (None when disabled), for stages that take one
-        self._label = label = escape(label)
+        self._label = label = _escape(label)
         self._task = bar.add_task(label, total=None) if bar is not None else None
 
     def stage(self, text: str) -> None:
@@ -110,9 +108,18 @@ def tracker(label: str, enabled: bool) -> Iterator[Tracker]:
         yield Tracker(bar, label)
 
 
+def printable(text) -> str:
+    """Control and format characters (ESC, CR, bidi overrides...) shown as escapes: a name from a
+    model or a data file must not move the cursor, retitle or clear the user's terminal."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _escape(text: str) -> str:
     from rich.markup import escape
 
-    return escape(text)
+    return escape(printable(text))
 
 

@@ -1,7 +1,8 @@
 """What the command line prints: every table and summary of the CLI lives here.
 
 The stages and the API return dataclasses and dicts; only the CLI (pnetc/cli.py) calls these.
-Every string that came from a model or a user goes through rich's markup escape (or a Text).
+Every string that came from a model or a user goes through rich's markup escape (or a Text) and
+`printable`, which shows control characters as escapes.
 
 Exit codes of the `boards`, `build`, `run` and `bench` commands: 0 success, 1 mismatch against the reference, 2 user error (bad option, missing
 tool, model does not fit), 3 the firmware faulted or exited badly, 4 the firmware timed out."""
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from pnetc.demo import _shown
-from pnetc.progress import _escape, json_line
+from pnetc.progress import _escape, json_line, printable
 
 
 EXIT_MISMATCH = 1
@@ -27,7 +28,7 @@ def _say(line: str = "") -> None:
 
 
 def _err(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(printable(line), file=sys.stderr, flush=True)
 
 
 def _kib(n: int | None) -> str:
@@ -182,12 +183,11 @@ def _acc(v: Optional[float]) -> str:
 def print_sweep(result: dict) -> None:
     """The sweep as a table on stdout, cheapest first within each mode."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from pnetc.training.sweep.grid import TRAINER_MODE, cell
 
-    table = Table(title=escape(f"{result['csv']}  ({result['trained']} trained, {result['skipped']} already done)"))
+    table = Table(title=_escape(f"{result['csv']}  ({result['trained']} trained, {result['skipped']} already done)"))
     for col in ("mode", "T", "d", "fc", "bits", "weight B", "accuracy", "int8 est."):
         table.add_column(col, justify="left" if col in ("mode", "fc") else "right")
     order = {TRAINER_MODE: 0, "joint": 1, "alone": 2}
@@ -196,7 +196,7 @@ def print_sweep(result: dict) -> None:
                       "" if r["accuracy"] is None else f"{r['accuracy']:.4f}",
                       "" if r["accuracy_int8_sim"] is None else f"{r['accuracy_int8_sim']:.4f}")
     Console().print(table)
-    Console().print(f"plot: {escape(str(result['png']))}")
+    Console().print(f"plot: {_escape(str(result['png']))}")
 
 
 def print_table(title: str, rows: list[tuple[str, object]], *, stderr: bool = False) -> None:
@@ -206,11 +206,11 @@ def print_table(title: str, rows: list[tuple[str, object]], *, stderr: bool = Fa
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(title), show_header=False, title_justify="left")
+    table = Table(title=Text(printable(title)), show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value")
     for key, value in rows:
-        table.add_row(Text(key), value if isinstance(value, Text) else Text(value))
+        table.add_row(Text(printable(key)), value if isinstance(value, Text) else Text(printable(value)))
     Console(stderr=stderr, width=None if sys.stdout.isatty() else 120).print(table)
 
 
@@ -321,33 +321,31 @@ def print_demo(result, *, stderr: bool = False) -> None:
 
 def print_graph(info: dict, console) -> None:
     """Names and paths come from the model and the user: escaped, so rich never reads them as markup."""
-    from rich.markup import escape
     from rich.table import Table
 
-    console.print(f"[bold]{escape(info['model'])}[/] ({info['task']}, {info['input']} input of {info['input_size']}, "
+    console.print(f"[bold]{_escape(info['model'])}[/] ({info['task']}, {info['input']} input of {info['input_size']}, "
                   f"{info['num_classes']} classes) precision={info['precision']} projection={info['projection']}")
     t = Table(title="layers")
     for col in ("#", "name", "op", "detail", "params", "bytes", "stored"):
         t.add_column(col, justify="right" if col in ("#", "params", "bytes") else "left")
     for i, l in enumerate(info["layers"]):
-        t.add_row(str(i), escape(l["name"]), l["op"], escape(l["detail"]), str(l["params"]), str(l["bytes"]),
+        t.add_row(str(i), _escape(l["name"]), l["op"], _escape(l["detail"]), str(l["params"]), str(l["bytes"]),
                   l["stored"])
     console.print(t)
     m = Table(title=f"memory plan: arena {info['arena_bytes']} bytes")
     for col in ("buffer", "bytes", "offset", "live steps"):
         m.add_column(col, justify="left" if col == "buffer" else "right")
     for b in info["buffers"]:
-        m.add_row(escape(b["name"]), str(b["bytes"]), str(b["offset"]), f"{b['steps'][0]}..{b['steps'][1]}")
+        m.add_row(_escape(b["name"]), str(b["bytes"]), str(b["offset"]), f"{b['steps'][0]}..{b['steps'][1]}")
     console.print(m)
     if info["output_activation_removed"]:
         console.print(f"final {info['output_activation_removed']} removed: scores are logits (same argmax)")
 
 
 def print_verify(report, console) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title=f"verify {escape(Path(report.model).name)}: {report.precision}, projection {report.projection}, "
+    t = Table(title=f"verify {_escape(Path(report.model).name)}: {report.precision}, projection {report.projection}, "
                     f"{report.samples} samples")
     for col in ("build", "mismatch", "bits", "scores", "preds", "errors", "acc C", "s"):
         t.add_column(col, justify="left" if col == "build" else "right")
@@ -369,10 +367,9 @@ def print_verify(report, console) -> None:
 
 
 def print_eval(result: dict, console) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
-    console.print(f"{escape(Path(result['model']).name)} on {escape(result['dataset'])} "
+    console.print(f"{_escape(Path(result['model']).name)} on {_escape(result['dataset'])} "
                   f"({result['precision']} reference): "
                   f"accuracy {result['accuracy']:.4f} over {result['samples']} test samples")
     if result.get("accuracy_float") is not None:
@@ -384,7 +381,7 @@ def print_eval(result: dict, console) -> None:
         t.add_column("samples", justify="right")
         t.add_column("accuracy", justify="right")
         for label, v in result["per_class"].items():
-            t.add_row(escape(label), str(v["samples"]), _acc(v["accuracy"]))
+            t.add_row(_escape(label), str(v["samples"]), _acc(v["accuracy"]))
         console.print(t)
 
 

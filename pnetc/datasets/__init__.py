@@ -100,7 +100,8 @@ def load_dataset(name_or_path: str | Path = DEFAULT_DATASET, data_dir: str | Pat
     path = Path(key).expanduser()
     if path.suffix.lower() in USER_SUFFIXES:
         if not path.is_file():
-            raise PnetcError(f"data file {key} does not exist")
+            what = "is not a regular file (a folder, device or pipe)" if path.exists() else "does not exist"
+            raise PnetcError(f"data file {key} {what}")
         from pnetc.datasets.userdata import load_user_file
 
         return validate(load_user_file(path))
@@ -201,14 +202,15 @@ def validate(ds: Dataset) -> Dataset:
     return ds
 
 
-def check_limit(limit) -> int | None:
-    """`--limit N`: None (every sample) or a whole number >= 1; anything else is a user error."""
+def check_limit(limit, option: str = "--limit") -> int | None:
+    """`--limit N` (or bench's `-n N`): None (every sample) or a whole number >= 1; anything else
+    is a user error naming the option."""
     if limit is None:
         return None
     if isinstance(limit, bool) or not isinstance(limit, numbers.Integral):
-        raise PnetcError(f"--limit must be a whole number, got {limit!r}")
+        raise PnetcError(f"{option} must be a whole number, got {limit!r}")
     if limit < 1:
-        raise PnetcError(f"--limit must be at least 1, got {limit}")
+        raise PnetcError(f"{option} must be at least 1, got {limit}")
     return int(limit)
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import stat
+from collections import Counter
 from pathlib import Path
 from typing import Callable
 
@@ -115,6 +116,8 @@ def _attrs(node) -> dict:
         if v is None:
             raise PnetcError(f"node '{_node_name(node)}' ({node.op_type}): attribute '{a.name}' has no value "
                              "of a known type; is the file damaged?")
+        if a.name in out:  # which one counts would be up to each reader (C, reference, onnxruntime)
+            raise PnetcError(f"node '{_node_name(node)}' ({node.op_type}): attribute {a.name!r} is given twice")
         out[a.name] = v.decode(errors="replace") if isinstance(v, bytes) else v
     return out
 
@@ -217,6 +220,8 @@ def _read_metadata(model, info: ModelInfo, path: str) -> None:
                 meta[prop.key] = json.loads(prop.value)
             except ValueError:  # JSONDecodeError, or UnicodeDecodeError for bytes that are not UTF-8
                 raise PnetcError(f"{path}: metadata {prop.key} is not valid JSON") from None
+            except RecursionError:  # "[[[[..." nested deeper than the parser's stack
+                raise PnetcError(f"{path}: metadata {prop.key} is nested too deeply") from None
     if "pnetc.format" in meta and meta["pnetc.format"] != 1:
         raise PnetcError(f"{path}: pnetc format {meta['pnetc.format']} is not supported (only 1)")
     info.task = str(meta.get("pnetc.task", "features"))
@@ -224,6 +229,10 @@ def _read_metadata(model, info: ModelInfo, path: str) -> None:
     if not isinstance(labels, list) or not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels):
         raise PnetcError(f"{path}: metadata pnetc.labels must be a list of class names")
     info.labels = [str(x) for x in labels]
+    twice = sorted(x for x, n in Counter(info.labels).items() if n > 1)
+    if twice:  # data labels map to classes by name, and per-class results are keyed by it
+        raise PnetcError(f"{path}: metadata pnetc.labels names a class more than once: "
+                         f"{', '.join(repr(x) for x in twice[:5])}; class names must be unique")
     for key, attr in (("pnetc.input", "input_spec"), ("pnetc.calibration", "calibration"),
                       ("pnetc.projection", "projection"), ("pnetc.training", "training")):
         value = meta.get(key, {})

@@ -114,6 +114,15 @@ def runtime_sources(board: Board, *, bench: bool) -> tuple[list[Path], list[Path
 _OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
 
 
+def _refuse_quoted_paths(paths: Iterable[Path]) -> None:
+    """GCC copies source paths unescaped into `# line "file"` markers of the assembly it writes, so a
+    '"' in a folder's path breaks the build with pages of assembler errors: refuse it in one line."""
+    for path in paths:
+        if '"' in str(path.resolve()):
+            raise PnetcError(f"the folder {str(path)!r} has a '\"' in its path, which the C toolchain cannot "
+                             "build from; choose a folder without one")
+
+
 def compile_firmware(
     board: Board,
     out_dir: Path,
@@ -130,6 +139,8 @@ def compile_firmware(
     gcc = board.tool("gcc")
     if shutil.which(gcc) is None:
         raise PnetcError(f"the {board.name} toolchain ({gcc}) is not installed; `pnetc boards` shows what each board needs")
+    include_dirs = list(include_dirs)
+    _refuse_quoted_paths([out_dir, *include_dirs])
     out_dir.mkdir(parents=True, exist_ok=True)
     main_path = out_dir / f"{stem}_main.c"
     main_path.write_text(main_c)

@@ -1,0 +1,102 @@
+"""Each IR pass on its own (pnetc/ir/passes): fold, lower, quantize, plan memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pnetc.errors import PnetcError
+from pnetc.frontend import load_model
+from pnetc.ir.graph import Activation, Affine, Dense, Identity
+from pnetc.ir.interpret import Reference
+from pnetc.ir.passes import run_passes
+from pnetc.ir.passes.fold import fold
+from pnetc.ir.passes.lower import lower
+from pnetc.ir.passes.memory import plan_memory
+from pnetc.ir.passes.quantize import qparams_from_range, quantize_multiplier
+from tests.compiler import model_factory as mf
+
+
+@pytest.fixture
+def foreign(tmp_path):
+    return mf.make_foreign_mlp(tmp_path / "foreign.onnx")
+
+
+def test_fold_leaves_only_dense_layers_with_their_activations(foreign):
+    graph = load_model(foreign)
+    assert any(isinstance(op, (Affine, Identity)) for op in graph.ops)  # BatchNorm, Flatten, Dropout
+    fold(graph)
+    assert not any(isinstance(op, (Affine, Identity)) for op in graph.ops)
+    dense = [op for op in graph.ops if isinstance(op, Dense)]
+    assert len(dense) == 2 and dense[0].activation == "relu"  # the ReLU is fused into the first layer
+    assert graph.output_activation == "softmax"  # stripped from the graph: scores are logits
+
+
+def test_folded_batchnorm_gives_the_same_float_network(foreign):
+    """BatchNorm folded into the Gemm before it: the float logits equal the layer-by-layer maths."""
+    import onnx
+    from onnx import numpy_helper
+
+    inits = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in onnx.load(str(foreign)).graph.initializer}
+    x = np.random.default_rng(0).standard_normal((16, 20))
+    h = x @ inits["1.weight"].T + inits["1.bias"]
+    h = (h - inits["2.mean_src"]) / np.sqrt(inits["2.running_var"] + 1e-5) * inits["2.weight"] + inits["2.bias"]
+    want = np.maximum(h, 0) @ inits["5.weight_t"] + inits["5.bias"]
+    graph = run_passes(load_model(foreign), precision="float32")
+    got = Reference(graph).run(x.astype(np.float32)).scores
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("precision, lowering", [("int8", "bitsum"), ("float32", "bitsum"), ("binary", "xnor")])
+def test_lower_picks_the_first_layer_kernel_over_bits(tmp_path, precision, lowering):
+    graph = load_model(mf.make_dense_model(tmp_path / "m.onnx"))
+    fold(graph)
+    lower(graph, precision=precision, projection="hash")
+    first = graph.consumers(graph.projection.outputs[0])[0]
+    assert isinstance(first, Dense) and first.lowering == lowering
+    later = [op for op in graph.ops if isinstance(op, Dense) and op is not first]
+    assert later and all(op.lowering == "dense" for op in later)
+
+
+def test_lower_refuses_table_projections_for_text(tmp_path):
+    graph = load_model(mf.make_text_model(tmp_path / "t.onnx"))
+    fold(graph)
+    with pytest.raises(PnetcError, match="text models always use --projection hash"):
+        lower(graph, precision="int8", projection="table")
+
+
+@pytest.mark.parametrize("real", [1e-6, 0.0123, 0.5, 0.999999, 1.0, 3.75, 1234.5])
+def test_quantize_multiplier_represents_the_scale(real):
+    mult, shift = quantize_multiplier(real)
+    assert 2**30 <= mult < 2**31
+    assert abs(mult * 2.0 ** (shift - 31) - real) <= real * 2**-30
+
+
+@pytest.mark.parametrize("lo, hi", [(-1.0, 3.0), (0.5, 2.0), (-7.0, -0.25), (0.0, 0.0)])
+def test_qparams_cover_the_range(lo, hi):
+    q = qparams_from_range(lo, hi)
+    assert -128 <= q.zero_point <= 127
+    for v in (min(lo, 0.0), max(hi, 0.0)):  # the ends are representable to half a step
+        code = np.clip(np.round(v / q.scale) + q.zero_point, -128, 127)
+        assert abs((code - q.zero_point) * q.scale - v) <= q.scale / 2 + 1e-12
+
+
+def test_qparams_refuse_a_non_finite_range():
+    with pytest.raises(PnetcError, match="finite range"):
+        qparams_from_range(-np.inf, 1.0)
+
+
+@pytest.mark.parametrize("precision", ["int8", "float32"])
+def test_memory_plan_keeps_live_buffers_apart(tmp_path, precision):
+    graph = run_passes(load_model(mf.make_dense_model(tmp_path / "m.onnx", hidden=(32, 16))), precision=precision)
+    plan = plan_memory(graph)
+    buffers = list(plan.buffers.values())
+    assert len(buffers) >= 3 and all(b.offset % plan.alignment == 0 for b in buffers)
+    assert all(b.offset + b.nbytes <= plan.arena_bytes for b in buffers)
+    for i, a in enumerate(buffers):
+        for b in buffers[i + 1:]:
+            live_together = a.first <= b.last and b.first <= a.last
+            apart = a.offset + a.nbytes <= b.offset or b.offset + b.nbytes <= a.offset
+            assert apart or not live_together, (a, b)
+    # reuse: some buffers that are never live together share memory, so the arena is smaller than their sum
+    assert plan.arena_bytes < sum(b.nbytes for b in buffers)

@@ -19,7 +19,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from pnetc.errors import PnetcError
-from pnetc.ir.graph import PRECISIONS, PROJECTION_MODES, Graph
+from pnetc.ir.graph import Graph, check_modes
 from pnetc.ir.interpret import Reference
 
 C_KEYWORDS = set(
@@ -134,10 +134,7 @@ def build_graph(model_path, *, precision: str = "int8", projection: str = "hash"
     from pnetc.frontend import load_model
     from pnetc.ir.passes import run_passes
 
-    if precision not in PRECISIONS:
-        raise PnetcError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
-    if projection not in PROJECTION_MODES:
-        raise PnetcError(f"unknown projection mode {projection!r}; choose one of {', '.join(PROJECTION_MODES)}")
+    check_modes(precision, projection)
     graph = load_model(model_path)
     return run_passes(graph, precision=precision, projection=projection, calib=load_calibration(calib))
 

@@ -22,6 +22,7 @@ from typing import Any, Optional, Sequence, Union
 
 from pnetc import progress as _progress
 from pnetc.errors import PnetcError
+from pnetc.training.options import with_option_keywords
 
 PathLike = Union[str, Path]
 
@@ -152,74 +153,24 @@ class TrainResult(_Result):
 
 
 
-def _check_hidden_widths(fc: Optional[list[int]], tables: Optional[int], bits_per_table: Optional[int]) -> None:
-    """--fc within what the compiler accepts (pnetc.ir.limits), before torch tries to allocate it:
-    `--fc 100000000` asked for 288 GB and ended in a traceback."""
-    from pnetc.ir.limits import MAX_DENSE_WEIGHTS, MAX_LAYER_WIDTH
-
-    widths = [w for w in fc or [] if isinstance(w, int) and w > 0]
-    if any(w > MAX_LAYER_WIDTH for w in widths):
-        raise PnetcError(f"--fc widths must be at most {MAX_LAYER_WIDTH:,}, got {fc}")
-    bits = tables * bits_per_table if isinstance(tables, int) and isinstance(bits_per_table, int) else None
-    chain = ([bits] if bits and bits > 0 else []) + widths
-    weights = sum(a * b for a, b in zip(chain, chain[1:]))
-    if weights > MAX_DENSE_WEIGHTS:
-        raise PnetcError(f"--fc {fc} needs {weights:,} weights; a compiled model may have at most {MAX_DENSE_WEIGHTS:,}")
-
-def train(
-    dataset: str = "digits",
-    out: Optional[PathLike] = None,
-    *,
-    data_dir: Optional[PathLike] = None,
-    trainer: Optional[str] = None,
-    tables: Optional[int] = None,
-    bits_per_table: Optional[int] = None,
-    kind: Optional[str] = None,
-    density: Optional[float] = None,
-    fc: Optional[Sequence[int]] = None,
-    lambdas: Union[str, Sequence[float], None] = None,
-    temperature: float = 1.0,
-    epochs: Optional[int] = None,
-    batch_size: Optional[int] = None,
-    lr: Optional[float] = None,
-    seed: int = 0,
-    device: str = "auto",
-    center: bool = True,
-    balance: Optional[bool] = None,
-    qat: bool = False,
-    projection_only: bool = False,
-    trainer_only: bool = False,
-    resume: bool = False,
-    force: bool = False,
-    progress: Optional[bool] = None,
-    char_max_n: Optional[int] = None,
-    words: Optional[bool] = None,
-) -> TrainResult:
+@with_option_keywords("train")
+def train(dataset: str = "digits", out: Optional[PathLike] = None, **options: Any) -> TrainResult:
     """Train a trainer and a projection net jointly (Ravi 2017) and export OUT/model.onnx.
 
-    Options left as None take the data set's defaults (docs/training.md). `fc=[0]` or `fc=[]`
-    means no hidden layer. `out` defaults to runs/<dataset>. `balance`: class-weighted loss
-    (None: the data set's default). A folder that holds a run needs `resume` (continue it) or `force`
-    (start over; files pnetc did not write stay untouched). `char_max_n`, `words`: the text featurizer's
-    char n-gram orders and word features (None: the data set's default). Needs torch."""
+    The keywords are the training options, exactly those of `pnetc train --help` (declared once in
+    pnetc/training/options.py; an unknown keyword is a PnetcError). Options left as None take the
+    data set's defaults (docs/training.md). `fc=[0]` or `fc=[]` means no hidden layer. `out`
+    defaults to runs/<dataset>. A folder that holds a run needs `resume` (continue it) or `force`
+    (start over; files pnetc did not write stay untouched). `progress`: bars on stderr (None: when
+    it is a terminal). Needs torch."""
     try:
-        from pnetc.training import run_from_cli
+        import torch  # noqa: F401
     except ImportError as exc:  # torch missing: say which extra to install
         raise PnetcError(f"training needs torch ({exc.name} is not installed): pip install 'pnetc[train]'") from None
-    if lambdas is not None and not isinstance(lambdas, str):
-        lambdas = ",".join(str(float(v)) for v in lambdas)
-    fc_list = None if fc is None else ([0] if len(fc) == 0 else [int(w) for w in fc])
-    _check_hidden_widths(fc_list, tables, bits_per_table)
-    raw = run_from_cli(
-        dataset=str(dataset), out=None if out is None else str(out), data_dir=None if data_dir is None else str(data_dir),
-        trainer=trainer, tables=tables, bits_per_table=bits_per_table, kind=kind, density=density, fc=fc_list,
-        lambdas=lambdas, temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-        device=device, center=center, qat=qat, projection_only=projection_only, trainer_only=trainer_only,
-        resume=resume, force=force, progress=_progress.wanted(progress, terminal_only=False),
-        char_max_n=char_max_n, words=words,
-        **({} if balance is None else {"balance": balance}),
-    )
-    return _train_result(raw)
+    from pnetc.training import train_with_options
+
+    options["progress"] = _progress.wanted(options.get("progress"), terminal_only=False)
+    return _train_result(train_with_options({"dataset": dataset, "out": out, **options}))
 
 
 def _train_result(raw: dict) -> TrainResult:
@@ -594,34 +545,20 @@ class SweepResult(_Result):
     rows: tuple[dict, ...]
 
 
-def sweep(
-    dataset: str = "digits",
-    out: PathLike = "runs/sweep",
-    *,
-    grid: Union[str, Sequence[str], None] = None,
-    modes: str = "joint,alone",
-    epochs: Optional[int] = None,
-    seed: int = 0,
-    trainer: Optional[str] = None,
-    kind: Optional[str] = None,
-    density: Optional[float] = None,
-    lambdas: Optional[str] = None,
-    temperature: float = 1.0,
-    data_dir: Optional[PathLike] = None,
-    device: str = "auto",
-    force: bool = False,
-    progress: Optional[bool] = None,
-) -> SweepResult:
+@with_option_keywords("sweep")
+def sweep(dataset: str = "digits", out: PathLike = "runs/sweep", *, grid: Union[str, Sequence[str], None] = None,
+          modes: str = "joint,alone", force: bool = False, progress: Optional[bool] = None,
+          **options: Any) -> SweepResult:
     """How many neural bits: train every grid point (e.g. grid="T=8,16 d=8 fc=0,64") joint and
-    alone, plus the trainer reference; write sweep.csv and sweep.png. Resumable. Needs torch."""
+    alone, plus the trainer reference; write sweep.csv and sweep.png. Resumable. The other
+    keywords are the training options `pnetc sweep` shares with `pnetc train` (epochs, seed,
+    trainer, kind, density, lambdas, temperature, data_dir, device). Needs torch."""
     try:
         from pnetc.training.sweep import run_sweep
     except ImportError as exc:
         raise PnetcError(f"sweeps need torch ({exc.name} is not installed): pip install 'pnetc[train]'") from None
     items = [grid] if isinstance(grid, str) else (None if grid is None else list(grid))
-    raw = run_sweep(dataset=dataset, out=str(out), grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
-                    kind=kind, density=density, lambdas=lambdas, temperature=temperature,
-                    data_dir=None if data_dir is None else str(data_dir), device=device, force=force,
-                    progress=_progress.wanted(progress, terminal_only=False))
+    raw = run_sweep(dataset=dataset, out=str(out), grid=items, modes=modes, force=force,
+                    progress=_progress.wanted(progress, terminal_only=False), **options)
     return SweepResult(csv=Path(raw["csv"]), png=Path(raw["png"]), trained=raw["trained"], skipped=raw["skipped"],
                        rows=tuple(raw["rows"]))

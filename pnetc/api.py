@@ -18,10 +18,11 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from pnetc import progress as _progress
 from pnetc.errors import PnetcError
+from pnetc.results import Result
 from pnetc.training.options import with_option_keywords
 
 PathLike = Union[str, Path]
@@ -32,29 +33,23 @@ __all__ = [
 ]
 
 
-class _Result:
-    """Shared behaviour: `to_dict()` is JSON-ready (paths as strings, no private fields)."""
+if TYPE_CHECKING:
+    from pnetc.evaluate import RunResult, VerifyResult
+    from pnetc.measure.benchmark import BenchResult
+    from pnetc.targets.build import BuildResult
 
-    def to_dict(self) -> dict:
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            if f.name.startswith("_") or not f.repr:
-                continue
-            out[f.name] = _jsonable(getattr(self, f.name))
-        extra = out.pop("extra", None)
-        if isinstance(extra, dict):
-            out.update(extra)
-        return out
+# Results the stages define, the API returns as they are; loaded on first use (numpy and the
+# stages stay out of `import pnetc`).
+_STAGE_RESULTS = {"VerifyResult": "pnetc.evaluate", "RunResult": "pnetc.evaluate", "BuildResult": "pnetc.targets.build",
+                  "BenchResult": "pnetc.measure.benchmark"}
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, Path):
-        return str(v)
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    return v
+def __getattr__(name: str):
+    if name in _STAGE_RESULTS:
+        import importlib
+
+        return getattr(importlib.import_module(_STAGE_RESULTS[name]), name)
+    raise AttributeError(f"module 'pnetc.api' has no attribute {name!r}")
 
 
 def _model_path(model: Any) -> Path:
@@ -69,20 +64,11 @@ def _model_path(model: Any) -> Path:
     raise PnetcError(f"expected a model path, pnetc.Model or pnetc.TrainResult, got {type(model).__name__}")
 
 
-def _recorded_dataset(path: Path) -> Optional[str]:
-    """The built-in data set a pnetc export was trained on (None for others and foreign models)."""
-    from pnetc.frontend import load_model
-
-    training = load_model(path).info.training
-    name = training.get("dataset") if isinstance(training, dict) else None
-    return name if name in ("digits", "fashion-mnist", "langid") else None
-
-
 # ---- load ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Model(_Result):
+class Model(Result):
     """A model.onnx as pnetc reads it: what it takes, what it outputs, how it was trained."""
 
     path: Path
@@ -121,7 +107,7 @@ def load(path: PathLike) -> Model:
 
 
 @dataclass(frozen=True)
-class TrainResult(_Result):
+class TrainResult(Result):
     """What `train` wrote and measured. `path` is the model.onnx to compile."""
 
     model: Path                             # model.onnx (trainer.onnx for trainer-only runs); None on torchrun ranks > 0
@@ -187,7 +173,7 @@ def _train_result(raw: dict) -> TrainResult:
 
 
 @dataclass(frozen=True)
-class CompileResult(_Result):
+class CompileResult(Result):
     """The generated C library: where it is and what it costs."""
 
     out_dir: Path
@@ -243,21 +229,15 @@ def compile(
     holds files pnetc did not write (beside them; they are never replaced or deleted)."""
     from pnetc.compiler import compile_model
 
-    board_obj = None
+    check_fits = None
     if board is not None:
+        from functools import partial
+
         from pnetc.targets.boards import get_board
+        from pnetc.targets.fit import refuse_over_capacity
 
         board_obj = get_board(board)  # fail on an unknown board before writing anything
-
-    def check_fits(cm) -> None:
-        if board_obj is None:
-            return
-        if board_obj.flash_size and cm.weight_bytes > board_obj.flash_size:
-            raise PnetcError(f"the weights alone ({cm.weight_bytes:,} bytes) exceed the {board_obj.flash_size:,} "
-                             f"bytes of flash of {board_obj.name}; train a smaller model or use --precision binary")
-        if board_obj.ram_size and cm.arena_bytes > board_obj.ram_size:
-            raise PnetcError(f"the arena ({cm.arena_bytes:,} bytes) exceeds the {board_obj.ram_size:,} bytes of RAM "
-                             f"of {board_obj.name}; use fewer hidden units")
+        check_fits = partial(refuse_over_capacity, board_obj)
 
     path = _model_path(model)
     t0 = time.perf_counter()
@@ -272,31 +252,6 @@ def compile(
 
 
 # ---- verify ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VerifyResult(_Result):
-    """Host builds of the generated C compared sample by sample with the golden interpreter."""
-
-    model: str
-    precision: str
-    projection: str
-    samples: int
-    mismatches: int
-    accuracy_reference: float
-    accuracy_c: float
-    accuracy_float: float
-    weight_bytes: int
-    arena_bytes: int
-    compile_seconds: float
-    builds: tuple[dict, ...]                 # per build: mismatches by kind, accuracy, seconds
-    onnxruntime_max_rel_diff: Optional[float] = None
-    accuracy_change: float = 0.0             # reference (quantised) minus float32
-    _report: Any = field(default=None, repr=False, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.mismatches == 0
 
 
 def verify(
@@ -322,41 +277,12 @@ def verify(
 
     path = _model_path(model)
     with _progress.tracker("verify", _progress.wanted(progress)) as t:
-        report = verify_model(path, dataset=dataset, data=None if data is None else str(data), data_dir=data_dir,
-                              precision=precision, projection=projection, calib=calib, name=name, limit=limit,
-                              keep_dir=None if keep is None else Path(keep), force=force, progress=t.rich)
-    d = report.as_dict()
-    return VerifyResult(**{k: d[k] for k in d if k != "builds"}, builds=tuple(d["builds"]), _report=report)
+        return verify_model(path, dataset=dataset, data=None if data is None else str(data), data_dir=data_dir,
+                            precision=precision, projection=projection, calib=calib, name=name, limit=limit,
+                            keep_dir=None if keep is None else Path(keep), force=force, progress=t.rich)
 
 
 # ---- build -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BuildResult(_Result):
-    """Firmware for one board and the model's measured flash and RAM (delta against the same
-    firmware without the model)."""
-
-    board: str
-    core: str
-    precision: str
-    model: str
-    out_dir: Path
-    elf: Path
-    bin: Optional[Path]
-    map: Optional[Path]
-    size_report: Path
-    flash_bytes: int               # model code + weights
-    flash_code_bytes: int
-    flash_weight_bytes: int
-    ram_bytes: int                 # model static RAM (the arena)
-    ram_arena_bytes: int
-    stack_high_water_bytes: Optional[int]
-    image_flash_bytes: int
-    image_ram_bytes: int
-    fits: bool
-    extra: dict = field(default_factory=dict)  # section breakdowns and board capacities
-    _build: Any = field(default=None, repr=False, compare=False)
 
 
 def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8", calib: Optional[PathLike] = None,
@@ -366,44 +292,12 @@ def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8",
     from pnetc.targets.build import build_model
 
     path = _model_path(model)
-    out = Path(out_dir).resolve()  # the emulator runs in another directory
     with _progress.tracker(board, _progress.wanted(progress)) as t:
         t.stage("compile + link + measure")
-        result = build_model(path, board, out, precision=precision, calib=calib, force=force)
-    s = result.size.to_dict()
-    fw = result.firmware
-    keys = ("flash_bytes", "flash_code_bytes", "flash_weight_bytes", "ram_bytes", "ram_arena_bytes",
-            "stack_high_water_bytes", "image_flash_bytes", "image_ram_bytes", "fits")
-    return BuildResult(board=result.board.name, core=result.board.core, precision=precision, model=str(path), out_dir=out, elf=fw.elf,
-                       bin=fw.bin or None, map=fw.map or None, size_report=out / "size_report.json",
-                       **{k: s[k] for k in keys}, extra={k: v for k, v in s.items() if k not in keys and k != "board"},
-                       _build=result)
+        return build_model(path, board, out_dir, precision=precision, calib=calib, force=force)
 
 
 # ---- run -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunResult(_Result):
-    """Every sample run on the board and compared with the golden interpreter (bits, scores,
-    prediction). `mismatches` must be 0."""
-
-    board: str
-    dataset: str
-    precision: str
-    samples: int
-    mismatches: int
-    mismatch_kinds: dict
-    first_mismatches: tuple[dict, ...]
-    accuracy_reference: Optional[float]
-    accuracy_device: Optional[float]
-    stack_high_water_bytes: int
-    host_wall_seconds: float
-    status: str = "ok"                  # "ok" | "mismatch"
-
-    @property
-    def ok(self) -> bool:
-        return self.mismatches == 0
 
 
 def run(
@@ -428,68 +322,14 @@ def run(
     from pnetc.evaluate import run_model
 
     path = _model_path(model)
-    if dataset is None and data is None:
-        dataset = _recorded_dataset(path)
-        if dataset is None:
-            raise PnetcError("pass dataset=NAME or data=FILE (the model does not record a built-in data set)")
     with _progress.tracker(board, _progress.wanted(progress)) as t:
         t.stage("compile + build")
-        report = _kept_in(out_dir, "run", force, lambda where: run_model(
-            path, board, dataset=dataset, data=None if data is None else str(data), limit=limit,
-            precision=precision, calib=calib, out_dir=where, timeout_s=timeout, progress=t.sample_callback("run")))
-    d = report.to_dict()
-    d["status"] = "ok" if not report.mismatches else "mismatch"
-    d["first_mismatches"] = tuple(d["first_mismatches"])
-    return RunResult(**d)
-
-
-def _kept_in(out_dir: Optional[PathLike], command: str, force: bool, work):
-    """Call work(folder): a transaction into out_dir (pnetc/outdir.py), or work(None) without one.
-    A fault or timeout still keeps the files: they are what explains it."""
-    if out_dir is None:
-        return work(None)
-    from pnetc import outdir
-    from pnetc.targets.run import DeviceError
-
-    failure = None
-    with outdir.transaction(out_dir, command=command, force=force) as staged:
-        try:
-            value = work(staged.path)
-        except DeviceError as exc:
-            failure = exc
-    if failure is not None:
-        raise failure
-    return value
+        return run_model(path, board, dataset=dataset, data=None if data is None else str(data), limit=limit,
+                         precision=precision, calib=calib, out_dir=out_dir, force=force, timeout_s=timeout,
+                         progress=t.sample_callback("run"))
 
 
 # ---- bench -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BenchResult(_Result):
-    """Exact instruction counts (QEMU TCG plugin) per inference and per stage, and flash/RAM."""
-
-    board: str
-    core: str
-    precision: str
-    samples: int
-    instructions_per_inference: float    # mean over the samples
-    instructions_min: int
-    instructions_max: int
-    stages: tuple[dict, ...]             # per stage: name, mean, min, max
-    flash_bytes: int
-    flash_code_bytes: int
-    flash_weight_bytes: int
-    ram_bytes: int                       # static + stack high-water
-    ram_static_bytes: int
-    ram_arena_bytes: int
-    stack_high_water_bytes: Optional[int]
-    mismatches: int
-    extra: dict = field(default_factory=dict)  # size breakdown, marker overhead, labelled cycle estimate
-
-    @property
-    def ok(self) -> bool:
-        return self.mismatches == 0
 
 
 def bench(
@@ -521,21 +361,15 @@ def bench(
         samples = list(x)
     with _progress.tracker(f"{board} bench", _progress.wanted(progress)) as t:
         t.stage("compile + build + measure")
-        report = _kept_in(out_dir, "bench", force, lambda where: bench_model(
-            path, board, n=n, samples=samples, precision=precision, calib=calib,
-            out_dir=where, timeout_s=timeout, progress=t.sample_callback("count instructions")))
-    d = report.to_dict()
-    names = {f.name for f in dataclasses.fields(BenchResult)} - {"extra"}
-    known = {k: d[k] for k in names}
-    known["stages"] = tuple(d["stages"])
-    return BenchResult(**known, extra={k: v for k, v in d.items() if k not in names})
+        return bench_model(path, board, n=n, samples=samples, precision=precision, calib=calib, out_dir=out_dir,
+                           force=force, timeout_s=timeout, progress=t.sample_callback("count instructions"))
 
 
 # ---- sweep -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class SweepResult(_Result):
+class SweepResult(Result):
     """A (T, d, FC) grid trained joint and alone: one row per run (see docs/sweep.md)."""
 
     csv: Path

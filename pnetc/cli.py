@@ -224,7 +224,7 @@ def verify_cmd(
 
     result = api.verify(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
                         projection=projection, calib=calib, name=name, limit=limit, keep=keep, force=force)
-    print_verify(result._report, Console(stderr=json_out))
+    print_verify(result, Console(stderr=json_out))
     if json_out:
         print_json(result.to_dict())
     if result.mismatches:

@@ -8,13 +8,13 @@ import pytest
 
 from pnetc import report as commands
 from pnetc import evaluate as run_mod  # where run_model lives
-from pnetc.evaluate import RunReport
+from pnetc.evaluate import RunResult
 from pnetc.targets.compare import Mismatch
 from pnetc.targets.run import DeviceError
 
 
 def _report(mismatches):
-    return RunReport("mps2-an386", "int8", 10, mismatches, 0.9, 0.8, 128, 0.5, "digits")
+    return RunResult.compared("mps2-an386", "int8", 10, mismatches, 0.9, 0.8, 128, 0.5, "digits")
 
 
 @pytest.mark.parametrize("outcome,code,status", [

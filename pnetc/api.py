@@ -37,11 +37,12 @@ if TYPE_CHECKING:
     from pnetc.evaluate import RunResult, VerifyResult
     from pnetc.measure.benchmark import BenchResult
     from pnetc.targets.build import BuildResult
+    from pnetc.training.sweep import SweepResult
 
 # Results the stages define, the API returns as they are; loaded on first use (numpy and the
 # stages stay out of `import pnetc`).
 _STAGE_RESULTS = {"VerifyResult": "pnetc.evaluate", "RunResult": "pnetc.evaluate", "BuildResult": "pnetc.targets.build",
-                  "BenchResult": "pnetc.measure.benchmark"}
+                  "BenchResult": "pnetc.measure.benchmark", "SweepResult": "pnetc.training.sweep"}
 
 
 def __getattr__(name: str):
@@ -368,17 +369,6 @@ def bench(
 # ---- sweep -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SweepResult(Result):
-    """A (T, d, FC) grid trained joint and alone: one row per run (see docs/sweep.md)."""
-
-    csv: Path
-    png: Path
-    trained: int
-    skipped: int
-    rows: tuple[dict, ...]
-
-
 @with_option_keywords("sweep")
 def sweep(dataset: str = "digits", out: PathLike = "runs/sweep", *, grid: Union[str, Sequence[str], None] = None,
           modes: str = "joint,alone", force: bool = False, progress: Optional[bool] = None,
@@ -392,7 +382,5 @@ def sweep(dataset: str = "digits", out: PathLike = "runs/sweep", *, grid: Union[
     except ImportError as exc:
         raise PnetcError(f"sweeps need torch ({exc.name} is not installed): pip install 'pnetc[train]'") from None
     items = [grid] if isinstance(grid, str) else (None if grid is None else list(grid))
-    raw = run_sweep(dataset=dataset, out=str(out), grid=items, modes=modes, force=force,
-                    progress=_progress.wanted(progress, terminal_only=False), **options)
-    return SweepResult(csv=Path(raw["csv"]), png=Path(raw["png"]), trained=raw["trained"], skipped=raw["skipped"],
-                       rows=tuple(raw["rows"]))
+    return run_sweep(dataset=dataset, out=str(out), grid=items, modes=modes, force=force,
+                     progress=_progress.wanted(progress, terminal_only=False), **options)

@@ -185,19 +185,22 @@ def test_the_api_returns_the_stages_results():
     from pnetc import api, evaluate
     from pnetc.measure import benchmark
     from pnetc.targets import build
+    from pnetc.training import sweep
 
-    stage_of = {"VerifyResult": evaluate, "RunResult": evaluate, "BenchResult": benchmark, "BuildResult": build}
+    stage_of = {"VerifyResult": evaluate, "RunResult": evaluate, "BenchResult": benchmark, "BuildResult": build,
+                "SweepResult": sweep}
     for name, module in stage_of.items():
         assert getattr(pnetc, name) is getattr(module, name), name
     lazily = {name: getattr(api, name) for name in stage_of}  # api loads them on first use
     hints = {f: typing.get_type_hints(getattr(api, f), localns=lazily)["return"]
-             for f in ("verify", "run", "bench", "build")}
+             for f in ("verify", "run", "bench", "build", "sweep")}
     assert hints == {"verify": evaluate.VerifyResult, "run": evaluate.RunResult, "bench": benchmark.BenchResult,
-                     "build": build.BuildResult}
+                     "build": build.BuildResult, "sweep": sweep.SweepResult}
     assert typing.get_type_hints(evaluate.verify_model)["return"] is evaluate.VerifyResult
     assert typing.get_type_hints(evaluate.run_model)["return"] is evaluate.RunResult
     assert typing.get_type_hints(benchmark.bench_model)["return"] is benchmark.BenchResult
     assert typing.get_type_hints(build.build_model)["return"] is build.BuildResult
+    assert typing.get_type_hints(sweep.run_sweep)["return"] is sweep.SweepResult
 
 
 def test_run_result_json_and_status():

@@ -16,16 +16,28 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pnetc.errors import PnetcError
+from pnetc.results import Result
 from pnetc.training.sweep.grid import MODES, TRAINER_MODE, Point, fc_text, parse_grid, parse_modes
 from pnetc.training.sweep.plot import plot
 from pnetc.training.sweep.table import (COLUMNS, CSV_NAME, PNG_NAME, SETTINGS_NAME, append_row, check_settings,
                                         read_rows, read_typed_rows, typed_row)
 
-__all__ = ["COLUMNS", "parse_grid", "parse_modes", "read_rows", "read_typed_rows", "run_sweep", "typed_row"]
+__all__ = ["COLUMNS", "SweepResult", "parse_grid", "parse_modes", "read_rows", "read_typed_rows", "run_sweep", "typed_row"]
+
+
+@dataclass(frozen=True)
+class SweepResult(Result):
+    """A (T, d, FC) grid trained joint and alone: one row per run (see docs/sweep.md)."""
+
+    csv: Path
+    png: Path
+    trained: int
+    skipped: int
+    rows: tuple[dict, ...]
 
 
 def run_sweep(
@@ -36,14 +48,14 @@ def run_sweep(
     force: bool = False,
     progress: bool = True,
     **options,
-) -> dict:
+) -> SweepResult:
     """Train every missing (grid point, mode) plus the trainer reference; write CSV and PNG.
 
     `options`: the training options a sweep shares with `pnetc train` (options.for_command("sweep"):
     dataset, epochs, seed, trainer, kind, density, lambdas, temperature, data_dir, device).
     DIR holds only pnetc's files unless `force` (then it writes beside yours, never over them), and
     is locked while the sweep runs (pnetc/outdir.py).
-    Returns {"csv", "png", "trained", "skipped", "rows"} (rows: every CSV row, typed)."""
+    Returns a SweepResult (rows: every CSV row, typed)."""
     import os
 
     from pnetc.training.config import TrainConfig, resolve
@@ -99,8 +111,8 @@ def run_sweep(
         with folder.writing(PNG_NAME) as tmp:
             plot(rows, tmp, title=f"{ds.name}: accuracy vs neural bits ({settings['epochs']} epochs, "
                                   f"joint λ = {settings['lambdas']}{temp}, seed {settings['seed']})")
-    return {"csv": str(csv_path), "png": str(png_path), "trained": trained,
-            "skipped": len(configs) - len(todo), "rows": rows}
+    return SweepResult(csv=csv_path, png=png_path, trained=trained, skipped=len(configs) - len(todo),
+                       rows=tuple(rows))
 
 
 def _train_all(todo, ds, settings: dict, folder, out: Path, progress: bool) -> int:

@@ -17,6 +17,15 @@ def _report(mismatches):
     return RunResult.compared("mps2-an386", "int8", 10, mismatches, 0.9, 0.8, 128, 0.5, "digits")
 
 
+def _stage_ending_in(outcome):
+    """A stand-in for a stage function: returns the result, or raises the device error."""
+    def stage(*args, **kwargs):
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+    return stage
+
+
 @pytest.mark.parametrize("outcome,code,status", [
     (_report([]), 0, "ok"),
     (_report([Mismatch(3, ["scores"], 1, 1)]), commands.EXIT_MISMATCH, "mismatch"),
@@ -24,12 +33,7 @@ def _report(mismatches):
     (DeviceError("timeout", "the mps2-an386 firmware did not finish"), commands.EXIT_TIMEOUT, "timeout"),
 ])
 def test_run_outcomes(monkeypatch, capsys, outcome, code, status):
-    def fake_run_model(*args, **kwargs):
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    monkeypatch.setattr(run_mod, "run_model", fake_run_model)
+    monkeypatch.setattr(run_mod, "run_model", _stage_ending_in(outcome))
     rc = commands.run_command("m.onnx", "mps2-an386", "digits", None, None, "int8", None, None, True)
     out, err = capsys.readouterr()
     assert rc == code
@@ -59,12 +63,7 @@ def test_bench_outcomes(monkeypatch, capsys, outcome, code, status):
     """`pnetc bench` ends like `pnetc run` (one shared tail): exit code, JSON line, one error line."""
     from pnetc.measure import benchmark
 
-    def fake_bench_model(*args, **kwargs):
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    monkeypatch.setattr(benchmark, "bench_model", fake_bench_model)
+    monkeypatch.setattr(benchmark, "bench_model", _stage_ending_in(outcome))
     rc = commands.bench_command("m.onnx", "mps2-an386", 5, None, None, "int8", None, True)
     out, err = capsys.readouterr()
     res = json.loads(out.strip().splitlines()[-1])

@@ -167,7 +167,7 @@ def _check_hidden_widths(fc: Optional[list[int]], tables: Optional[int], bits_pe
         raise PnetcError(f"--fc {fc} needs {weights:,} weights; a compiled model may have at most {MAX_DENSE_WEIGHTS:,}")
 
 def train(
-    dataset: str = "digits",
+    dataset: Union[str, tuple] = "digits",
     out: Optional[PathLike] = None,
     *,
     data_dir: Optional[PathLike] = None,
@@ -197,6 +197,8 @@ def train(
 ) -> TrainResult:
     """Train a trainer and a projection net jointly (Ravi 2017) and export OUT/model.onnx.
 
+    `dataset`: a built-in name or a data file path, or numpy arrays (x, y) / (x, y, x_test, y_test); float
+    x is quantized per feature on the training split and the encoding is stored in the model (docs/datasets.md).
     Options left as None take the data set's defaults (docs/training.md). `fc=[0]` or `fc=[]`
     means no hidden layer. `out` defaults to runs/<dataset>. `balance`: class-weighted loss
     (None: the data set's default). A folder that holds a run needs `resume` (continue it) or `force`
@@ -206,6 +208,14 @@ def train(
         from pnetc.training import run_from_cli
     except ImportError as exc:  # torch missing: say which extra to install
         raise PnetcError(f"training needs torch ({exc.name} is not installed): pip install 'pnetc[train]'") from None
+    data = None
+    if isinstance(dataset, (tuple, list)):  # (x, y) or (x, y, x_test, y_test) numpy arrays
+        from pnetc.datasets import from_arrays
+
+        if len(dataset) not in (2, 4):
+            raise PnetcError(f"dataset arrays must be (x, y) or (x, y, x_test, y_test), got {len(dataset)} items")
+        data = from_arrays(*dataset)
+        dataset = data.name
     if lambdas is not None and not isinstance(lambdas, str):
         lambdas = ",".join(str(float(v)) for v in lambdas)
     fc_list = None if fc is None else ([0] if len(fc) == 0 else [int(w) for w in fc])
@@ -216,7 +226,7 @@ def train(
         lambdas=lambdas, temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
         device=device, center=center, qat=qat, projection_only=projection_only, trainer_only=trainer_only,
         resume=resume, force=force, progress=_progress.wanted(progress, terminal_only=False),
-        char_max_n=char_max_n, words=words,
+        char_max_n=char_max_n, words=words, data=data,
         **({} if balance is None else {"balance": balance}),
     )
     return _train_result(raw)
@@ -566,7 +576,9 @@ def bench(
     path = _model_path(model)
     samples = None
     if dataset is not None or data is not None:
-        _, x, _ = load_samples(dataset, None if data is None else str(data), n)
+        from pnetc.frontend import load_model
+
+        _, x, _ = load_samples(dataset, None if data is None else str(data), n, graph=load_model(path))
         samples = list(x)
     with _progress.tracker(f"{board} bench", _progress.wanted(progress)) as t:
         t.stage("compile + build + measure")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -112,18 +112,28 @@ def run_reference(ref, x, precisions: tuple) -> list:
 
 
 def _dataset_inputs(graph, ds):
-    """Test inputs in the form the model takes."""
+    """Test inputs in the form the model takes. A model on float features (a float-input model, or a
+    pnetc model trained on float features) reads the data as feature values; a pnetc model of the
+    latter kind gets them quantized with its own per-feature encoding (pnetc.quantization), never
+    with one fitted on this data."""
+    from pnetc.ir.inputs import input_encoding, takes_float_features
+
     if graph.input_kind == "text":
         if ds.task != "text":
             raise PnetcError(f"this is a text model but dataset {ds.name} holds {ds.task} samples")
         return ds.x_test
     if ds.task == "text":
         raise PnetcError(f"this model takes {graph.input_size} values per sample but dataset {ds.name} is text")
-    x = ds.x_test
-    if graph.projection is None:  # a float-input model gets the quantized values as floats (as trainer.onnx)
-        x = x.astype(np.float32)
+    raw = ds.x_test_raw
+    x = raw if raw is not None else ds.x_test
     if x.shape[1] != graph.input_size:
         raise PnetcError(f"dataset {ds.name} has {x.shape[1]} features per sample; the model takes {graph.input_size}")
+    if takes_float_features(graph):
+        x = np.asarray(x, np.float32)
+        return x if graph.projection is None else input_encoding(graph).quantize(x)
+    if raw is not None:
+        raise PnetcError(f"dataset {ds.name} holds float features, but this model takes quantized levels 0..255 "
+                         "(it was trained on integer features); give the data as those levels")
     return x
 
 
@@ -304,10 +314,10 @@ class RunReport:
         }
 
 
-def load_samples(dataset: str | None, data: str | None, limit: int | None,
-                 model_labels: Sequence[str] | None = None):
-    """(name, test inputs, test labels) from a data set name or a data file; with `model_labels`,
-    the labels are the model's class ids (matched by label name, see datasets.to_model_classes)."""
+def load_samples(dataset: str | None, data: str | None, limit: int | None, graph=None):
+    """(name, test inputs, test labels) from a data set name or a data file; with the model's `graph`
+    (frontend.load_model), the inputs are in the form the model takes (`_dataset_inputs`) and the
+    labels are its class ids (matched by label name, see datasets.to_model_classes)."""
     from pnetc.datasets import check_limit, load_dataset, to_model_classes
 
     limit = check_limit(limit)
@@ -318,18 +328,12 @@ def load_samples(dataset: str | None, data: str | None, limit: int | None,
         raise PnetcError(f"data file {data} does not exist")
     ds = load_dataset(source)
     x, y = ds.x_test, np.asarray(ds.y_test)
-    if model_labels is not None:
-        y = to_model_classes(ds.labels, y, model_labels, f"dataset {ds.name}")
+    if graph is not None:
+        x = _dataset_inputs(graph, ds)
+        y = to_model_classes(ds.labels, y, graph.info.labels, f"dataset {ds.name}")
     if limit is not None:
         x, y = x[:limit], y[:limit]
     return ds.name, x, y
-
-
-def model_labels(model_path) -> list[str]:
-    """The class names of a model file, in the order of its outputs."""
-    from pnetc.frontend import load_model
-
-    return list(load_model(model_path).info.labels)
 
 
 def run_model(model_path, board_name: str, *, dataset: str | None = None, data: str | None = None,
@@ -346,7 +350,9 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
     if timeout_s is not None:
         checked_timeout(timeout_s)
     board = runnable_board(board_name)
-    name, x, y = load_samples(dataset, data, limit, model_labels=model_labels(model_path))
+    from pnetc.frontend import load_model
+
+    name, x, y = load_samples(dataset, data, limit, graph=load_model(model_path))
     samples = list(x)
     if not samples:
         raise PnetcError("the data set has no test samples")

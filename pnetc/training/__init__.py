@@ -38,8 +38,10 @@ def run_from_cli(
     quiet: bool = False,
     char_max_n: int | None = None,
     words: bool | None = None,
+    data=None,
 ) -> dict:
-    """Turn CLI options into a TrainConfig, train, and return the results (see loop.train)."""
+    """Turn CLI options into a TrainConfig, train, and return the results (see loop.train).
+    data: a loaded `pnetc.datasets.Dataset` to train on instead of loading `dataset` by name."""
     from pnetc.errors import PnetcError
     from pnetc.training.config import TrainConfig, parse_lambdas, DEVICES
 
@@ -80,7 +82,7 @@ def run_from_cli(
 
     if out is None:  # runs/<dataset name>, e.g. runs/digits or runs/mydata for mydata.csv
         out = str(Path("runs") / (Path(dataset).stem or "model"))
-    result = train(config, Path(out), resume=resume, force=force, progress=progress and not quiet)
+    result = train(config, Path(out), resume=resume, force=force, progress=progress and not quiet, dataset=data)
     return result
 
 

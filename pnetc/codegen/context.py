@@ -168,4 +168,22 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
         input_scale=in_q.scale if (in_q is not None and proj is None) else None,
         input_zero_point=in_q.zero_point if (in_q is not None and proj is None) else None,
         output_activation=graph.output_activation,
+        **_glue(graph, input_ctype, int_mode),
     )
+
+
+def _glue(graph: Graph, input_ctype: str, int_mode: bool) -> dict:
+    """The header's caller glue: the input encoding of `<name>_quantize` (pnetc.quantization), the
+    class names, and the output scale/zero point of `<name>_scores_to_probabilities`."""
+    from pnetc.ir.inputs import input_encoding
+
+    encoding = input_encoding(graph)
+    glue = None
+    if encoding is not None and input_ctype in ("uint8_t", "int8_t"):
+        qmin, qmax = encoding.levels
+        glue = dict(per_feature=encoding.per_feature, qmin=qmin, qmax=qmax,
+                    scale=encoding.scale.astype(np.float32), zero_point=encoding.zero_point.astype(np.int32))
+    out_q = graph.tensors[graph.output].quant if int_mode else None
+    return dict(input_encoding=glue,
+                output_scale=out_q.scale if out_q is not None else 1.0,
+                output_zero_point=out_q.zero_point if out_q is not None else 0)

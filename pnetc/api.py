@@ -265,6 +265,7 @@ class CompileResult(_Result):
     seconds: float
     board: Optional[str] = None
     package: Optional[str] = None  # "cmake" | "zephyr" | "arduino" when laid out as a drop-in package
+    warnings: tuple[str, ...] = ()  # int8 level warnings on the --calib samples (pnetc.ir.levels)
     compiled: Any = field(default=None, repr=False, compare=False)  # pnetc.compiler.CompiledModel
 
     def to_dict(self) -> dict:
@@ -327,7 +328,8 @@ def compile(
         out_dir=cm.out_dir, name=cm.name, precision=precision, projection=projection, header=cm.header,
         sources=tuple(cm.sources), files=tuple(cm.out_dir / rel for rel in cm.files), input_kind=cm.input_kind,
         input_size=cm.input_size, num_classes=cm.num_classes, num_bits=cm.num_bits, weight_bytes=cm.weight_bytes,
-        arena_bytes=cm.arena_bytes, seconds=round(seconds, 4), board=board, package=package, compiled=cm)
+        arena_bytes=cm.arena_bytes, seconds=round(seconds, 4), board=board, package=package,
+        warnings=tuple(cm.warnings), compiled=cm)
 
 
 # ---- verify ----------------------------------------------------------------------------------
@@ -351,6 +353,7 @@ class VerifyResult(_Result):
     builds: tuple[dict, ...]                 # per build: mismatches by kind, accuracy, seconds
     onnxruntime_max_rel_diff: Optional[float] = None
     accuracy_change: float = 0.0             # reference (quantised) minus float32
+    warnings: tuple[str, ...] = ()           # int8 level warnings (pnetc.ir.levels)
     _report: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -385,7 +388,8 @@ def verify(
                               precision=precision, projection=projection, calib=calib, name=name, limit=limit,
                               keep_dir=None if keep is None else Path(keep), force=force, progress=t.rich)
     d = report.as_dict()
-    return VerifyResult(**{k: d[k] for k in d if k != "builds"}, builds=tuple(d["builds"]), _report=report)
+    return VerifyResult(**{k: d[k] for k in d if k not in ("builds", "warnings")}, builds=tuple(d["builds"]),
+                        warnings=tuple(d["warnings"]), _report=report)
 
 
 # ---- build -----------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ class VerifyReport:
     compile_seconds: float
     builds: list[FlavourCheck] = field(default_factory=list)
     onnxruntime_max_rel_diff: Optional[float] = None  # float interpreter vs onnxruntime (None: not installed)
+    warnings: list[str] = field(default_factory=list)  # int8 level warnings (pnetc.ir.levels)
 
     def as_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "builds"}
@@ -178,6 +179,10 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
                                  projection=projection, calib=calib)
         compile_seconds = time.perf_counter() - t0
         _, x, y = load_eval_data(compiled.graph, dataset, data, data_dir, limit)
+        if calib is None:  # the counts come from the test data when no calibration samples were given
+            from pnetc.ir.levels import level_warnings
+
+            compiled.warnings = level_warnings(compiled.graph, x)
         n = len(y)
         step = progress.add_task("golden interpreter", total=2) if progress else None
         ref = compiled.reference
@@ -211,7 +216,7 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
             accuracy_c=results[0].accuracy if results else None,
             accuracy_float=float(np.mean(out_float.predictions == y)),
             weight_bytes=compiled.weight_bytes, arena_bytes=compiled.arena_bytes,
-            compile_seconds=compile_seconds, builds=results,
+            compile_seconds=compile_seconds, builds=results, warnings=list(compiled.warnings),
         )
 
 

@@ -162,11 +162,16 @@ def feature_csv(path: Path, reader, header) -> Dataset:
     for line, row in _csv_rows(path, reader, len(names), f"{len(columns)} features, a label"
                                + (" and a split" if si is not None else "")):
         try:
-            values.append([float(row[i]) for i in columns])
+            numbers = [float(row[i]) for i in columns]
         except ValueError:
             i = next(i for i in columns if not _is_float(row[i]))
             raise PnetcError(f"{path} line {line}: column {header[i].strip()!r} holds {row[i][:40]!r}, not a number"
                              ) from None
+        bad = [i for i, v in zip(columns, numbers) if not np.isfinite(v)]
+        if bad:
+            raise PnetcError(f"{path} line {line}: column {header[bad[0]].strip()!r} is {row[bad[0]].strip()[:40]}; "
+                             "features must be finite numbers")
+        values.append(numbers)
         label = row[li].strip()
         if not label:
             raise PnetcError(f"{path} line {line}: empty label")
@@ -179,11 +184,6 @@ def feature_csv(path: Path, reader, header) -> Dataset:
     if not values:
         raise PnetcError(f"{path}: no data rows after the header")
     x = np.asarray(values, np.float64)
-    bad = ~np.isfinite(x)
-    if bad.any():
-        r, c = (int(v) for v in np.argwhere(bad)[0])
-        raise PnetcError(f"{path}: data row {r + 1}, column {header[columns[c]].strip()!r} is {x[r, c]}; "
-                         f"features must be finite numbers ({int(bad.sum())} such value(s))")
     y = np.array(labels)  # class names (ordered numerically when they are all integers)
     arrays = {"x": x, "y": y}
     if si is not None:

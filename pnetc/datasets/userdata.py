@@ -164,6 +164,10 @@ def feature_csv(path: Path, reader, header) -> Dataset:
         try:
             numbers = [float(row[i]) for i in columns]
         except ValueError:
+            if not values:  # not a table of numbers: a text file that lacks its text column
+                raise PnetcError(
+                    f"{path} line 1: the header must name the columns text and label (missing text; found "
+                    f"{', '.join(header)}), or label and numeric feature columns") from None
             i = next(i for i in columns if not _is_float(row[i]))
             raise PnetcError(f"{path} line {line}: column {header[i].strip()!r} holds {row[i][:40]!r}, not a number"
                              ) from None

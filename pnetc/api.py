@@ -102,6 +102,20 @@ class Model(_Result):
         """The projection net's float test accuracy recorded at training time (None if unknown)."""
         return self.training.get("projection_accuracy")
 
+    def quantize(self, x):
+        """Float features [n, N] -> the uint8 levels this pnetc model takes, by its stored encoding
+        (docs/format.md 2.1; the generated NAME_quantize gives the same bytes). A float-input model's
+        int8 encoding comes from calibration: use `CompileResult.quantize`."""
+        from pnetc.quantization import encoding_from_input_spec
+
+        dtype = self.input_spec.get("dtype", "")
+        encoding = encoding_from_input_spec({"size": self.input_size, **self.input_spec}, dtype, str(self.path))
+        if encoding is None or not self.pnetc_format:
+            raise PnetcError(f"{self.path}: this model records no input encoding; "
+                             + ("compile it for int8 and use CompileResult.quantize" if not self.pnetc_format
+                                else "it takes its inputs as they are"))
+        return encoding.quantize(x)
+
 
 def load(path: PathLike) -> Model:
     """Read a model.onnx (a pnetc export or a plain float MLP) without compiling it."""
@@ -279,6 +293,16 @@ class CompileResult(_Result):
     def reference(self):
         """The golden interpreter: `reference.run(x)` gives bits, scores and predictions."""
         return self.compiled.reference
+
+    def quantize(self, x):
+        """Float features [n, N] -> the input levels of the generated NAME_quantize, byte for byte
+        (the model's per-feature encoding, its global scale, or a float-input model's int8 input scale)."""
+        from pnetc.ir.inputs import input_encoding
+
+        encoding = input_encoding(self.compiled.graph)
+        if encoding is None:
+            raise PnetcError("this model takes its inputs as they are (text or float32): there is nothing to quantize")
+        return encoding.quantize(x)
 
 
 def compile(

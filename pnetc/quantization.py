@@ -105,7 +105,8 @@ def fit_features(x_train) -> FeatureEncoding:
 
 def encoding_from_input_spec(spec: dict, dtype: str, where: str) -> FeatureEncoding | None:
     """The encoding a pnetc model's metadata (pnetc.input) declares: per feature when it has
-    feature_scale/feature_zero_point, else the global scale/zero_point (None when it has neither)."""
+    feature_scale/feature_zero_point (malformed ones are an error), else the global scale/zero_point
+    (None when it has no usable one)."""
     if dtype not in LEVELS:
         return None
     if "feature_scale" in spec or "feature_zero_point" in spec:
@@ -119,14 +120,11 @@ def encoding_from_input_spec(spec: dict, dtype: str, where: str) -> FeatureEncod
                              f"feature_zero_point (integers of magnitude <= {MAX_ZERO_POINT}), one per feature "
                              f"({size})")
         return FeatureEncoding(np.asarray(scale, np.float32), np.asarray(zp, np.int32), dtype)
-    if "scale" not in spec:
-        return None
     scale, zp = spec.get("scale"), spec.get("zero_point", 0)
-    if not (_number(scale) and F32_TINY <= scale <= float(np.finfo(np.float32).max) and _integer(zp)
-            and abs(zp) <= MAX_ZERO_POINT):
-        raise PnetcError(f"{where}: metadata pnetc.input scale/zero_point must be a normal positive float32 and an "
-                         f"integer, got {scale!r}/{zp!r}")
-    return FeatureEncoding(np.asarray([scale], np.float32), np.asarray([zp], np.int32), dtype)
+    if not (_number(scale) and F32_TINY <= scale <= float(np.finfo(np.float32).max) and _number(zp)
+            and zp == int(zp) and abs(zp) <= MAX_ZERO_POINT):
+        return None  # format 1 never required a usable global scale: such a model simply has no encoding
+    return FeatureEncoding(np.asarray([scale], np.float32), np.asarray([int(zp)], np.int32), dtype)
 
 
 def _number(v) -> bool:

@@ -5,9 +5,10 @@ On sample inputs (--calib, or verify's test data) the int8 graph is run and thre
 - input features of a float-input model: a feature whose float values take more distinct values
   than its int8 codes, and at most MAX_FEW_LEVELS int8 codes (one scale for all features squeezes
   a small-range feature into 1-2 codes);
-- activations: a layer output whose int8 values take at most MAX_FEW_LEVELS distinct values over
-  all samples and units while its float values take more;
-- predictions: int8 predicting one class for every sample where float32 predicts several.
+- activations: a hidden layer where at least half the units take at most MAX_FEW_LEVELS int8 values
+  over the samples while their float values take more (dead ReLU units are not counted);
+- predictions: int8 giving one class to >= 95% of the samples where float32's most common class
+  has <= 80%.
 
 Each finding is one line naming the tensor/feature and the counts.
 """
@@ -23,6 +24,8 @@ from pnetc.quantization import distinct_levels
 
 MAX_FEW_LEVELS = 2
 MAX_SAMPLES = 4096  # enough for the counts; bounds the time
+COLLAPSED_SHARE = 0.95  # int8 gives one class to at least this share of the samples ...
+SPREAD_SHARE = 0.8  # ... while float32 gives its most common class to at most this share
 
 
 def level_warnings(graph: Graph, samples) -> list[str]:
@@ -55,13 +58,20 @@ def level_warnings(graph: Graph, samples) -> list[str]:
         q, f = trace_q.get(op.outputs[0]), trace_f.get(op.outputs[0])
         if q is None or f is None:
             continue
-        nq, nf = len(np.unique(q)), len(np.unique(f))
-        if nq <= MAX_FEW_LEVELS < nf:
-            found.append(f"activation '{op.outputs[0]}' ({op.name}): {nq} int8 levels over {len(x)} samples x "
-                         f"{q.shape[1]} units, where float32 has {nf} distinct values")
-    classes_q = np.unique(out_q.predictions)
-    classes_f = np.unique(out_f.predictions)
-    if len(classes_q) == 1 and len(classes_f) > 1:
-        found.append(f"int8 predicts class {int(classes_q[0])} for all {len(x)} samples; float32 predicts "
-                     f"{len(classes_f)} classes (a collapsed input or activation scale)")
+        codes, raw = distinct_levels(q), distinct_levels(f)
+        few = (codes <= MAX_FEW_LEVELS) & (raw > codes)  # a dead ReLU unit (one float value) is not counted
+        if few.sum() * 2 >= len(codes):
+            found.append(f"activation '{op.outputs[0]}' ({op.name}): {int(few.sum())} of {len(codes)} units take at most "
+                         f"{MAX_FEW_LEVELS} int8 levels on {len(x)} samples (float32: up to {int(raw.max())} distinct "
+                         "values per unit)")
+    share_q, top_q = _most_common(out_q.predictions)
+    share_f, _ = _most_common(out_f.predictions)
+    if share_q >= COLLAPSED_SHARE and share_f <= SPREAD_SHARE:
+        found.append(f"int8 predicts class {top_q} for {round(share_q * len(x))} of {len(x)} samples; float32's most "
+                     f"common class takes {round(share_f * len(x))} (a collapsed input or activation scale)")
     return found
+
+
+def _most_common(predictions: np.ndarray) -> tuple[float, int]:
+    counts = np.bincount(np.asarray(predictions, np.int64))
+    return float(counts.max()) / len(predictions), int(counts.argmax())

@@ -134,6 +134,10 @@ def test_trained_model_stores_the_encoding_and_eval_uses_it(tmp_path):
     assert res.code == 0, res.stderr
     assert json.loads(res.stdout.strip().splitlines()[-1])["accuracy"] == pytest.approx(float(np.mean(want == y[sub])))
     assert got is not None
+    run = run_cli(["run", str(result.model), "-b", "host", "--data", str(tmp_path / "part.npz"), "--json"], seconds=300)
+    assert run.code == 0, run.stderr
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["samples"] == 60 and report["mismatches"] == 0
 
     # a model trained on integer levels refuses float data with one line
     np.savez(tmp_path / "levels.npz", x=(np.arange(60 * 4).reshape(60, 4) % 200), y=np.arange(60) % 3)

@@ -151,9 +151,21 @@ def test_foreign_int8_quantize_on_every_digits_sample(tmp_path):
     check_against_python(cm, xs, run_glue(tmp_path, cm, xs))
 
 
+def test_long_labels_are_cut_between_characters():
+    """C99 guarantees string literals of 4095 bytes: longer names are cut there, never inside a character."""
+    from pnetc.codegen.context import C_LABEL_MAX, c_label
+
+    assert c_label("x" * 5000) == b"x" * C_LABEL_MAX
+    assert c_label("caf\u00e9") == "caf\u00e9".encode()
+    for pad in range(4):  # a 2-, 3- and 4-byte character straddling the cut at every offset
+        for ch in ("\u00e9", "\u20ac", "\U0001F600"):
+            got = c_label("a" * (C_LABEL_MAX - pad) + ch * 3)
+            assert len(got) <= C_LABEL_MAX and got.decode("utf-8").startswith("a" * (C_LABEL_MAX - pad))
+
+
 def test_labels_are_escaped_strings(tmp_path):
     """Untrusted class names come out as C string literals holding exactly their bytes."""
-    labels = ['a"b', "c\\d", "*/ x /*", "\u00e9t\u00e9", "??=", "line\nbreak"]
+    labels = ['a"b', "c\\d", "*/ x /*", "\u00e9t\u00e9", "??=", "line\nbreak", "z" * 5000]
     model = mf.make_dense_model(tmp_path / "l.onnx", input_size=8, num_classes=len(labels), num_bits=32)
     import onnx
 
@@ -174,4 +186,4 @@ def test_labels_are_escaped_strings(tmp_path):
                         "-o", str(exe)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[:3000]
     out = subprocess.run([str(exe)], capture_output=True, timeout=30).stdout
-    assert out.split(b"\0")[:-1] == [t.encode() for t in labels]
+    assert out.split(b"\0")[:-1] == [t.encode() for t in labels[:-1]] + [b"z" * 4095]

@@ -27,7 +27,8 @@ extern "C" {
 typedef uint8_t tiny_input_t;
 typedef float tiny_score_t;
 
-/* The class names, in the order of the scores (UTF-8, NUL-terminated). */
+/* The class names, in the order of the scores (UTF-8, NUL-terminated; a name longer than 4095 bytes,
+   the longest string C99 requires, is cut there). */
 extern const char *const tiny_labels[TINY_NUM_CLASSES];
 
 /* Float features -> the TINY_INPUT_SIZE input levels tiny_predict takes. For each feature j:

@@ -187,3 +187,21 @@ def test_labels_are_escaped_strings(tmp_path):
     assert r.returncode == 0, r.stderr[:3000]
     out = subprocess.run([str(exe)], capture_output=True, timeout=30).stdout
     assert out.split(b"\0")[:-1] == [t.encode() for t in labels[:-1]] + [b"z" * 4095]
+
+
+def test_breast_cancer_every_sample(tmp_path):
+    """scikit-learn's breast_cancer as raw floats: the encoding fitted on its training split, every
+    sample of both splits quantized in C and in Python (0 differing bytes)."""
+    from sklearn.datasets import load_breast_cancer
+
+    from pnetc.datasets import load_dataset
+
+    bunch = load_breast_cancer()
+    np.savez(tmp_path / "bc.npz", x=bunch.data, y=bunch.target)
+    ds = load_dataset(str(tmp_path / "bc.npz"))
+    model = mf.make_dense_model(tmp_path / "bc.onnx", input_size=30, num_classes=2, num_bits=64,
+                                input_meta=ds.encoding.to_metadata())
+    cm = compile_model(model, tmp_path / "out", name="bc", precision="int8")
+    xs = np.concatenate([ds.x_train_raw, ds.x_test_raw, edge_samples(ds.encoding, 30, np.random.default_rng(4))])
+    check_against_python(cm, xs, run_glue(tmp_path, cm, xs))
+    np.testing.assert_array_equal(input_encoding(cm.graph).quantize(ds.x_test_raw), ds.x_test)

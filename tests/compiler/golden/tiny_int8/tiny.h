@@ -39,13 +39,14 @@ extern const char *const tiny_labels[TINY_NUM_CLASSES];
      t    = -2^24 if t is NaN or below, 2^24 if above
      q[j] = clamp(round_half_even(t) + zero_point_j, 0, 255)
    round_half_even rounds ties to the even integer (2.5 -> 2, 3.5 -> 4), as pnetc's Python encoding
-   does: the bytes equal pnetc's for every float (docs/format.md, "Input encoding").
+   does: the bytes equal pnetc's for every float (docs/format.md, 2.1 "Input encoding").
    scale_j = tiny_input_scale[0], zero_point_j = tiny_input_zero_point[0] (one for every feature). */
 extern const float tiny_input_scale[1];
 extern const int32_t tiny_input_zero_point[1];
 void tiny_quantize(const float *x, tiny_input_t *q);
 
-/* Softmax of the TINY_NUM_CLASSES scores (dequantized with TINY_OUTPUT_SCALE/_ZERO_POINT)   into probs (sums to 1). No libm: exp is computed to ~1e-6 relative error. A model whose last
+/* Softmax of the TINY_NUM_CLASSES scores (dequantized with TINY_OUTPUT_SCALE/_ZERO_POINT)
+   into probs (sums to 1). No libm: exp is computed to ~1e-6 relative error. A model whose last
    operation was a sigmoid (not a softmax) gives per-class softmax weights, not its sigmoid outputs.
    Example:
        float x[TINY_INPUT_SIZE] = { ... };      (the raw feature values)

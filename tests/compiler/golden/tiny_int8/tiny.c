@@ -141,10 +141,10 @@ void tiny_scores_to_probabilities(const tiny_score_t *scores, float *probs)
 {
     size_t i;
     float top, sum = 0.0f;
-    int32_t best = scores[0];
+    int32_t best = (int32_t)scores[0];
     for (i = 1; i < (size_t)TINY_NUM_CLASSES; ++i) {
-        if (scores[i] > best) {
-            best = scores[i];
+        if ((int32_t)scores[i] > best) {
+            best = (int32_t)scores[i];
         }
     }
     top = TINY_OUTPUT_SCALE * (float)(best - TINY_OUTPUT_ZERO_POINT);

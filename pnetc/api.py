@@ -90,6 +90,20 @@ class Model(Result):
         """The projection net's float test accuracy recorded at training time (None if unknown)."""
         return self.training.get("projection_accuracy")
 
+    def quantize(self, x):
+        """Float features [n, N] -> the uint8 levels this pnetc model takes, by its stored encoding
+        (docs/format.md 2.1; the generated NAME_quantize gives the same bytes). A float-input model's
+        int8 encoding comes from calibration: use `CompileResult.quantize`."""
+        from pnetc.quantization import encoding_from_input_spec
+
+        dtype = self.input_spec.get("dtype", "")
+        encoding = encoding_from_input_spec({"size": self.input_size, **self.input_spec}, dtype, str(self.path))
+        if encoding is None or not self.pnetc_format:
+            raise PnetcError(f"{self.path}: this model records no input encoding; "
+                             + ("compile it for int8 and use CompileResult.quantize" if not self.pnetc_format
+                                else "it takes its inputs as they are"))
+        return encoding.quantize(x)
+
 
 def load(path: PathLike) -> Model:
     """Read a model.onnx (a pnetc export or a plain float MLP) without compiling it."""
@@ -141,10 +155,12 @@ class TrainResult(Result):
 
 
 @with_option_keywords("train")
-def train(dataset: str = "digits", out: Optional[PathLike] = None, **options: Any) -> TrainResult:
+def train(dataset: Union[str, tuple] = "digits", out: Optional[PathLike] = None, **options: Any) -> TrainResult:
     """Train a trainer and a projection net jointly (Ravi 2017) and export OUT/model.onnx.
 
-    The keywords are the training options, exactly those of `pnetc train --help` (declared once in
+    `dataset`: a built-in name, a data file path, or numpy arrays (x, y) / (x, y, x_test, y_test); float
+    x is quantized per feature on the training split and the encoding is stored in the model
+    (docs/datasets.md). The keywords are the training options, exactly those of `pnetc train --help` (declared once in
     pnetc/training/options.py; an unknown keyword is a PnetcError). Options left as None take the
     data set's defaults (docs/training.md). `fc=[0]` or `fc=[]` means no hidden layer. `out`
     defaults to runs/<dataset>. A folder that holds a run needs `resume` (continue it) or `force`
@@ -156,8 +172,16 @@ def train(dataset: str = "digits", out: Optional[PathLike] = None, **options: An
         raise PnetcError(f"training needs torch ({exc.name} is not installed): pip install 'pnetc[train]'") from None
     from pnetc.training import train_with_options
 
+    data = None
+    if isinstance(dataset, (tuple, list)):  # (x, y) or (x, y, x_test, y_test) numpy arrays
+        from pnetc.datasets import from_arrays
+
+        if len(dataset) not in (2, 4):
+            raise PnetcError(f"dataset arrays must be (x, y) or (x, y, x_test, y_test), got {len(dataset)} items")
+        data = from_arrays(*dataset)
+        dataset = data.name
     options["progress"] = _progress.wanted(options.get("progress"), terminal_only=False)
-    return _train_result(train_with_options({"dataset": dataset, "out": out, **options}))
+    return _train_result(train_with_options({"dataset": dataset, "out": out, **options}, data=data))
 
 
 def _train_result(raw: dict) -> TrainResult:
@@ -193,6 +217,7 @@ class CompileResult(Result):
     seconds: float
     board: Optional[str] = None
     package: Optional[str] = None  # "cmake" | "zephyr" | "arduino" when laid out as a drop-in package
+    warnings: tuple[str, ...] = ()  # int8 level warnings on the --calib samples (pnetc.ir.levels)
     compiled: Any = field(default=None, repr=False, compare=False)  # pnetc.compiler.CompiledModel
 
     def to_dict(self) -> dict:
@@ -206,6 +231,16 @@ class CompileResult(Result):
     def reference(self):
         """The golden interpreter: `reference.run(x)` gives bits, scores and predictions."""
         return self.compiled.reference
+
+    def quantize(self, x):
+        """Float features [n, N] -> the input levels of the generated NAME_quantize, byte for byte
+        (the model's per-feature encoding, its global scale, or a float-input model's int8 input scale)."""
+        from pnetc.ir.inputs import input_encoding
+
+        encoding = input_encoding(self.compiled.graph)
+        if encoding is None:
+            raise PnetcError("this model takes its inputs as they are (text or float32): there is nothing to quantize")
+        return encoding.quantize(x)
 
 
 def compile(
@@ -249,7 +284,8 @@ def compile(
         out_dir=cm.out_dir, name=cm.name, precision=precision, projection=projection, header=cm.header,
         sources=tuple(cm.sources), files=tuple(cm.out_dir / rel for rel in cm.files), input_kind=cm.input_kind,
         input_size=cm.input_size, num_classes=cm.num_classes, num_bits=cm.num_bits, weight_bytes=cm.weight_bytes,
-        arena_bytes=cm.arena_bytes, seconds=round(seconds, 4), board=board, package=package, compiled=cm)
+        arena_bytes=cm.arena_bytes, seconds=round(seconds, 4), board=board, package=package,
+        warnings=tuple(cm.warnings), compiled=cm)
 
 
 # ---- verify ----------------------------------------------------------------------------------
@@ -358,7 +394,9 @@ def bench(
     path = _model_path(model)
     samples = None
     if dataset is not None or data is not None:
-        _, x, _ = load_samples(dataset, None if data is None else str(data), n)
+        from pnetc.frontend import load_model
+
+        _, x, _ = load_samples(dataset, None if data is None else str(data), n, graph=load_model(path))
         samples = list(x)
     with _progress.tracker(f"{board} bench", _progress.wanted(progress)) as t:
         t.stage("compile + build + measure")

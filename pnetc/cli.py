@@ -147,11 +147,17 @@ def compile_cmd(
 
     cm = api.compile(model, out, name=name, precision=precision, projection=projection, calib=calib,
                      board=board, package=package, force=force)
+    _print_warnings(cm.warnings)
     if json_out:
         print_json(cm.to_dict())
     else:
         typer.echo(f"wrote {len(cm.sources)} sources to {cm.out_dir}: weights {cm.weight_bytes} B, "
                    f"arena {cm.arena_bytes} B, {cm.seconds:.2f} s")
+
+
+def _print_warnings(lines) -> None:
+    for line in lines:
+        typer.echo(f"pnetc: warning: {line}", err=True)
 
 
 @app.command("inspect")
@@ -224,6 +230,7 @@ def verify_cmd(
 
     result = api.verify(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
                         projection=projection, calib=calib, name=name, limit=limit, keep=keep, force=force)
+    _print_warnings(result.warnings)
     print_verify(result, Console(stderr=json_out))
     if json_out:
         print_json(result.to_dict())

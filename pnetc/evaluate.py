@@ -65,6 +65,7 @@ class VerifyResult(Result):
     builds: tuple[FlavourCheck, ...]         # per build: mismatches by kind, accuracy, seconds
     onnxruntime_max_rel_diff: Optional[float] = None  # float interpreter vs onnxruntime (None: not installed)
     accuracy_change: float = 0.0             # reference (quantised) minus float32
+    warnings: tuple[str, ...] = ()           # int8 level warnings (pnetc.ir.levels)
 
     @property
     def ok(self) -> bool:
@@ -114,18 +115,28 @@ def run_reference(ref, x, precisions: tuple) -> list:
 
 
 def _dataset_inputs(graph, ds):
-    """Test inputs in the form the model takes."""
+    """Test inputs in the form the model takes. A model on float features (a float-input model, or a
+    pnetc model trained on float features) reads the data as feature values; a pnetc model of the
+    latter kind gets them quantized with its own per-feature encoding (pnetc.quantization), never
+    with one fitted on this data."""
+    from pnetc.ir.inputs import input_encoding, takes_float_features
+
     if graph.input_kind == "text":
         if ds.task != "text":
             raise PnetcError(f"this is a text model but dataset {ds.name} holds {ds.task} samples")
         return ds.x_test
     if ds.task == "text":
         raise PnetcError(f"this model takes {graph.input_size} values per sample but dataset {ds.name} is text")
-    x = ds.x_test
-    if graph.projection is None:  # a float-input model gets the quantized values as floats (as trainer.onnx)
-        x = x.astype(np.float32)
+    raw = ds.x_test_raw
+    x = raw if raw is not None else ds.x_test
     if x.shape[1] != graph.input_size:
         raise PnetcError(f"dataset {ds.name} has {x.shape[1]} features per sample; the model takes {graph.input_size}")
+    if takes_float_features(graph):
+        x = np.asarray(x, np.float32)
+        return x if graph.projection is None else input_encoding(graph).quantize(x)
+    if raw is not None:
+        raise PnetcError(f"dataset {ds.name} holds float features, but this model takes quantized levels 0..255 "
+                         "(it was trained on integer features); give the data as those levels")
     return x
 
 
@@ -177,6 +188,10 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
                                  projection=projection, calib=calib)
         compile_seconds = time.perf_counter() - t0
         _, x, y = load_eval_data(compiled.graph, dataset, data, data_dir, limit)
+        if calib is None:  # the counts come from the test data when no calibration samples were given
+            from pnetc.ir.levels import level_warnings
+
+            compiled.warnings = level_warnings(compiled.graph, x)
         n = len(y)
         step = progress.add_task("golden interpreter", total=2) if progress else None
         ref = compiled.reference
@@ -212,7 +227,7 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
             accuracy_c=results[0].accuracy if results else None,
             accuracy_float=accuracy_float, accuracy_change=accuracy_reference - accuracy_float,
             weight_bytes=compiled.weight_bytes, arena_bytes=compiled.arena_bytes,
-            compile_seconds=compile_seconds, builds=tuple(results),
+            compile_seconds=compile_seconds, builds=tuple(results), warnings=tuple(compiled.warnings),
         )
 
 
@@ -327,10 +342,10 @@ class RunResult(Result):
                    status="mismatch" if mismatches else "ok")
 
 
-def load_samples(dataset: str | None, data: str | None, limit: int | None,
-                 model_labels: Sequence[str] | None = None):
-    """(name, test inputs, test labels) from a data set name or a data file; with `model_labels`,
-    the labels are the model's class ids (matched by label name, see datasets.to_model_classes)."""
+def load_samples(dataset: str | None, data: str | None, limit: int | None, graph=None):
+    """(name, test inputs, test labels) from a data set name or a data file; with the model's `graph`
+    (frontend.load_model), the inputs are in the form the model takes (`_dataset_inputs`) and the
+    labels are its class ids (matched by label name, see datasets.to_model_classes)."""
     from pnetc.datasets import check_limit, load_dataset, to_model_classes
 
     limit = check_limit(limit)
@@ -341,18 +356,12 @@ def load_samples(dataset: str | None, data: str | None, limit: int | None,
         raise PnetcError(f"data file {data} does not exist")
     ds = load_dataset(source)
     x, y = ds.x_test, np.asarray(ds.y_test)
-    if model_labels is not None:
-        y = to_model_classes(ds.labels, y, model_labels, f"dataset {ds.name}")
+    if graph is not None:
+        x = _dataset_inputs(graph, ds)
+        y = to_model_classes(ds.labels, y, graph.info.labels, f"dataset {ds.name}")
     if limit is not None:
         x, y = x[:limit], y[:limit]
     return ds.name, x, y
-
-
-def model_labels(model_path) -> list[str]:
-    """The class names of a model file, in the order of its outputs."""
-    from pnetc.frontend import load_model
-
-    return list(load_model(model_path).info.labels)
 
 
 def run_model(model_path, board_name: str, *, dataset: str | None = None, data: str | None = None,
@@ -380,11 +389,12 @@ def _run_in(out_dir, model_path, board_name: str, dataset, data, limit, precisio
     if timeout_s is not None:
         checked_timeout(timeout_s)
     board = runnable_board(board_name)
-    if dataset is None and data is None:
-        from pnetc.frontend import load_model
+    from pnetc.frontend import load_model
 
-        dataset = recorded_dataset(load_model(model_path).info)
-    name, x, y = load_samples(dataset, data, limit, model_labels=model_labels(model_path))
+    graph = load_model(model_path)
+    if dataset is None and data is None:
+        dataset = recorded_dataset(graph.info)
+    name, x, y = load_samples(dataset, data, limit, graph=graph)
     samples = list(x)
     if not samples:
         raise PnetcError("the data set has no test samples")

@@ -558,10 +558,13 @@ def _input_info(ds, prepared: Prepared) -> dict:
     if ds.task == "text":
         return {"dtype": "bytes"}
     x = np.asarray(ds.x_train)
-    return {
+    info = {
         "dtype": str(x.dtype),
         "size": int(prepared.spec.input_size),
         "shape": [int(s) for s in ds.input_shape],
         "scale": float(ds.scale),
         "zero_point": int(ds.zero_point),
     }
+    if ds.encoding is not None:  # float features: one scale and zero point each (docs/format.md)
+        info.update(ds.encoding.to_metadata())
+    return info

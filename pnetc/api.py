@@ -27,7 +27,8 @@ PathLike = Union[str, Path]
 
 __all__ = [
     "PnetcError", "Model", "TrainResult", "CompileResult", "VerifyResult", "BuildResult", "RunResult",
-    "BenchResult", "SweepResult", "train", "load", "compile", "verify", "build", "run", "bench", "sweep",
+    "BenchResult", "SweepResult", "EvalResult", "PredictResult", "train", "load", "compile", "verify", "build",
+    "run", "bench", "sweep", "eval", "predict",
 ]
 
 
@@ -68,13 +69,20 @@ def _model_path(model: Any) -> Path:
     raise PnetcError(f"expected a model path, pnetc.Model or pnetc.TrainResult, got {type(model).__name__}")
 
 
-def _recorded_dataset(path: Path) -> Optional[str]:
-    """The built-in data set a pnetc export was trained on (None for others and foreign models)."""
+def _recorded_data(path: Path) -> tuple[Optional[str], Optional[str]]:
+    """(name, None) or (None, data file) a pnetc export was trained on; PnetcError when it records
+    neither, or its data file is gone or changed (pnetc.datasets.recorded)."""
+    from pnetc.datasets.recorded import recorded_data
+    from pnetc.frontend import load_model
+
+    return recorded_data(load_model(path).info.training, path)
+
+
+def _records_data_file(path: Path) -> bool:
     from pnetc.frontend import load_model
 
     training = load_model(path).info.training
-    name = training.get("dataset") if isinstance(training, dict) else None
-    return name if name in ("digits", "fashion-mnist", "langid") else None
+    return isinstance(training, dict) and "data_file" in training
 
 
 # ---- load ------------------------------------------------------------------------------------
@@ -341,6 +349,7 @@ class VerifyResult(_Result):
     builds: tuple[dict, ...]                 # per build: mismatches by kind, accuracy, seconds
     onnxruntime_max_rel_diff: Optional[float] = None
     accuracy_change: float = 0.0             # reference (quantised) minus float32
+    num_bits: int = 0                        # projection bits (0: no projection, `projection` does not apply)
     _report: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -378,6 +387,76 @@ def verify(
     return VerifyResult(**{k: d[k] for k in d if k != "builds"}, builds=tuple(d["builds"]), _report=report)
 
 
+# ---- evaluate and predict (the golden interpreter alone: no C compiler, no torch) ------------
+
+
+@dataclass(frozen=True)
+class EvalResult(_Result):
+    """The golden interpreter on a test split: accuracy, per-class figures, confusion matrix."""
+
+    model: str
+    dataset: str
+    precision: str
+    samples: int
+    accuracy: float
+    accuracy_float: Optional[float]      # the float32 reference, for a quantized precision
+    macro_f1: Optional[float]
+    per_class: dict                      # label -> samples, predicted, precision, recall, f1, accuracy
+    labels: tuple[str, ...]
+    confusion: tuple[tuple[int, ...], ...]  # [true class][predicted class] -> samples
+    task: str
+    plot: Optional[Path] = None          # the confusion-matrix PNG, when asked for
+
+
+def eval(model: Any, *, dataset: Optional[str] = None, data: Optional[PathLike] = None,
+             data_dir: Optional[PathLike] = None, precision: str = "float32", calib: Any = None,
+             limit: Optional[int] = None, plot: Optional[PathLike] = None) -> EvalResult:
+    """Score the golden interpreter on the test split. Without dataset/data, a pnetc export uses
+    the data it was trained on. plot: also draw the confusion matrix into this PNG (needs matplotlib)."""
+    from pnetc.evaluate import evaluate_model
+
+    path = _model_path(model)
+    d = evaluate_model(path, dataset=dataset, data=None if data is None else str(data), data_dir=data_dir,
+                       precision=precision, calib=calib, limit=limit)
+    png = None
+    if plot is not None:
+        from pnetc.metrics import plot_confusion
+
+        png = plot_confusion(d["confusion"], d["labels"], Path(plot),
+                             title=f"{path.name} on {d['dataset']} ({precision}): accuracy {d['accuracy']:.4f}")
+    return EvalResult(**{**d, "labels": tuple(d["labels"]), "confusion": tuple(tuple(r) for r in d["confusion"])},
+                      plot=png)
+
+
+@dataclass(frozen=True)
+class PredictResult(_Result):
+    """One row per sample: index, class (id), label and the scores the label is the argmax of."""
+
+    model: str
+    precision: str
+    samples: int
+    labels: tuple[str, ...]
+    predictions: tuple[dict, ...]
+
+    @property
+    def predicted_labels(self) -> list:
+        return [p["label"] for p in self.predictions]
+
+
+def predict(model: Any, texts: Optional[Sequence[Union[str, bytes]]] = None, *, data: Optional[PathLike] = None,
+            precision: str = "float32", calib: Any = None) -> PredictResult:
+    """Classify texts (a text model) or the samples of a data file (file order) with the golden
+    interpreter (float32 by default; int8/binary give what the device will answer)."""
+    from pnetc.evaluate import predict_model
+
+    if isinstance(texts, (str, bytes)):
+        texts = [texts]
+    d = predict_model(_model_path(model), texts=None if texts is None else list(texts),
+                      data=None if data is None else str(data), precision=precision, calib=calib)
+    return PredictResult(model=d["model"], precision=d["precision"], samples=d["samples"], labels=tuple(d["labels"]),
+                         predictions=tuple(d["predictions"]))
+
+
 # ---- build -----------------------------------------------------------------------------------
 
 
@@ -398,9 +477,10 @@ class BuildResult(_Result):
     flash_bytes: int               # model code + weights
     flash_code_bytes: int
     flash_weight_bytes: int
-    ram_bytes: int                 # model static RAM (the arena)
+    ram_bytes: int                 # static + stack high-water (as BenchResult; static alone if not measured)
+    ram_static_bytes: int          # the model's .data + .bss (the arena and any other static)
     ram_arena_bytes: int
-    stack_high_water_bytes: Optional[int]
+    stack_high_water_bytes: Optional[int]  # None when the board cannot run here
     image_flash_bytes: int
     image_ram_bytes: int
     fits: bool
@@ -421,7 +501,7 @@ def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8",
         result = build_model(path, board, out, precision=precision, calib=calib, force=force)
     s = result.size.to_dict()
     fw = result.firmware
-    keys = ("flash_bytes", "flash_code_bytes", "flash_weight_bytes", "ram_bytes", "ram_arena_bytes",
+    keys = ("flash_bytes", "flash_code_bytes", "flash_weight_bytes", "ram_bytes", "ram_static_bytes", "ram_arena_bytes",
             "stack_high_water_bytes", "image_flash_bytes", "image_ram_bytes", "fits")
     return BuildResult(board=result.board.name, core=result.board.core, precision=precision, model=str(path), out_dir=out, elf=fw.elf,
                        bin=fw.bin or None, map=fw.map or None, size_report=out / "size_report.json",
@@ -478,9 +558,7 @@ def run(
 
     path = _model_path(model)
     if dataset is None and data is None:
-        dataset = _recorded_dataset(path)
-        if dataset is None:
-            raise PnetcError("pass dataset=NAME or data=FILE (the model does not record a built-in data set)")
+        dataset, data = _recorded_data(path)
     with _progress.tracker(board, _progress.wanted(progress)) as t:
         t.stage("compile + build")
         report = _kept_in(out_dir, "run", force, lambda where: run_model(
@@ -529,8 +607,8 @@ class BenchResult(_Result):
     flash_bytes: int
     flash_code_bytes: int
     flash_weight_bytes: int
-    ram_bytes: int                       # static + stack high-water
-    ram_static_bytes: int
+    ram_bytes: int                       # static + stack high-water (as BuildResult)
+    ram_static_bytes: int                # the model's .data + .bss
     ram_arena_bytes: int
     stack_high_water_bytes: Optional[int]
     mismatches: int
@@ -565,6 +643,8 @@ def bench(
     n = check_limit(n, "-n")
     path = _model_path(model)
     samples = None
+    if dataset is None and data is None and _records_data_file(path):
+        dataset, data = _recorded_data(path)  # built-in names keep the random samples (bench's default)
     if dataset is not None or data is not None:
         _, x, _ = load_samples(dataset, None if data is None else str(data), n)
         samples = list(x)

@@ -212,20 +212,43 @@ def eval_cmd(
     precision: str = typer.Option("float32", "--precision", help="Reference precision: " + _PRECISION_HELP),
     calib: Optional[str] = typer.Option(None, "--calib", help=".npz of sample inputs for int8 ranges."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N test samples."),
+    plot: Optional[str] = typer.Option(None, "--plot", help="Also draw the confusion matrix into this PNG file."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
-    """Accuracy of the numpy golden interpreter on the test split (no C, no torch)."""
-    from pnetc.evaluate import evaluate_model
+    """Accuracy, per-class precision/recall/F1 and the confusion matrix of the numpy golden
+    interpreter on the test split (no C, no torch)."""
+    from pnetc import api
     from pnetc.report import print_eval
 
-    result = evaluate_model(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
-                            calib=calib, limit=limit)
+    result = api.eval(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
+                          calib=calib, limit=limit, plot=plot).to_dict()
     if json_out:
         print_json(result)
     else:
         from rich.console import Console
 
         print_eval(result, Console())
+
+
+@app.command("predict")
+def predict_cmd(
+    model: str = typer.Argument(..., help="The .onnx model."),
+    texts: Optional[list[str]] = typer.Argument(None, help="Texts to classify (text models)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Samples to classify: .npz/.npy/.csv (features), "
+                                                            ".txt/.csv/.jsonl (text)."),
+    precision: str = typer.Option("float32", "--precision", help="Reference precision: " + _PRECISION_HELP),
+    calib: Optional[str] = typer.Option(None, "--calib", help=_CALIB_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """The label of each sample from the numpy golden interpreter (no compiler, no torch)."""
+    from pnetc import api
+    from pnetc.report import print_predict
+
+    result = api.predict(model, texts, data=data, precision=precision, calib=calib).to_dict()
+    if json_out:
+        print_json(result)
+    else:
+        print_predict(result)
 
 
 @app.command("verify")

@@ -61,6 +61,7 @@ class VerifyReport:
     compile_seconds: float
     builds: list[FlavourCheck] = field(default_factory=list)
     onnxruntime_max_rel_diff: Optional[float] = None  # float interpreter vs onnxruntime (None: not installed)
+    num_bits: int = 0  # projection bits; 0 for a model without a projection (then `projection` does not apply)
 
     def as_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "builds"}
@@ -127,19 +128,18 @@ def _dataset_inputs(graph, ds):
     return x
 
 
-def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=None, limit: Optional[int] = None):
-    """(dataset, test inputs, test labels as the model's class ids), the first `limit` of them."""
+def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=None, limit: Optional[int] = None,
+                   model_path=None):
+    """(dataset, test inputs, test labels as the model's class ids), the first `limit` of them.
+    Without dataset and data, the data the model records it was trained on (datasets.recorded)."""
     from pnetc.datasets import check_limit, load_dataset, to_model_classes
+    from pnetc.datasets.recorded import recorded_data
 
     limit = check_limit(limit)
     if dataset and data:
         raise PnetcError("pass --dataset NAME or --data FILE, not both")
     if not dataset and not data:
-        # pnetc exports record their training dataset; a built-in name is a safe default
-        recorded = graph.info.training.get("dataset") if isinstance(graph.info.training, dict) else None
-        if recorded not in ("digits", "fashion-mnist", "langid"):
-            raise PnetcError("pass --dataset NAME or --data FILE (the model does not record a built-in dataset)")
-        dataset = recorded
+        dataset, data = recorded_data(graph.info.training, model_path or graph.info.source)
     ds = load_dataset(dataset or data, data_dir)
     x = _dataset_inputs(graph, ds)
     if len(ds.y_test) == 0:
@@ -167,7 +167,7 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
         compiled = compile_model(model_path, work / "model", name=name, precision=precision,
                                  projection=projection, calib=calib)
         compile_seconds = time.perf_counter() - t0
-        _, x, y = load_eval_data(compiled.graph, dataset, data, data_dir, limit)
+        _, x, y = load_eval_data(compiled.graph, dataset, data, data_dir, limit, model_path)
         n = len(y)
         step = progress.add_task("golden interpreter", total=2) if progress else None
         ref = compiled.reference
@@ -201,7 +201,7 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
             accuracy_c=results[0].accuracy if results else None,
             accuracy_float=float(np.mean(out_float.predictions == y)),
             weight_bytes=compiled.weight_bytes, arena_bytes=compiled.arena_bytes,
-            compile_seconds=compile_seconds, builds=results,
+            compile_seconds=compile_seconds, builds=results, num_bits=compiled.graph.num_bits,
         )
 
 
@@ -218,21 +218,20 @@ def evaluate_model(model_path, *, dataset: Optional[str] = None, data: Optional[
     from pnetc.ir.interpret import Reference
 
     graph = build_graph(model_path, precision=precision, calib=calib)
-    ds, x, y = load_eval_data(graph, dataset, data, data_dir, limit)
+    ds, x, y = load_eval_data(graph, dataset, data, data_dir, limit, model_path)
     ref = Reference(graph)
     if precision != "float32":
         out, out_float = run_reference(ref, x, (None, "float32"))
         float_acc = float(np.mean(out_float.predictions == y))
     else:
         out, float_acc = run_reference(ref, x, (None,))[0], None
-    per_class = {}
-    for c, label in enumerate(graph.info.labels):
-        mask = y == c
-        per_class[label] = {"samples": int(mask.sum()),
-                            "accuracy": float(np.mean(out.predictions[mask] == c)) if mask.any() else None}
+    from pnetc.metrics import classification_report
+
+    figures = classification_report(y, out.predictions, graph.info.labels)
     return {"model": str(model_path), "dataset": ds.name, "precision": precision, "samples": int(len(y)),
             "accuracy": float(np.mean(out.predictions == y)), "accuracy_float": float_acc,
-            "per_class": per_class, "task": ds.task}
+            "macro_f1": figures["macro_f1"], "per_class": figures["per_class"],
+            "labels": [str(label) for label in graph.info.labels], "confusion": figures["confusion"], "task": ds.task}
 
 
 def check_onnxruntime(model_path, graph, x) -> float:
@@ -369,3 +368,36 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
         acc_dev = float(np.mean(device.predictions == y)) if labelled else None
         return RunReport(board.name, precision, len(samples), mismatches, acc_ref, acc_dev,
                          int(device.stack_bytes.max()), run.elapsed_s, name)
+
+
+# ---- `pnetc predict`: the golden interpreter's answer for the user's own inputs ----------------
+
+
+def predict_model(model_path, *, texts: Optional[Sequence] = None, data: Optional[str] = None,
+                  precision: str = "float32", calib=None) -> dict:
+    """The label of every sample (the positional texts of a text model, or the samples of a data
+    file in file order), from the golden interpreter: no compiler, no torch."""
+    from pnetc.compiler import build_graph
+    from pnetc.datasets.inputs import read_inputs
+    from pnetc.ir.interpret import Reference
+
+    if bool(texts) == (data is not None):
+        raise PnetcError("give the texts to classify or --data FILE, not both" if texts else
+                         "give the texts to classify (text models) or --data FILE")
+    graph = build_graph(model_path, precision=precision, calib=calib)
+    text_model = graph.input_kind == "text"
+    if texts and not text_model:
+        raise PnetcError(f"this model takes {graph.input_size} numbers per sample, not text: pass --data FILE")
+    if texts:
+        samples = [t.encode("utf-8", errors="surrogateescape") if isinstance(t, str) else bytes(t) for t in texts]
+    else:
+        samples = read_inputs(data, text=text_model)
+    ref = Reference(graph)
+    out = run_reference(ref, samples, (None,))[0]
+    labels = graph.info.labels
+    rows = []
+    for i, (cls, scores) in enumerate(zip(out.predictions.tolist(), np.asarray(out.scores).tolist())):
+        rows.append({"index": i, "class": int(cls), "label": labels[cls] if 0 <= cls < len(labels) else None,
+                     "scores": scores})
+    return {"model": str(model_path), "precision": precision, "samples": len(rows), "labels": list(labels),
+            "predictions": rows}

@@ -69,19 +69,19 @@ def _model_path(model: Any) -> Path:
     raise PnetcError(f"expected a model path, pnetc.Model or pnetc.TrainResult, got {type(model).__name__}")
 
 
-def _recorded_data(path: Path) -> tuple[Optional[str], Optional[str]]:
+def _recorded_data(path: Path, output: Optional[str] = None) -> tuple[Optional[str], Optional[str]]:
     """(name, None) or (None, data file) a pnetc export was trained on; PnetcError when it records
     neither, or its data file is gone or changed (pnetc.datasets.recorded)."""
     from pnetc.datasets.recorded import recorded_data
     from pnetc.frontend import load_model
 
-    return recorded_data(load_model(path).info.training, path)
+    return recorded_data(load_model(path, output).info.training, path)
 
 
-def _records_data_file(path: Path) -> bool:
+def _records_data_file(path: Path, output: Optional[str] = None) -> bool:
     from pnetc.frontend import load_model
 
-    training = load_model(path).info.training
+    training = load_model(path, output).info.training
     return isinstance(training, dict) and "data_file" in training
 
 
@@ -289,6 +289,7 @@ def compile(
     board: Optional[str] = None,
     package: Optional[str] = None,
     force: bool = False,
+    output: Optional[str] = None,
 ) -> CompileResult:
     """Compile a model to C99 in out_dir: <name>.h/.c, weights, runtime kernels, Makefile fragment, CMakeLists.txt.
 
@@ -297,7 +298,9 @@ def compile(
     board: a board name from `pnetc boards`; checks that weights and arena can fit its flash and RAM
     (`build` measures the exact numbers) before anything is written. package: cmake | zephyr | arduino
     lays the library out as a drop-in package (docs/packages.md). force: write into a folder that
-    holds files pnetc did not write (beside them; they are never replaced or deleted)."""
+    holds files pnetc did not write (beside them; they are never replaced or deleted). output: the
+    graph output holding the class scores, for a model with several (default: the one float
+    tensor output, e.g. a scikit-learn export's probabilities; docs/compiler.md)."""
     from pnetc.compiler import compile_model
 
     board_obj = None
@@ -319,7 +322,7 @@ def compile(
     path = _model_path(model)
     t0 = time.perf_counter()
     cm = compile_model(path, out_dir, name=name, precision=precision, projection=projection, calib=calib,
-                       force=force, check=check_fits, **({} if package is None else {"package": package}))
+                       force=force, check=check_fits, output=output, **({} if package is None else {"package": package}))
     seconds = time.perf_counter() - t0
     return CompileResult(
         out_dir=cm.out_dir, name=cm.name, precision=precision, projection=projection, header=cm.header,
@@ -371,6 +374,7 @@ def verify(
     keep: Optional[PathLike] = None,
     force: bool = False,
     progress: Optional[bool] = None,
+    output: Optional[str] = None,
 ) -> VerifyResult:
     """Build the generated C for this machine three ways (signed char, unsigned char, ASan+UBSan) and
     compare bits, scores and predictions of every test sample with the golden interpreter.
@@ -382,7 +386,8 @@ def verify(
     with _progress.tracker("verify", _progress.wanted(progress)) as t:
         report = verify_model(path, dataset=dataset, data=None if data is None else str(data), data_dir=data_dir,
                               precision=precision, projection=projection, calib=calib, name=name, limit=limit,
-                              keep_dir=None if keep is None else Path(keep), force=force, progress=t.rich)
+                              keep_dir=None if keep is None else Path(keep), force=force, progress=t.rich,
+                              output=output)
     d = report.as_dict()
     return VerifyResult(**{k: d[k] for k in d if k != "builds"}, builds=tuple(d["builds"]), _report=report)
 
@@ -410,14 +415,14 @@ class EvalResult(_Result):
 
 def eval(model: Any, *, dataset: Optional[str] = None, data: Optional[PathLike] = None,
              data_dir: Optional[PathLike] = None, precision: str = "float32", calib: Any = None,
-             limit: Optional[int] = None, plot: Optional[PathLike] = None) -> EvalResult:
+             limit: Optional[int] = None, plot: Optional[PathLike] = None, output: Optional[str] = None) -> EvalResult:
     """Score the golden interpreter on the test split. Without dataset/data, a pnetc export uses
     the data it was trained on. plot: also draw the confusion matrix into this PNG (needs matplotlib)."""
     from pnetc.evaluate import evaluate_model
 
     path = _model_path(model)
     d = evaluate_model(path, dataset=dataset, data=None if data is None else str(data), data_dir=data_dir,
-                       precision=precision, calib=calib, limit=limit)
+                       precision=precision, calib=calib, limit=limit, output=output)
     png = None
     if plot is not None:
         from pnetc.metrics import plot_confusion
@@ -444,7 +449,7 @@ class PredictResult(_Result):
 
 
 def predict(model: Any, texts: Optional[Sequence[Union[str, bytes]]] = None, *, data: Optional[PathLike] = None,
-            precision: str = "float32", calib: Any = None) -> PredictResult:
+            precision: str = "float32", calib: Any = None, output: Optional[str] = None) -> PredictResult:
     """Classify texts (a text model) or the samples of a data file (file order) with the golden
     interpreter (float32 by default; int8/binary give what the device will answer)."""
     from pnetc.evaluate import predict_model
@@ -452,7 +457,7 @@ def predict(model: Any, texts: Optional[Sequence[Union[str, bytes]]] = None, *, 
     if isinstance(texts, (str, bytes)):
         texts = [texts]
     d = predict_model(_model_path(model), texts=None if texts is None else list(texts),
-                      data=None if data is None else str(data), precision=precision, calib=calib)
+                      data=None if data is None else str(data), precision=precision, calib=calib, output=output)
     return PredictResult(model=d["model"], precision=d["precision"], samples=d["samples"], labels=tuple(d["labels"]),
                          predictions=tuple(d["predictions"]))
 
@@ -489,7 +494,7 @@ class BuildResult(_Result):
 
 
 def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8", calib: Optional[PathLike] = None,
-          force: bool = False, progress: Optional[bool] = None) -> BuildResult:
+          force: bool = False, progress: Optional[bool] = None, output: Optional[str] = None) -> BuildResult:
     """Compile the model for a board (see `pnetc boards`), link the firmware, measure it, and
     raise PnetcError if it does not fit (the message holds the numbers)."""
     from pnetc.targets.build import build_model
@@ -498,7 +503,7 @@ def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8",
     out = Path(out_dir).resolve()  # the emulator runs in another directory
     with _progress.tracker(board, _progress.wanted(progress)) as t:
         t.stage("compile + link + measure")
-        result = build_model(path, board, out, precision=precision, calib=calib, force=force)
+        result = build_model(path, board, out, precision=precision, calib=calib, force=force, output=output)
     s = result.size.to_dict()
     fw = result.firmware
     keys = ("flash_bytes", "flash_code_bytes", "flash_weight_bytes", "ram_bytes", "ram_static_bytes", "ram_arena_bytes",
@@ -548,6 +553,7 @@ def run(
     out_dir: Optional[PathLike] = None,
     force: bool = False,
     progress: Optional[bool] = None,
+    output: Optional[str] = None,
 ) -> RunResult:
     """Run the test split on a board (QEMU or native) and compare every answer with the golden
     interpreter. Without dataset/data, a pnetc export uses the built-in data set it was trained on.
@@ -558,12 +564,13 @@ def run(
 
     path = _model_path(model)
     if dataset is None and data is None:
-        dataset, data = _recorded_data(path)
+        dataset, data = _recorded_data(path, output)
     with _progress.tracker(board, _progress.wanted(progress)) as t:
         t.stage("compile + build")
         report = _kept_in(out_dir, "run", force, lambda where: run_model(
             path, board, dataset=dataset, data=None if data is None else str(data), limit=limit,
-            precision=precision, calib=calib, out_dir=where, timeout_s=timeout, progress=t.sample_callback("run")))
+            precision=precision, calib=calib, out_dir=where, timeout_s=timeout, progress=t.sample_callback("run"),
+            output=output))
     d = report.to_dict()
     d["status"] = "ok" if not report.mismatches else "mismatch"
     d["first_mismatches"] = tuple(d["first_mismatches"])
@@ -632,6 +639,7 @@ def bench(
     out_dir: Optional[PathLike] = None,
     force: bool = False,
     progress: Optional[bool] = None,
+    output: Optional[str] = None,
 ) -> BenchResult:
     """Count the instructions of n inferences on a QEMU board (exact, not time) and measure flash/RAM.
 
@@ -643,8 +651,8 @@ def bench(
     n = check_limit(n, "-n")
     path = _model_path(model)
     samples = None
-    if dataset is None and data is None and _records_data_file(path):
-        dataset, data = _recorded_data(path)  # built-in names keep the random samples (bench's default)
+    if dataset is None and data is None and _records_data_file(path, output):
+        dataset, data = _recorded_data(path, output)  # built-in names keep the random samples (bench's default)
     if dataset is not None or data is not None:
         _, x, _ = load_samples(dataset, None if data is None else str(data), n)
         samples = list(x)
@@ -652,7 +660,7 @@ def bench(
         t.stage("compile + build + measure")
         report = _kept_in(out_dir, "bench", force, lambda where: bench_model(
             path, board, n=n, samples=samples, precision=precision, calib=calib,
-            out_dir=where, timeout_s=timeout, progress=t.sample_callback("count instructions")))
+            out_dir=where, timeout_s=timeout, progress=t.sample_callback("count instructions"), output=output))
     d = report.to_dict()
     names = {f.name for f in dataclasses.fields(BenchResult)} - {"extra"}
     known = {k: d[k] for k in names}

@@ -153,7 +153,7 @@ def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=
 def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[str] = None, data_dir=None,
                  precision: str = "int8", projection: str = "hash", calib=None, name: str = "model",
                  builds=tuple(BUILDS), limit: Optional[int] = None, keep_dir: Optional[Path] = None,
-                 force: bool = False, progress=None) -> VerifyReport:
+                 force: bool = False, progress=None, output: Optional[str] = None) -> VerifyReport:
     """keep_dir: keep the generated code and builds there (a transaction: pnetc/outdir.py)."""
     from pnetc import outdir
     from pnetc.compiler import compile_model
@@ -165,7 +165,7 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
         work = staged.path
         t0 = time.perf_counter()
         compiled = compile_model(model_path, work / "model", name=name, precision=precision,
-                                 projection=projection, calib=calib)
+                                 projection=projection, calib=calib, output=output)
         compile_seconds = time.perf_counter() - t0
         _, x, y = load_eval_data(compiled.graph, dataset, data, data_dir, limit, model_path)
         n = len(y)
@@ -192,7 +192,7 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
             pass
         else:
             sub = x[:1000]
-            ort_diff = check_onnxruntime(model_path, build_graph_float(model_path), sub)
+            ort_diff = check_onnxruntime(model_path, build_graph_float(model_path, output), sub, output)
         return VerifyReport(
             onnxruntime_max_rel_diff=ort_diff,
             model=str(model_path), precision=precision, projection=projection, samples=n,
@@ -205,19 +205,20 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
         )
 
 
-def build_graph_float(model_path):
+def build_graph_float(model_path, output: Optional[str] = None):
     from pnetc.compiler import build_graph
 
-    return build_graph(model_path, precision="float32")
+    return build_graph(model_path, precision="float32", output=output)
 
 
 def evaluate_model(model_path, *, dataset: Optional[str] = None, data: Optional[str] = None, data_dir=None,
-                   precision: str = "float32", calib=None, limit: Optional[int] = None) -> dict:
+                   precision: str = "float32", calib=None, limit: Optional[int] = None,
+                   output: Optional[str] = None) -> dict:
     """Accuracy of the golden interpreter (float32 by default: no C, no torch)."""
     from pnetc.compiler import build_graph
     from pnetc.ir.interpret import Reference
 
-    graph = build_graph(model_path, precision=precision, calib=calib)
+    graph = build_graph(model_path, precision=precision, calib=calib, output=output)
     ds, x, y = load_eval_data(graph, dataset, data, data_dir, limit, model_path)
     ref = Reference(graph)
     if precision != "float32":
@@ -234,7 +235,7 @@ def evaluate_model(model_path, *, dataset: Optional[str] = None, data: Optional[
             "labels": [str(label) for label in graph.info.labels], "confusion": figures["confusion"], "task": ds.task}
 
 
-def check_onnxruntime(model_path, graph, x) -> float:
+def check_onnxruntime(model_path, graph, x, output: Optional[str] = None) -> float:
     """Max |difference| / max(1, max |logit|) per sample between the float interpreter and
     onnxruntime on the float graph:
     the whole graph for foreign models, the sub-graph after the projection for pnetc models
@@ -245,7 +246,7 @@ def check_onnxruntime(model_path, graph, x) -> float:
     from pnetc.frontend import load_onnx
     from pnetc.ir.interpret import Reference
 
-    model = load_onnx(model_path)  # external data checked and inlined: onnx never opens a file the model names
+    model = load_onnx(model_path, output)  # external data checked and inlined: onnx never opens a file the model names
     ref = Reference(graph)
     ours = ref.probabilities(ref.run(x, "float32").scores)
     proj = graph.projection
@@ -324,16 +325,16 @@ def load_samples(dataset: str | None, data: str | None, limit: int | None,
     return ds.name, x, y
 
 
-def model_labels(model_path) -> list[str]:
+def model_labels(model_path, output: Optional[str] = None) -> list[str]:
     """The class names of a model file, in the order of its outputs."""
     from pnetc.frontend import load_model
 
-    return list(load_model(model_path).info.labels)
+    return list(load_model(model_path, output).info.labels)
 
 
 def run_model(model_path, board_name: str, *, dataset: str | None = None, data: str | None = None,
               limit: int | None = None, precision: str = "int8", calib=None, out_dir=None, timeout_s: float | None = None,
-              progress: Callable[[int, int], None] | None = None) -> RunReport:
+              progress: Callable[[int, int], None] | None = None, output: Optional[str] = None) -> RunReport:
     """Compile, build, run every test sample on the board, and compare with the golden interpreter."""
     import tempfile
 
@@ -345,13 +346,13 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
     if timeout_s is not None:
         checked_timeout(timeout_s)
     board = runnable_board(board_name)
-    name, x, y = load_samples(dataset, data, limit, model_labels=model_labels(model_path))
+    name, x, y = load_samples(dataset, data, limit, model_labels=model_labels(model_path, output))
     samples = list(x)
     if not samples:
         raise PnetcError("the data set has no test samples")
     with tempfile.TemporaryDirectory(prefix="pnetc-run-") as tmp:
         work = Path(out_dir) if out_dir is not None else Path(tmp)
-        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib)
+        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib, output=output)
         if model.input_kind == "text" and not isinstance(samples[0], (bytes, bytearray)):
             raise PnetcError(f"the model reads text but data set {name} holds {model.input_kind} arrays")
         if model.input_kind != "text" and isinstance(samples[0], (bytes, bytearray)):
@@ -374,7 +375,7 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
 
 
 def predict_model(model_path, *, texts: Optional[Sequence] = None, data: Optional[str] = None,
-                  precision: str = "float32", calib=None) -> dict:
+                  precision: str = "float32", calib=None, output: Optional[str] = None) -> dict:
     """The label of every sample (the positional texts of a text model, or the samples of a data
     file in file order), from the golden interpreter: no compiler, no torch."""
     from pnetc.compiler import build_graph
@@ -384,7 +385,7 @@ def predict_model(model_path, *, texts: Optional[Sequence] = None, data: Optiona
     if bool(texts) == (data is not None):
         raise PnetcError("give the texts to classify or --data FILE, not both" if texts else
                          "give the texts to classify (text models) or --data FILE")
-    graph = build_graph(model_path, precision=precision, calib=calib)
+    graph = build_graph(model_path, precision=precision, calib=calib, output=output)
     text_model = graph.input_kind == "text"
     if texts and not text_model:
         raise PnetcError(f"this model takes {graph.input_size} numbers per sample, not text: pass --data FILE")

@@ -96,10 +96,10 @@ def boards_command(json_out: bool) -> int:
 
 
 def build_command(model: str, board: str, out: str, precision: str, json_out: bool, force: bool = False,
-                  calib: str | None = None) -> int:
+                  calib: str | None = None, output: str | None = None) -> int:
     from pnetc import api
 
-    built = api.build(model, board, out, precision=precision, force=force, calib=calib)  # a refusal (does not fit) is a user error: cli.main
+    built = api.build(model, board, out, precision=precision, force=force, calib=calib, output=output)  # a refusal (does not fit) is a user error: cli.main
     if json_out:
         _say(json_line(built.to_dict()))
         return 0
@@ -121,13 +121,13 @@ def _device_failure(exc, board: str, json_out: bool, extra: dict) -> int:
 
 def run_command(model: str, board: str, dataset: str | None, data: str | None, limit: int | None, precision: str,
                 timeout: float | None, out: str | None, json_out: bool, force: bool = False,
-                calib: str | None = None) -> int:
+                calib: str | None = None, output: str | None = None) -> int:
     from pnetc import api
     from pnetc.targets.run import DeviceError
 
     try:
         report = api.run(model, board, dataset=dataset, data=data, limit=limit, precision=precision,
-                         out_dir=out, timeout=timeout, force=force, calib=calib)
+                         out_dir=out, timeout=timeout, force=force, calib=calib, output=output)
     except DeviceError as exc:
         return _device_failure(exc, board, json_out, {"precision": precision})
     d = report.to_dict()
@@ -147,13 +147,13 @@ def run_command(model: str, board: str, dataset: str | None, data: str | None, l
 
 
 def bench_command(model: str, board: str, n: int, dataset: str | None, data: str | None, precision: str,
-                  timeout: float | None, json_out: bool, calib: str | None = None) -> int:
+                  timeout: float | None, json_out: bool, calib: str | None = None, output: str | None = None) -> int:
     from pnetc import api
     from pnetc.targets.run import DeviceError
 
     try:
         report = api.bench(model, board, n=n, dataset=dataset, data=data, precision=precision, timeout=timeout,
-                           calib=calib)
+                           calib=calib, output=output)
     except DeviceError as exc:
         return _device_failure(exc, board, json_out, {"precision": precision})
     d = report.to_dict()

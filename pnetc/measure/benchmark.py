@@ -95,7 +95,7 @@ def bench_samples(model, samples: Sequence | None, n: int) -> list:
 
 def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence | None = None,
                 precision: str = "int8", calib=None, out_dir=None, timeout_s: float | None = None,
-                progress: Callable[[int, int], None] | None = None) -> BenchReport:
+                progress: Callable[[int, int], None] | None = None, output=None) -> BenchReport:
     from pnetc.measure.count import counts_from_windows, run_counted
     from pnetc.targets import sandbox
     from pnetc.targets.boards import runnable_board
@@ -111,7 +111,7 @@ def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence |
         raise PnetcError("-n must be at least 1")
     with tempfile.TemporaryDirectory(prefix="pnetc-bench-") as tmp:
         work = Path(out_dir) if out_dir is not None else Path(tmp)
-        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib)
+        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib, output=output)
         samples = bench_samples(model, samples, n)
         rec = max_record_bytes(model, samples)
         # sizes come from the plain build (no markers); instructions from the marked build

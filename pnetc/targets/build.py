@@ -19,12 +19,13 @@ from pnetc.targets.size import SizeReport
 from pnetc.targets.toolchain import Firmware, ModelSources
 
 
-def compile_for_board(model_path, out_dir: Path, *, precision: str = "int8", name: str = "model", calib=None):
+def compile_for_board(model_path, out_dir: Path, *, precision: str = "int8", name: str = "model", calib=None,
+                      output=None):
     from pnetc.compiler import compile_model
 
     if not Path(model_path).is_file():
         raise PnetcError(f"model file {model_path} does not exist")
-    return compile_model(model_path, out_dir, name=name, precision=precision, calib=calib)
+    return compile_model(model_path, out_dir, name=name, precision=precision, calib=calib, output=output)
 
 
 def stage_names(model) -> list[str]:
@@ -81,7 +82,7 @@ def build_and_measure(board: Board, model: ModelSources, out_dir: Path, *, max_i
 
 
 def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8", calib=None,
-                force: bool = False) -> MeasuredFirmware:
+                force: bool = False, output=None) -> MeasuredFirmware:
     """Build into a temporary folder and swap it into out_dir only when the model fits (pnetc/outdir.py):
     a refused build leaves the previous build as it was, and no file of an old build survives beside a
     new one. Returned paths are the final ones."""
@@ -92,7 +93,7 @@ def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8"
         missing = [t for t in board.missing_tools() if t != board.runner_command]  # building needs no QEMU
         raise PnetcError(f"board {board.name} needs {', '.join(missing)}, not installed; {install_hint(missing)}")
     with outdir.transaction(out_dir, command="build", force=force) as staged:
-        model = compile_for_board(model_path, staged.path / "model", precision=precision, calib=calib)
+        model = compile_for_board(model_path, staged.path / "model", precision=precision, calib=calib, output=output)
         result = build_and_measure(board, model, staged.path)
         final = _relocated_firmware(result.firmware, staged)
         report = {**result.size.to_dict(), "precision": precision, "model": str(model_path),

@@ -651,7 +651,7 @@ def bench(
     n = check_limit(n, "-n")
     path = _model_path(model)
     samples = None
-    if dataset is None and data is None and _records_data_file(path, output):
+    if dataset is None and data is None and path.is_file() and _records_data_file(path, output):
         dataset, data = _recorded_data(path, output)  # built-in names keep the random samples (bench's default)
     if dataset is not None or data is not None:
         _, x, _ = load_samples(dataset, None if data is None else str(data), n)

@@ -508,7 +508,7 @@ def _write_card(folder, prepared: Prepared, pred: torch.Tensor, result: dict, da
         options = {k: v for k, v in options.items() if not k.startswith("text_")}
     text = model_card(
         model_sha256=model_sha256,
-        data={"name": ds.name, "source": ds.source, "task": ds.task, "file": data_file,
+        data={"name": ds.name, "source": getattr(ds, "source", ""), "task": ds.task, "file": data_file,
               "identity": dataset_identity(ds)["sha256"]},
         split={"train": len(ds.y_train), "test": len(ds.y_test), "how": how},
         figures=classification_report(prepared.y_test.numpy(), pred.cpu().numpy(), labels),

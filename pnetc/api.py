@@ -29,19 +29,21 @@ PathLike = Union[str, Path]
 
 __all__ = [
     "PnetcError", "Model", "TrainResult", "CompileResult", "VerifyResult", "BuildResult", "RunResult",
-    "BenchResult", "SweepResult", "train", "load", "compile", "verify", "build", "run", "bench", "sweep",
+    "BenchResult", "SweepResult", "EvalResult", "PredictResult", "train", "load", "compile", "verify", "build",
+    "run", "bench", "sweep", "eval", "predict",
 ]
 
 
 if TYPE_CHECKING:
-    from pnetc.evaluate import RunResult, VerifyResult
+    from pnetc.evaluate import EvalResult, PredictResult, RunResult, VerifyResult
     from pnetc.measure.benchmark import BenchResult
     from pnetc.targets.build import BuildResult
     from pnetc.training.sweep import SweepResult
 
 # Results the stages define, the API returns as they are; loaded on first use (numpy and the
 # stages stay out of `import pnetc`).
-_STAGE_RESULTS = {"VerifyResult": "pnetc.evaluate", "RunResult": "pnetc.evaluate", "BuildResult": "pnetc.targets.build",
+_STAGE_RESULTS = {"VerifyResult": "pnetc.evaluate", "RunResult": "pnetc.evaluate", "EvalResult": "pnetc.evaluate",
+                  "PredictResult": "pnetc.evaluate", "BuildResult": "pnetc.targets.build",
                   "BenchResult": "pnetc.measure.benchmark", "SweepResult": "pnetc.training.sweep"}
 
 
@@ -63,6 +65,22 @@ def _model_path(model: Any) -> Path:
             return path / "model.onnx"  # a training output directory
         return path  # the stages report a missing or unreadable file
     raise PnetcError(f"expected a model path, pnetc.Model or pnetc.TrainResult, got {type(model).__name__}")
+
+
+def _recorded_data(path: Path, output: Optional[str] = None) -> tuple[Optional[str], Optional[str]]:
+    """(name, None) or (None, data file) a pnetc export was trained on; PnetcError when it records
+    neither, or its data file is gone or changed (pnetc.datasets.recorded)."""
+    from pnetc.datasets.recorded import recorded_data
+    from pnetc.frontend import load_model
+
+    return recorded_data(load_model(path, output).info.training, path)
+
+
+def _records_data_file(path: Path, output: Optional[str] = None) -> bool:
+    from pnetc.frontend import load_model
+
+    training = load_model(path, output).info.training
+    return isinstance(training, dict) and "data_file" in training
 
 
 # ---- load ------------------------------------------------------------------------------------
@@ -254,6 +272,7 @@ def compile(
     board: Optional[str] = None,
     package: Optional[str] = None,
     force: bool = False,
+    output: Optional[str] = None,
 ) -> CompileResult:
     """Compile a model to C99 in out_dir: <name>.h/.c, weights, runtime kernels, Makefile fragment, CMakeLists.txt.
 
@@ -262,7 +281,9 @@ def compile(
     board: a board name from `pnetc boards`; checks that weights and arena can fit its flash and RAM
     (`build` measures the exact numbers) before anything is written. package: cmake | zephyr | arduino
     lays the library out as a drop-in package (docs/packages.md). force: write into a folder that
-    holds files pnetc did not write (beside them; they are never replaced or deleted)."""
+    holds files pnetc did not write (beside them; they are never replaced or deleted). output: the
+    graph output holding the class scores, for a model with several (default: the one float
+    tensor output, e.g. a scikit-learn export's probabilities; docs/compiler.md)."""
     from pnetc.compiler import compile_model
 
     check_fits = None
@@ -278,7 +299,7 @@ def compile(
     path = _model_path(model)
     t0 = time.perf_counter()
     cm = compile_model(path, out_dir, name=name, precision=precision, projection=projection, calib=calib,
-                       force=force, check=check_fits, **({} if package is None else {"package": package}))
+                       force=force, check=check_fits, output=output, **({} if package is None else {"package": package}))
     seconds = time.perf_counter() - t0
     return CompileResult(
         out_dir=cm.out_dir, name=cm.name, precision=precision, projection=projection, header=cm.header,
@@ -305,6 +326,7 @@ def verify(
     keep: Optional[PathLike] = None,
     force: bool = False,
     progress: Optional[bool] = None,
+    output: Optional[str] = None,
 ) -> VerifyResult:
     """Build the generated C for this machine three ways (signed char, unsigned char, ASan+UBSan) and
     compare bits, scores and predictions of every test sample with the golden interpreter.
@@ -316,14 +338,49 @@ def verify(
     with _progress.tracker("verify", _progress.wanted(progress)) as t:
         return verify_model(path, dataset=dataset, data=None if data is None else str(data), data_dir=data_dir,
                             precision=precision, projection=projection, calib=calib, name=name, limit=limit,
-                            keep_dir=None if keep is None else Path(keep), force=force, progress=t.rich)
+                            keep_dir=None if keep is None else Path(keep), force=force, progress=t.rich,
+                            output=output)
+
+
+# ---- evaluate and predict (the golden interpreter alone: no C compiler, no torch) ------------
+
+
+def eval(model: Any, *, dataset: Optional[str] = None, data: Optional[PathLike] = None,
+             data_dir: Optional[PathLike] = None, precision: str = "float32", calib: Any = None,
+             limit: Optional[int] = None, plot: Optional[PathLike] = None, output: Optional[str] = None) -> EvalResult:
+    """Score the golden interpreter on the test split. Without dataset/data, a pnetc export uses
+    the data it was trained on. plot: also draw the confusion matrix into this PNG (needs matplotlib)."""
+    from pnetc.evaluate import evaluate_model
+
+    path = _model_path(model)
+    d = evaluate_model(path, dataset=dataset, data=None if data is None else str(data), data_dir=data_dir,
+                       precision=precision, calib=calib, limit=limit, output=output)
+    png = None
+    if plot is not None:
+        from pnetc.metrics import plot_confusion
+
+        png = plot_confusion(d.confusion, d.labels, Path(plot),
+                             title=f"{path.name} on {d.dataset} ({precision}): accuracy {d.accuracy:.4f}")
+    return dataclasses.replace(d, plot=png)
+
+
+def predict(model: Any, texts: Optional[Sequence[Union[str, bytes]]] = None, *, data: Optional[PathLike] = None,
+            precision: str = "float32", calib: Any = None, output: Optional[str] = None) -> PredictResult:
+    """Classify texts (a text model) or the samples of a data file (file order) with the golden
+    interpreter (float32 by default; int8/binary give what the device will answer)."""
+    from pnetc.evaluate import predict_model
+
+    if isinstance(texts, (str, bytes)):
+        texts = [texts]
+    return predict_model(_model_path(model), texts=None if texts is None else list(texts),
+                         data=None if data is None else str(data), precision=precision, calib=calib, output=output)
 
 
 # ---- build -----------------------------------------------------------------------------------
 
 
 def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8", calib: Optional[PathLike] = None,
-          force: bool = False, progress: Optional[bool] = None) -> BuildResult:
+          force: bool = False, progress: Optional[bool] = None, output: Optional[str] = None) -> BuildResult:
     """Compile the model for a board (see `pnetc boards`), link the firmware, measure it, and
     raise PnetcError if it does not fit (the message holds the numbers)."""
     from pnetc.targets.build import build_model
@@ -331,7 +388,7 @@ def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8",
     path = _model_path(model)
     with _progress.tracker(board, _progress.wanted(progress)) as t:
         t.stage("compile + link + measure")
-        return build_model(path, board, out_dir, precision=precision, calib=calib, force=force)
+        return build_model(path, board, out_dir, precision=precision, calib=calib, force=force, output=output)
 
 
 # ---- run -------------------------------------------------------------------------------------
@@ -350,6 +407,7 @@ def run(
     out_dir: Optional[PathLike] = None,
     force: bool = False,
     progress: Optional[bool] = None,
+    output: Optional[str] = None,
 ) -> RunResult:
     """Run the test split on a board (QEMU or native) and compare every answer with the golden
     interpreter. Without dataset/data, a pnetc export uses the built-in data set it was trained on.
@@ -363,7 +421,7 @@ def run(
         t.stage("compile + build")
         return run_model(path, board, dataset=dataset, data=None if data is None else str(data), limit=limit,
                          precision=precision, calib=calib, out_dir=out_dir, force=force, timeout_s=timeout,
-                         progress=t.sample_callback("run"))
+                         progress=t.sample_callback("run"), output=output)
 
 
 # ---- bench -----------------------------------------------------------------------------------
@@ -382,6 +440,7 @@ def bench(
     out_dir: Optional[PathLike] = None,
     force: bool = False,
     progress: Optional[bool] = None,
+    output: Optional[str] = None,
 ) -> BenchResult:
     """Count the instructions of n inferences on a QEMU board (exact, not time) and measure flash/RAM.
 
@@ -393,6 +452,8 @@ def bench(
     n = check_limit(n, "-n")
     path = _model_path(model)
     samples = None
+    if dataset is None and data is None and path.is_file() and _records_data_file(path, output):
+        dataset, data = _recorded_data(path, output)  # built-in names keep the random samples (bench's default)
     if dataset is not None or data is not None:
         from pnetc.frontend import load_model
 
@@ -401,7 +462,8 @@ def bench(
     with _progress.tracker(f"{board} bench", _progress.wanted(progress)) as t:
         t.stage("compile + build + measure")
         return bench_model(path, board, n=n, samples=samples, precision=precision, calib=calib, out_dir=out_dir,
-                           force=force, timeout_s=timeout, progress=t.sample_callback("count instructions"))
+                           force=force, timeout_s=timeout, progress=t.sample_callback("count instructions"),
+                           output=output)
 
 
 # ---- sweep -----------------------------------------------------------------------------------

@@ -126,6 +126,8 @@ _CALIB_HELP = (".npz of sample inputs (array x) for the int8 ranges; a model wit
                "metadata (e.g. a plain torch or scikit-learn export) needs it for int8")
 _PRECISION_HELP = "float32 | int8 | binary (1-bit first layer, int8 after)."
 _PROJECTION_HELP = "hash (on the fly, no table) | table (projection stored in flash)."
+_OUTPUT_HELP = ("The graph output holding the class scores, for a model with several (default: the one float "
+                "tensor output, e.g. a scikit-learn export's probabilities).")
 
 
 @app.command("compile")
@@ -140,13 +142,14 @@ def compile_cmd(
         None, "--package", help="cmake | zephyr | arduino: write a drop-in package (docs/packages.md)."),
     board: Optional[str] = typer.Option(None, "--board", "-b", help="Check weights and arena fit this board."),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Compile MODEL to C99: <name>.h/.c, <name>_weights.c, runtime kernels, Makefile fragment, CMakeLists.txt."""
     from pnetc import api
 
     cm = api.compile(model, out, name=name, precision=precision, projection=projection, calib=calib,
-                     board=board, package=package, force=force)
+                     board=board, package=package, force=force, output=output)
     _print_warnings(cm.warnings)
     if json_out:
         print_json(cm.to_dict())
@@ -166,6 +169,7 @@ def inspect_cmd(
     precision: str = typer.Option("int8", "--precision", help=_PRECISION_HELP),
     projection: str = typer.Option("hash", "--projection", help=_PROJECTION_HELP),
     calib: Optional[str] = typer.Option(None, "--calib", help=".npz of sample inputs for int8 ranges."),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Print the compiled graph: per-layer parameters and bytes, and the memory plan."""
@@ -175,7 +179,7 @@ def inspect_cmd(
     from pnetc.ir.summary import summary
     from pnetc.report import print_graph
 
-    info = summary(build_graph(model, precision=precision, projection=projection, calib=calib))
+    info = summary(build_graph(model, precision=precision, projection=projection, calib=calib, output=output))
     if json_out:
         print_json(info)
     else:
@@ -191,20 +195,45 @@ def eval_cmd(
     precision: str = typer.Option("float32", "--precision", help="Reference precision: " + _PRECISION_HELP),
     calib: Optional[str] = typer.Option(None, "--calib", help=".npz of sample inputs for int8 ranges."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N test samples."),
+    plot: Optional[str] = typer.Option(None, "--plot", help="Also draw the confusion matrix into this PNG file."),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
-    """Accuracy of the numpy golden interpreter on the test split (no C, no torch)."""
-    from pnetc.evaluate import evaluate_model
+    """Accuracy, per-class precision/recall/F1 and the confusion matrix of the numpy golden
+    interpreter on the test split (no C, no torch)."""
+    from pnetc import api
     from pnetc.report import print_eval
 
-    result = evaluate_model(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
-                            calib=calib, limit=limit)
+    result = api.eval(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
+                          calib=calib, limit=limit, plot=plot, output=output).to_dict()
     if json_out:
         print_json(result)
     else:
         from rich.console import Console
 
         print_eval(result, Console())
+
+
+@app.command("predict")
+def predict_cmd(
+    model: str = typer.Argument(..., help="The .onnx model."),
+    texts: Optional[list[str]] = typer.Argument(None, help="Texts to classify (text models)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Samples to classify: .npz/.npy/.csv (features), "
+                                                            ".txt/.csv/.jsonl (text)."),
+    precision: str = typer.Option("float32", "--precision", help="Reference precision: " + _PRECISION_HELP),
+    calib: Optional[str] = typer.Option(None, "--calib", help=_CALIB_HELP),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """The label of each sample from the numpy golden interpreter (no compiler, no torch)."""
+    from pnetc import api
+    from pnetc.report import print_predict
+
+    result = api.predict(model, texts, data=data, precision=precision, calib=calib, output=output).to_dict()
+    if json_out:
+        print_json(result)
+    else:
+        print_predict(result)
 
 
 @app.command("verify")
@@ -220,6 +249,7 @@ def verify_cmd(
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N test samples."),
     keep: Optional[str] = typer.Option(None, "--keep", help="Keep the generated code and builds in this directory."),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Build the generated C for the host 3 ways and compare every test sample with the golden interpreter."""
@@ -229,7 +259,8 @@ def verify_cmd(
     from pnetc.report import print_verify
 
     result = api.verify(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
-                        projection=projection, calib=calib, name=name, limit=limit, keep=keep, force=force)
+                        projection=projection, calib=calib, name=name, limit=limit, keep=keep, force=force,
+                        output=output)
     _print_warnings(result.warnings)
     print_verify(result, Console(stderr=json_out))
     if json_out:
@@ -256,12 +287,13 @@ def build_cmd(
     precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
     calib: Optional[str] = typer.Option(None, "--calib", help=_CALIB_HELP),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Build firmware for a board, report the model's flash/RAM, refuse (exit 2) if it does not fit."""
     from pnetc.report import build_command
 
-    raise typer.Exit(build_command(model, board, out, precision, json_out, force, calib=calib))
+    raise typer.Exit(build_command(model, board, out, precision, json_out, force, calib=calib, output=output))
 
 
 @app.command("run")
@@ -276,6 +308,7 @@ def run_cmd(
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the firmware is killed."),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Keep the build and run files in this directory."),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Run every test sample on the board (QEMU or native) and compare with the golden interpreter.
@@ -284,7 +317,7 @@ def run_cmd(
     from pnetc.report import run_command
 
     raise typer.Exit(run_command(model, board, dataset, data, limit, precision, timeout, out, json_out, force,
-                                 calib=calib))
+                                 calib=calib, output=output))
 
 
 @app.command("bench")
@@ -297,12 +330,14 @@ def bench_cmd(
     precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
     calib: Optional[str] = typer.Option(None, "--calib", help=_CALIB_HELP),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the firmware is killed."),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Exact instructions per inference and per stage (QEMU plugin), flash and RAM of the model."""
     from pnetc.report import bench_command
 
-    raise typer.Exit(bench_command(model, board, n, dataset, data, precision, timeout, json_out, calib=calib))
+    raise typer.Exit(bench_command(model, board, n, dataset, data, precision, timeout, json_out, calib=calib,
+                                   output=output))
 
 
 @app.command("demo")

@@ -132,12 +132,15 @@ def load_calibration(calib) -> Optional[object]:
     return x
 
 
-def build_graph(model_path, *, precision: str = "int8", projection: str = "hash", calib=None) -> Graph:
+def build_graph(model_path, *, precision: str = "int8", projection: str = "hash", calib=None,
+                output: Optional[str] = None) -> Graph:
+    """output: the graph output that holds the class scores, for a model with several
+    (default: chosen by pnetc.frontend.outputs)."""
     from pnetc.frontend import load_model
     from pnetc.ir.passes import run_passes
 
     check_modes(precision, projection)
-    graph = load_model(model_path)
+    graph = load_model(model_path, output)
     return run_passes(graph, precision=precision, projection=projection, calib=load_calibration(calib))
 
 
@@ -184,7 +187,7 @@ def _write_atomically(files: dict[str, str], out_dir: Path, *, force: bool = Fal
 
 def compile_model(model_path, out_dir, *, name: str = "model", precision: str = "int8", projection: str = "hash",
                   calib=None, package: Optional[str] = None, force: bool = False,
-                  check: Optional[Callable[[CompiledModel], None]] = None) -> CompiledModel:
+                  check: Optional[Callable[[CompiledModel], None]] = None, output: Optional[str] = None) -> CompiledModel:
     """`package` ("cmake" | "zephyr" | "arduino", docs/packages.md) lays the files out as that package.
 
     `check(compiled)` runs before any file is written (e.g. a board's fit check): raising there
@@ -194,7 +197,7 @@ def compile_model(model_path, out_dir, *, name: str = "model", precision: str = 
     check_name(name)
     check_package(package)
     samples = load_calibration(calib)
-    graph = build_graph(model_path, precision=precision, projection=projection, calib=samples)
+    graph = build_graph(model_path, precision=precision, projection=projection, calib=samples, output=output)
     options = {"name": name, "precision": precision, "projection": projection,
                "calib": Path(calib).name if isinstance(calib, (str, os.PathLike)) else ("samples" if calib is not None else "metadata")}
     if graph.precision == "float32":

@@ -66,6 +66,7 @@ class VerifyResult(Result):
     onnxruntime_max_rel_diff: Optional[float] = None  # float interpreter vs onnxruntime (None: not installed)
     accuracy_change: float = 0.0             # reference (quantised) minus float32
     warnings: tuple[str, ...] = ()           # int8 level warnings (pnetc.ir.levels)
+    num_bits: int = 0  # projection bits; 0 for a model without a projection (then `projection` does not apply)
 
     @property
     def ok(self) -> bool:
@@ -140,26 +141,18 @@ def _dataset_inputs(graph, ds):
     return x
 
 
-def recorded_dataset(info) -> str:
-    """The built-in data set a pnetc export records as its training data: the default when neither
-    --dataset nor --data is given (a built-in name is safe to load; a recorded path may not be)."""
-    from pnetc.datasets import DATASET_NAMES
-
-    name = info.training.get("dataset") if isinstance(info.training, dict) else None
-    if name not in DATASET_NAMES:
-        raise PnetcError("pass --dataset NAME or --data FILE (the model does not record a built-in data set)")
-    return name
-
-
-def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=None, limit: Optional[int] = None):
-    """(dataset, test inputs, test labels as the model's class ids), the first `limit` of them."""
+def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=None, limit: Optional[int] = None,
+                   model_path=None):
+    """(dataset, test inputs, test labels as the model's class ids), the first `limit` of them.
+    Without dataset and data, the data the model records it was trained on (datasets.recorded)."""
     from pnetc.datasets import check_limit, load_dataset, to_model_classes
+    from pnetc.datasets.recorded import recorded_data
 
     limit = check_limit(limit)
     if dataset and data:
         raise PnetcError("pass --dataset NAME or --data FILE, not both")
     if not dataset and not data:
-        dataset = recorded_dataset(graph.info)
+        dataset, data = recorded_data(graph.info.training, model_path or graph.info.source)
     ds = load_dataset(dataset or data, data_dir)
     x = _dataset_inputs(graph, ds)
     if len(ds.y_test) == 0:
@@ -173,7 +166,7 @@ def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=
 def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[str] = None, data_dir=None,
                  precision: str = "int8", projection: str = "hash", calib=None, name: str = "model",
                  builds=tuple(BUILDS), limit: Optional[int] = None, keep_dir: Optional[Path] = None,
-                 force: bool = False, progress=None) -> VerifyResult:
+                 force: bool = False, progress=None, output: Optional[str] = None) -> VerifyResult:
     """keep_dir: keep the generated code and builds there (a transaction: pnetc/outdir.py)."""
     from pnetc import outdir
     from pnetc.compiler import compile_model
@@ -185,9 +178,9 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
         work = staged.path
         t0 = time.perf_counter()
         compiled = compile_model(model_path, work / "model", name=name, precision=precision,
-                                 projection=projection, calib=calib)
+                                 projection=projection, calib=calib, output=output)
         compile_seconds = time.perf_counter() - t0
-        _, x, y = load_eval_data(compiled.graph, dataset, data, data_dir, limit)
+        _, x, y = load_eval_data(compiled.graph, dataset, data, data_dir, limit, model_path)
         if calib is None:  # the counts come from the test data when no calibration samples were given
             from pnetc.ir.levels import level_warnings
 
@@ -216,7 +209,7 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
             pass
         else:
             sub = x[:1000]
-            ort_diff = check_onnxruntime(model_path, build_graph_float(model_path), sub)
+            ort_diff = check_onnxruntime(model_path, build_graph_float(model_path, output), sub, output)
         accuracy_reference = float(np.mean(out_ref.predictions == y))
         accuracy_float = float(np.mean(out_float.predictions == y))
         return VerifyResult(
@@ -228,40 +221,60 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
             accuracy_float=accuracy_float, accuracy_change=accuracy_reference - accuracy_float,
             weight_bytes=compiled.weight_bytes, arena_bytes=compiled.arena_bytes,
             compile_seconds=compile_seconds, builds=tuple(results), warnings=tuple(compiled.warnings),
+            num_bits=compiled.graph.num_bits,
         )
 
 
-def build_graph_float(model_path):
+def build_graph_float(model_path, output: Optional[str] = None):
     from pnetc.compiler import build_graph
 
-    return build_graph(model_path, precision="float32")
+    return build_graph(model_path, precision="float32", output=output)
+
+
+@dataclass(frozen=True)
+class EvalResult(Result):
+    """The golden interpreter on a test split: accuracy, per-class figures, confusion matrix."""
+
+    model: str
+    dataset: str
+    precision: str
+    samples: int
+    accuracy: float
+    accuracy_float: Optional[float]      # the float32 reference, for a quantized precision
+    macro_f1: Optional[float]
+    per_class: dict                      # label -> samples, predicted, precision, recall, f1, accuracy
+    labels: tuple[str, ...]
+    confusion: tuple[tuple[int, ...], ...]  # [true class][predicted class] -> samples
+    task: str
+    plot: Optional[Path] = None          # the confusion-matrix PNG, when asked for
 
 
 def evaluate_model(model_path, *, dataset: Optional[str] = None, data: Optional[str] = None, data_dir=None,
-                   precision: str = "float32", calib=None, limit: Optional[int] = None) -> dict:
+                   precision: str = "float32", calib=None, limit: Optional[int] = None,
+                   output: Optional[str] = None) -> EvalResult:
     """Accuracy of the golden interpreter (float32 by default: no C, no torch)."""
     from pnetc.compiler import build_graph
     from pnetc.ir.interpret import Reference
 
-    graph = build_graph(model_path, precision=precision, calib=calib)
-    ds, x, y = load_eval_data(graph, dataset, data, data_dir, limit)
+    graph = build_graph(model_path, precision=precision, calib=calib, output=output)
+    ds, x, y = load_eval_data(graph, dataset, data, data_dir, limit, model_path)
     ref = Reference(graph)
     if precision != "float32":
         out, out_float = run_reference(ref, x, (None, "float32"))
         float_acc = float(np.mean(out_float.predictions == y))
     else:
         out, float_acc = run_reference(ref, x, (None,))[0], None
-    per_class = {}
-    for c, label in enumerate(graph.info.labels):
-        mask = y == c
-        per_class[label] = {"samples": int(mask.sum()),
-                            "accuracy": float(np.mean(out.predictions[mask] == c)) if mask.any() else None}
-    return {"model": str(model_path), "dataset": ds.name, "precision": precision, "samples": int(len(y)),
-            "accuracy": float(np.mean(out.predictions == y)), "accuracy_float": float_acc,
-            "per_class": per_class, "task": ds.task}
+    from pnetc.metrics import classification_report
+
+    figures = classification_report(y, out.predictions, graph.info.labels)
+    return EvalResult(model=str(model_path), dataset=ds.name, precision=precision, samples=int(len(y)),
+                      accuracy=float(np.mean(out.predictions == y)), accuracy_float=float_acc,
+                      macro_f1=figures["macro_f1"], per_class=figures["per_class"],
+                      labels=tuple(str(label) for label in graph.info.labels),
+                      confusion=tuple(tuple(r) for r in figures["confusion"]), task=ds.task)
 
 
-def check_onnxruntime(model_path, graph, x) -> float:
+def check_onnxruntime(model_path, graph, x, output: Optional[str] = None) -> float:
     """Max |difference| / max(1, max |logit|) per sample between the float interpreter and
     onnxruntime on the float graph:
     the whole graph for foreign models, the sub-graph after the projection for pnetc models
@@ -272,7 +285,7 @@ def check_onnxruntime(model_path, graph, x) -> float:
     from pnetc.frontend import load_onnx
     from pnetc.ir.interpret import Reference
 
-    model = load_onnx(model_path)  # external data checked and inlined: onnx never opens a file the model names
+    model = load_onnx(model_path, output)  # external data checked and inlined: onnx never opens a file the model names
     ref = Reference(graph)
     ours = ref.probabilities(ref.run(x, "float32").scores)
     proj = graph.projection
@@ -366,19 +379,20 @@ def load_samples(dataset: str | None, data: str | None, limit: int | None, graph
 
 def run_model(model_path, board_name: str, *, dataset: str | None = None, data: str | None = None,
               limit: int | None = None, precision: str = "int8", calib=None, out_dir=None, force: bool = False,
-              timeout_s: float | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
+              timeout_s: float | None = None, progress: Callable[[int, int], None] | None = None,
+              output: Optional[str] = None) -> RunResult:
     """Compile, build, run every test sample on the board, and compare with the golden interpreter.
     out_dir: keep the build and run files there (a transaction: pnetc/outdir.py; kept on a fault too)."""
     from pnetc import outdir
     from pnetc.targets.run import DeviceError
 
     return outdir.kept(out_dir, lambda where: _run_in(where, model_path, board_name, dataset, data, limit, precision,
-                                                      calib, timeout_s, progress),
+                                                      calib, timeout_s, progress, output),
                        command="run", force=force, keep_on=(DeviceError,))
 
 
 def _run_in(out_dir, model_path, board_name: str, dataset, data, limit, precision: str, calib, timeout_s,
-            progress) -> RunResult:
+            progress, output) -> RunResult:
     import tempfile
 
     from pnetc.targets.boards import runnable_board
@@ -389,18 +403,19 @@ def _run_in(out_dir, model_path, board_name: str, dataset, data, limit, precisio
     if timeout_s is not None:
         checked_timeout(timeout_s)
     board = runnable_board(board_name)
+    from pnetc.datasets.recorded import recorded_data
     from pnetc.frontend import load_model
 
-    graph = load_model(model_path)
+    graph = load_model(model_path, output)
     if dataset is None and data is None:
-        dataset = recorded_dataset(graph.info)
+        dataset, data = recorded_data(graph.info.training, model_path)
     name, x, y = load_samples(dataset, data, limit, graph=graph)
     samples = list(x)
     if not samples:
         raise PnetcError("the data set has no test samples")
     with tempfile.TemporaryDirectory(prefix="pnetc-run-") as tmp:
         work = Path(out_dir) if out_dir is not None else Path(tmp)
-        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib)
+        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib, output=output)
         if model.input_kind == "text" and not isinstance(samples[0], (bytes, bytearray)):
             raise PnetcError(f"the model reads text but data set {name} holds {model.input_kind} arrays")
         if model.input_kind != "text" and isinstance(samples[0], (bytes, bytearray)):
@@ -417,3 +432,51 @@ def _run_in(out_dir, model_path, board_name: str, dataset, data, limit, precisio
         acc_dev = float(np.mean(device.predictions == y)) if labelled else None
         return RunResult.compared(board.name, precision, len(samples), mismatches, acc_ref, acc_dev,
                                   int(device.stack_bytes.max()), run.elapsed_s, name)
+
+
+# ---- `pnetc predict`: the golden interpreter's answer for the user's own inputs ----------------
+
+
+@dataclass(frozen=True)
+class PredictResult(Result):
+    """One row per sample: index, class (id), label and the scores the label is the argmax of."""
+
+    model: str
+    precision: str
+    samples: int
+    labels: tuple[str, ...]
+    predictions: tuple[dict, ...]
+
+    @property
+    def predicted_labels(self) -> list:
+        return [p["label"] for p in self.predictions]
+
+
+def predict_model(model_path, *, texts: Optional[Sequence] = None, data: Optional[str] = None,
+                  precision: str = "float32", calib=None, output: Optional[str] = None) -> PredictResult:
+    """The label of every sample (the positional texts of a text model, or the samples of a data
+    file in file order), from the golden interpreter: no compiler, no torch."""
+    from pnetc.compiler import build_graph
+    from pnetc.datasets.inputs import read_inputs
+    from pnetc.ir.interpret import Reference
+
+    if bool(texts) == (data is not None):
+        raise PnetcError("give the texts to classify or --data FILE, not both" if texts else
+                         "give the texts to classify (text models) or --data FILE")
+    graph = build_graph(model_path, precision=precision, calib=calib, output=output)
+    text_model = graph.input_kind == "text"
+    if texts and not text_model:
+        raise PnetcError(f"this model takes {graph.input_size} numbers per sample, not text: pass --data FILE")
+    if texts:
+        samples = [t.encode("utf-8", errors="surrogateescape") if isinstance(t, str) else bytes(t) for t in texts]
+    else:
+        samples = read_inputs(data, text=text_model)
+    ref = Reference(graph)
+    out = run_reference(ref, samples, (None,))[0]
+    labels = graph.info.labels
+    rows = []
+    for i, (cls, scores) in enumerate(zip(out.predictions.tolist(), np.asarray(out.scores).tolist())):
+        rows.append({"index": i, "class": int(cls), "label": labels[cls] if 0 <= cls < len(labels) else None,
+                     "scores": scores})
+    return PredictResult(model=str(model_path), precision=precision, samples=len(rows), labels=tuple(labels),
+                         predictions=tuple(rows))

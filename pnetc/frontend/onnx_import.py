@@ -30,11 +30,12 @@ from pnetc.ir.limits import MAX_INPUT_SIZE, MAX_NODES, check_limit
 # ---------------------------------------------------------------------------
 
 
-def load_model(path: str | Path) -> Graph:
-    """Read an ONNX file and return its IR graph (before passes)."""
+def load_model(path: str | Path, output: str | None = None) -> Graph:
+    """Read an ONNX file and return its IR graph (before passes). output: which graph output is
+    the class scores when there are several (default: the one float tensor, see frontend.outputs)."""
     path = Path(path)
     try:
-        model, digest = read_proto(path)
+        model, digest = read_proto(path, output)
         info = ModelInfo(sha256=digest, source=path.name)
         read_opsets(model, info, str(path))
         read_metadata(model, info, str(path))

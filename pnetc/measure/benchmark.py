@@ -70,8 +70,8 @@ class BenchResult(Result):
             stages=tuple(stages),
             flash_bytes=size["flash_bytes"], flash_code_bytes=size["flash_code_bytes"],
             flash_weight_bytes=size["flash_weight_bytes"],
-            ram_bytes=size["ram_bytes"] + (size["stack_high_water_bytes"] or 0),
-            ram_static_bytes=size["ram_bytes"], ram_arena_bytes=size["ram_arena_bytes"],
+            ram_bytes=size["ram_bytes"],
+            ram_static_bytes=size["ram_static_bytes"], ram_arena_bytes=size["ram_arena_bytes"],
             stack_high_water_bytes=size["stack_high_water_bytes"], mismatches=mismatches, extra=extra)
 
 
@@ -109,19 +109,20 @@ def bench_samples(model, samples: Sequence | None, n: int) -> list:
 
 def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence | None = None,
                 precision: str = "int8", calib=None, out_dir=None, force: bool = False,
-                timeout_s: float | None = None, progress: Callable[[int, int], None] | None = None) -> BenchResult:
+                timeout_s: float | None = None, progress: Callable[[int, int], None] | None = None,
+                output=None) -> BenchResult:
     """Count the instructions of n inferences on a QEMU board and measure flash and RAM.
     out_dir: keep the build and run files there (a transaction: pnetc/outdir.py; kept on a fault too)."""
     from pnetc import outdir
     from pnetc.targets.run import DeviceError
 
     return outdir.kept(out_dir, lambda where: _bench_in(where, model_path, board_name, n, samples, precision, calib,
-                                                        timeout_s, progress),
+                                                        timeout_s, progress, output),
                        command="bench", force=force, keep_on=(DeviceError,))
 
 
 def _bench_in(out_dir, model_path, board_name: str, n: int, samples, precision: str, calib, timeout_s,
-              progress) -> BenchResult:
+              progress, output) -> BenchResult:
     from pnetc.measure.count import counts_from_windows, run_counted
     from pnetc.targets import sandbox
     from pnetc.targets.boards import runnable_board
@@ -137,7 +138,7 @@ def _bench_in(out_dir, model_path, board_name: str, n: int, samples, precision: 
         raise PnetcError("-n must be at least 1")
     with tempfile.TemporaryDirectory(prefix="pnetc-bench-") as tmp:
         work = Path(out_dir) if out_dir is not None else Path(tmp)
-        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib)
+        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib, output=output)
         samples = bench_samples(model, samples, n)
         rec = max_record_bytes(model, samples)
         # sizes come from the plain build (no markers); instructions from the marked build

@@ -21,12 +21,13 @@ from pnetc.targets.size import SizeReport
 from pnetc.targets.toolchain import Firmware, ModelSources
 
 
-def compile_for_board(model_path, out_dir: Path, *, precision: str = "int8", name: str = "model", calib=None):
+def compile_for_board(model_path, out_dir: Path, *, precision: str = "int8", name: str = "model", calib=None,
+                      output=None):
     from pnetc.compiler import compile_model
 
     if not Path(model_path).is_file():
         raise PnetcError(f"model file {model_path} does not exist")
-    return compile_model(model_path, out_dir, name=name, precision=precision, calib=calib)
+    return compile_model(model_path, out_dir, name=name, precision=precision, calib=calib, output=output)
 
 
 def stage_names(model) -> list[str]:
@@ -99,9 +100,10 @@ class BuildResult(Result):
     flash_bytes: int               # model code + weights
     flash_code_bytes: int
     flash_weight_bytes: int
-    ram_bytes: int                 # model static RAM (the arena)
+    ram_bytes: int                 # static + stack high-water (as BenchResult; static alone if not measured)
+    ram_static_bytes: int          # the model's .data + .bss (the arena and any other static)
     ram_arena_bytes: int
-    stack_high_water_bytes: Optional[int]
+    stack_high_water_bytes: Optional[int]  # None when the board cannot run here
     image_flash_bytes: int
     image_ram_bytes: int
     fits: bool
@@ -112,7 +114,7 @@ class BuildResult(Result):
     def of(cls, built: MeasuredFirmware, precision: str, model_path) -> "BuildResult":
         s = built.size.to_dict()
         fw = built.firmware
-        keys = ("flash_bytes", "flash_code_bytes", "flash_weight_bytes", "ram_bytes", "ram_arena_bytes",
+        keys = ("flash_bytes", "flash_code_bytes", "flash_weight_bytes", "ram_bytes", "ram_static_bytes", "ram_arena_bytes",
                 "stack_high_water_bytes", "image_flash_bytes", "image_ram_bytes", "fits")
         return cls(board=built.board.name, core=built.board.core, precision=precision, model=str(model_path),
                    out_dir=built.out_dir, elf=fw.elf, bin=fw.bin or None, map=fw.map or None,
@@ -121,7 +123,7 @@ class BuildResult(Result):
 
 
 def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8", calib=None,
-                force: bool = False) -> BuildResult:
+                force: bool = False, output=None) -> BuildResult:
     """Build into a temporary folder and swap it into out_dir only when the model fits (pnetc/outdir.py):
     a refused build leaves the previous build as it was, and no file of an old build survives beside a
     new one. Returned paths are the final ones."""
@@ -133,7 +135,7 @@ def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8"
         missing = [t for t in board.missing_tools() if t != board.runner_command]  # building needs no QEMU
         raise PnetcError(f"board {board.name} needs {', '.join(missing)}, not installed; {install_hint(missing)}")
     with outdir.transaction(out_dir, command="build", force=force) as staged:
-        model = compile_for_board(model_path, staged.path / "model", precision=precision, calib=calib)
+        model = compile_for_board(model_path, staged.path / "model", precision=precision, calib=calib, output=output)
         result = build_and_measure(board, model, staged.path)
         final = _relocated_firmware(result.firmware, staged)
         report = {**result.size.to_dict(), "precision": precision, "model": str(model_path),

@@ -13,6 +13,7 @@ exactly the batches an uninterrupted run would). Deterministic algorithms are en
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -24,6 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from pnetc.datasets import DATASET_NAMES
+from pnetc.datasets.recorded import data_file_record
 from pnetc.errors import PnetcError
 from pnetc.hashing import MASK32, ProjectionSpec, TextFeatureSpec
 from pnetc.training import data as tdata
@@ -242,7 +245,7 @@ def train(
             raise KeyboardInterrupt(_interrupted(out / CHECKPOINT)) from None
 
 
-RUN_FILES = (CHECKPOINT, "model.onnx", "trainer.onnx")
+RUN_FILES = (CHECKPOINT, "model.onnx", "trainer.onnx", "model.md")
 
 
 def _claim(folder, *, resume: bool, force: bool) -> None:
@@ -462,6 +465,7 @@ def _save_checkpoint(folder, cfg, data: dict, epoch: int, session: Session) -> N
 
 
 def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, history: list[dict], started: float) -> dict:
+    from pnetc import outdir
     from pnetc.training import export
 
     cfg = prepared.config
@@ -509,6 +513,9 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, histor
             balance=cfg.balance,
             history=history,
         )
+        data_file = data_file_record(cfg.dataset, out)
+        if data_file is not None:  # eval, verify, run and bench find it again (pnetc.datasets.recorded)
+            training["data_file"] = data_file
         model_path = out / "model.onnx"
         with folder.writing("model.onnx") as tmp:
             export.export_projection_model(
@@ -528,11 +535,37 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, histor
                 training=training,
             )
         result["model"] = str(model_path)
+        _write_card(folder, prepared, pred, result, data_file, outdir.sha256_file(model_path))
     else:
         result["model"] = result["trainer_model"]
     result["epochs"] = cfg.epochs
     result["seconds"] = round(time.monotonic() - started, 2)
     return result
+
+
+def _write_card(folder, prepared: Prepared, pred: torch.Tensor, result: dict, data_file, model_sha256: str) -> None:
+    """model.md beside model.onnx (pnetc.training.card), written through the run's workspace."""
+    from pnetc.metrics import classification_report
+    from pnetc.training.card import model_card
+
+    ds, cfg = prepared.dataset, prepared.config
+    labels = [str(label) for label in ds.labels]
+    builtin = cfg.dataset in DATASET_NAMES
+    how = ("the data set's own split" if builtin else
+           "the file's split column or x_test/y_test arrays when given, else a stratified 80/20 split by each "
+           "sample's sha256")
+    options = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("dataset", "data_dir", "device", "extra")}
+    options["lambdas"] = list(cfg.effective_lambdas)
+    if ds.task != "text":
+        options = {k: v for k, v in options.items() if not k.startswith("text_")}
+    text = model_card(
+        model_sha256=model_sha256,
+        data={"name": ds.name, "source": getattr(ds, "source", ""), "task": ds.task, "file": data_file,
+              "identity": dataset_identity(ds)["sha256"]},
+        split={"train": len(ds.y_train), "test": len(ds.y_test), "how": how},
+        figures=classification_report(prepared.y_test.numpy(), pred.cpu().numpy(), labels),
+        result=result, options=options, labels=labels)
+    folder.write_text("model.md", text)
 
 
 def _fake_int8_accuracy(head: ProjectionHead, calibration: dict, prepared: Prepared, device) -> float:

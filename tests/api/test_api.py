@@ -90,6 +90,10 @@ def test_whole_pipeline_through_the_api(trained, tmp_path):
     assert benched.instructions_min <= benched.instructions_per_inference <= benched.instructions_max
     assert benched.instructions_min > 1000 and [s["name"] for s in benched.stages][0] == "project"
     assert benched.flash_bytes == built.flash_bytes
+    # one meaning of RAM in build and bench: static + stack high-water
+    assert built.ram_bytes == built.ram_static_bytes + built.stack_high_water_bytes
+    assert benched.ram_bytes == benched.ram_static_bytes + benched.stack_high_water_bytes
+    assert benched.ram_static_bytes == built.ram_static_bytes
 
     for result in (trained, model, compiled, checked, built, ran, benched):
         json.dumps(result.to_dict())

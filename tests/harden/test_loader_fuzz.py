@@ -137,7 +137,7 @@ MUTATIONS = {
                        ["fixed feature sizes"]),
     "no_output": ("dense", lambda m: m.graph.ClearField("output"), ["exactly one output"]),
     "two_outputs": ("dense", lambda m: m.graph.output.append(
-        helper.make_tensor_value_info("fc0", TensorProto.FLOAT, ["batch", 32])), ["exactly one output"]),
+        helper.make_tensor_value_info("fc0", TensorProto.FLOAT, ["batch", 32])), ["2 outputs", "--output NAME"]),
     "no_input": ("dense", lambda m: m.graph.ClearField("input"), ["exactly one non-constant input"]),
     "no_nodes": ("dense", lambda m: m.graph.ClearField("node"), ["no nodes"]),
     "produced_twice": ("dense", lambda m: m.graph.node[2].output.__setitem__(0, m.graph.node[1].output[0]),

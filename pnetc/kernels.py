@@ -398,3 +398,38 @@ def softmax_f32(x) -> np.ndarray:
 def argmax_f32(x) -> np.ndarray:
     """Index of the first maximum along the last axis (int32); inputs are assumed NaN-free."""
     return np.argmax(np.asarray(x, dtype=np.float32), axis=-1).astype(np.int32)
+
+
+# ---------------------------------------------------------------------------
+# the table the golden interpreter runs lowered kernel calls with (pnetc.ir.calls)
+# ---------------------------------------------------------------------------
+
+
+def _text_project_batch(text, seed: int, num_bits: int, char_max_n: int = 3, words: int = 1) -> np.ndarray:
+    """text_project over a batch of texts -> packed bits uint32 [n, W]."""
+    out = np.zeros((len(text), num_words(num_bits)), dtype=_U32)
+    for i, t in enumerate(text):
+        out[i] = text_project(t, seed, num_bits, char_max_n, words)
+    return out
+
+
+# kernel name (C pnet_<name>) -> its numpy twin, called with the call's operands by parameter name
+TWINS = {
+    "center_u8": center_u8, "center_s8": center_s8,
+    "project_binary": project_binary, "project_binary_table": project_binary_table,
+    "project_ternary": project_ternary, "project_ternary_table": project_ternary_table,
+    "text_project": _text_project_batch,
+    "bitsum_s32": bitsum_s32, "bitsum_f32": bitsum_f32, "xnor_popcount": xnor_popcount,
+    "requantize_s8": requantize_s8, "dense_s8": dense_s8, "lut_s8": lut_s8,
+    "dense_f32": dense_f32, "relu_f32": relu_f32, "sigmoid_f32": sigmoid_f32, "tanh_f32": tanh_f32,
+    "softmax_f32": softmax_f32,
+}
+
+
+def twin(kernel: str):
+    """The numpy twin of a kernel; a kernel without one is a pnetc bug, named in one line."""
+    try:
+        return TWINS[kernel]
+    except KeyError:
+        raise PnetcError(f"kernel '{kernel}' has no numpy twin in pnetc.kernels.TWINS; the golden interpreter "
+                         "cannot run it") from None

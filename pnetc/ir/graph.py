@@ -186,6 +186,7 @@ class Graph:
     precision: str = "float32"
     projection_mode: str = "hash"
     plan: Optional[MemoryPlan] = None
+    program: Optional[object] = None  # the lowered kernel calls (pnetc.ir.calls.Program), set last
 
     @property
     def projection(self) -> Optional[Op]:

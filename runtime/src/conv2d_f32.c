@@ -1,7 +1,15 @@
 /* conv2d_f32.c - float convolution over NCHW, w is [out_c][in_c][k_h][k_w]. Each output sums from
    0.0f over ci, then kh, then kw (increasing), skipping taps in the padding, and adds the bias
-   last, so the numpy twin can follow the same order. */
+   last, so the numpy twin can follow the same order. Multiply-adds are never fused (FMA rounds
+   once, the twin twice): gcc's default in GNU C modes and FPU cores such as the Cortex-M4F would
+   fuse them, so contraction is switched off for this file. */
 #include "pnet/pnet_support.h"
+
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 void pnet_conv2d_f32(const float *x, int32_t in_c, const pnet_window *win, const float *w, const float *bias,
                      int32_t out_c, float *y)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ckernel_harness import HOST_AND_ARM, pack
+from ckernel_harness import BOARDS, HOST_AND_ARM, pack
 from pool_cases import check_pool, pool_inputs
 
 from pnetc import kernels as K
 
 
-@pytest.mark.parametrize("toolchain", HOST_AND_ARM)
+@pytest.mark.parametrize("toolchain", HOST_AND_ARM + BOARDS)
 def test_avgpool_f32(build_kernel, toolchain, rng):
     kernel = build_kernel("test_avgpool_f32", ["avgpool_f32.c"], toolchain)
     cases = [(g, x, dict(count_include_pad=bool(i % 2))) for i, (g, x) in enumerate(pool_inputs(rng, np.float32))]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ckernel_harness import HOST_AND_ARM, pack
+from ckernel_harness import BOARDS, HOST_AND_ARM, pack
 from pool_cases import check_pool, clamps, pool_inputs
 
 from pnetc import kernels as K
 
 
-@pytest.mark.parametrize("toolchain", HOST_AND_ARM)
+@pytest.mark.parametrize("toolchain", HOST_AND_ARM + BOARDS)
 def test_avgpool_s8(build_kernel, toolchain, rng):
     kernel = build_kernel("test_avgpool_s8", ["avgpool_s8.c"], toolchain)
     cases = [(g, x, dict(clamps(rng), count_include_pad=bool(i % 2)))

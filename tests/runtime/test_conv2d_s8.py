@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ckernel_harness import HOST_AND_ARM, Reader, pack
+from ckernel_harness import BOARDS, HOST_AND_ARM, Reader, pack
 from window_cases import Geometry, all_geometries
 
 from pnetc import kernels as K
@@ -45,7 +45,7 @@ def _cases(rng):
     return cases
 
 
-@pytest.mark.parametrize("toolchain", HOST_AND_ARM)
+@pytest.mark.parametrize("toolchain", HOST_AND_ARM + BOARDS)
 def test_conv2d_s8(build_kernel, toolchain, rng):
     kernel = build_kernel("test_conv2d_s8", ["conv2d_s8.c", "requantize.c"], toolchain)
     cases = _cases(rng)

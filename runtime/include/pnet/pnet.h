@@ -289,7 +289,8 @@ void pnet_conv2d_s8(const int8_t *x, int32_t in_c, const pnet_window *win, const
                     int32_t act_min, int32_t act_max, int8_t *y);
 
 /* conv2d_f32.c: y[co][oh][ow] = (sum from 0.0f, over ci increasing, then kh increasing, then kw
-   increasing, of inside taps only, of x[ci][ih][iw] * w[co][ci][kh][kw]) + bias[co] (bias added last). */
+   increasing, of inside taps only, of x[ci][ih][iw] * w[co][ci][kh][kw]) + bias[co] (bias added last).
+   Each product and each sum rounds to float: the file never fuses multiply-adds. */
 void pnet_conv2d_f32(const float *x, int32_t in_c, const pnet_window *win, const float *w, const float *bias,
                      int32_t out_c, float *y);
 

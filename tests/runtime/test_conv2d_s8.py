@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ckernel_harness import BOARDS, HOST_AND_ARM, Reader, pack
+from ckernel_harness import BOARDS, SIMD_VARIANTS, Reader, pack
 from window_cases import Geometry, all_geometries
 
 from pnetc import kernels as K
@@ -42,10 +42,14 @@ def _cases(rng):
     w[1] = -127  # the second channel sums to -1.66e9, with the bias near INT32_MIN
     cases.append((g, x, w, bias, 128, m, s, oo, lo, hi))
     cases.append(_case(rng, Geometry(300, (3, 1), (3, 1)), out_c=3))  # wide input, H-only kernel
+    # the Arm DSP path's column: exactly full (256 taps), one tap too many (portable), every tail length
+    cases += [_case(rng, Geometry(16, (6, 6), (4, 4), pads=(2, 1, 1, 2)), out_c=5),
+              _case(rng, Geometry(257, (2, 3), (1, 1)), out_c=3)]
+    cases += [_case(rng, Geometry(c, (5, 5), (1, 3), pads=(0, 1, 0, 1)), out_c=o) for c, o in [(1, 1), (2, 2), (3, 3)]]
     return cases
 
 
-@pytest.mark.parametrize("toolchain", HOST_AND_ARM + BOARDS)
+@pytest.mark.parametrize("toolchain", SIMD_VARIANTS + ["arm-qemu"] + BOARDS)
 def test_conv2d_s8(build_kernel, toolchain, rng):
     kernel = build_kernel("test_conv2d_s8", ["conv2d_s8.c", "requantize.c"], toolchain)
     cases = _cases(rng)

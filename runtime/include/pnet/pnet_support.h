@@ -85,4 +85,22 @@ static inline int32_t pnet_sum_set_s16(const int16_t *xp, uint32_t h, int32_t m)
         }                                                                 \
     } while (0)
 
+/* The taps k in [*lo, *hi) of one window axis that land inside the input: 0 <= i0 + k * dilation < size,
+   k < k_n (an empty range gives *lo == *hi). Used by the conv and pool kernels for the rows and the
+   columns of each output; loops instead of a division, which Cortex-M0 would call libgcc for. */
+static inline void pnet_window_axis(int32_t i0, int32_t dilation, int32_t size, int32_t k_n, int32_t *lo,
+                                    int32_t *hi)
+{
+    int32_t a = 0;
+    int32_t b = k_n;
+    while (a < b && i0 + a * dilation < 0) {
+        ++a;
+    }
+    while (b > a && i0 + (b - 1) * dilation >= size) {
+        --b;
+    }
+    *lo = a;
+    *hi = b;
+}
+
 #endif /* PNET_SUPPORT_H */

@@ -690,6 +690,46 @@ def _text_project_batch(text, seed: int, num_bits: int, char_max_n: int = 3, wor
     return out
 
 
+def _window_args(win: Window) -> dict:
+    """A Window as the keyword arguments of the conv/pool twins."""
+    return dict(strides=(win.stride_h, win.stride_w), pads=(win.pad_top, win.pad_left, win.pad_bottom, win.pad_right),
+                dilations=(win.dilation_h, win.dilation_w))
+
+
+def _nchw(x, win: Window) -> np.ndarray:
+    """Flat activations [..., C*H*W] (NCHW order) -> [..., C, H, W]."""
+    x = np.asarray(x)
+    return x.reshape(x.shape[:-1] + (-1, win.in_h, win.in_w))
+
+
+def _flat(y: np.ndarray) -> np.ndarray:
+    return y.reshape(y.shape[:-3] + (-1,))
+
+
+def _ceil_mode(win: Window) -> bool:
+    """Whether the window's output size needs ceil_mode (the C struct holds only the sizes)."""
+    return (win.out_h, win.out_w) != (
+        window_out_size(win.in_h, win.k_h, win.stride_h, win.pad_top, win.pad_bottom, win.dilation_h),
+        window_out_size(win.in_w, win.k_w, win.stride_w, win.pad_left, win.pad_right, win.dilation_w))
+
+
+def _conv2d_s8_flat(x, w, bias, in_offset, mult, shift, out_offset, act_min, act_max, win: Window) -> np.ndarray:
+    return _flat(conv2d_s8(_nchw(x, win), w, bias, in_offset, mult, shift, out_offset, act_min, act_max,
+                           **_window_args(win)))
+
+
+def _conv2d_f32_flat(x, w, bias, win: Window) -> np.ndarray:
+    return _flat(conv2d_f32(_nchw(x, win), w, bias, **_window_args(win)))
+
+
+def _pool_flat(pool: Callable) -> Callable:
+    def run(x, win: Window, **options) -> np.ndarray:
+        return _flat(pool(_nchw(x, win), (win.k_h, win.k_w), ceil_mode=_ceil_mode(win), **_window_args(win),
+                          **options))
+
+    return run
+
+
 # kernel name (C pnet_<name>) -> its numpy twin, called with the call's operands by parameter name
 TWINS = {
     "center_u8": center_u8, "center_s8": center_s8,
@@ -700,6 +740,10 @@ TWINS = {
     "requantize_s8": requantize_s8, "dense_s8": dense_s8, "lut_s8": lut_s8,
     "dense_f32": dense_f32, "relu_f32": relu_f32, "sigmoid_f32": sigmoid_f32, "tanh_f32": tanh_f32,
     "softmax_f32": softmax_f32,
+    # conv/pool over flat NCHW activations, the geometry in `win` as the C takes it
+    "conv2d_s8": _conv2d_s8_flat, "conv2d_f32": _conv2d_f32_flat,
+    "maxpool_s8": _pool_flat(maxpool_s8), "maxpool_f32": _pool_flat(maxpool_f32),
+    "avgpool_s8": _pool_flat(avgpool_s8), "avgpool_f32": _pool_flat(avgpool_f32),
 }
 
 

@@ -21,6 +21,7 @@ from pnetc.errors import PnetcError
 from pnetc.ir.calls import KernelCall, lower_calls
 from pnetc.ir.graph import Graph
 from pnetc.ir.passes.memory import buffer_requests
+from pnetc.kernels import Window
 
 CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t",
           np.dtype(np.uint32): "uint32_t", np.dtype(np.uint16): "uint16_t", np.dtype(np.float32): "float"}
@@ -55,7 +56,8 @@ class BufferView:
 class CArg:
     """One argument of a generated kernel call: how the template writes it."""
 
-    kind: str  # "var" (a buffer view or a name in scope), "input" (the model input), "weight", "int", "uint"
+    kind: str  # "var" (a buffer view or a name in scope), "input" (the model input), "weight", "int", "uint",
+    # "window" (an index into the model's pnet_window table)
     value: object
 
 
@@ -106,6 +108,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
         return CArg("var", views[alias.get(key, key)].var)
 
     calls = []
+    windows: list[tuple[int, ...]] = []  # pnet_window initializers of the conv/pool calls
     for call in program.calls:
         sig = signature(call.kernel)
         args = []
@@ -121,6 +124,9 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
                 c = call.consts[p]
                 args.append(CArg("weight", _weight(weights, _weight_field(weights, call, c.role), c.values,
                                                    c.comment)))
+            elif isinstance(call.params.get(p), Window):
+                windows.append(call.params[p].c_fields())
+                args.append(CArg("window", len(windows) - 1))
             elif p in call.params or p in call.sizes:
                 value = int(call.params[p] if p in call.params else call.sizes[p])
                 args.append(CArg("uint" if param.unsigned_scalar else "int", value))
@@ -154,7 +160,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
         input_kind=graph.input_kind, input_ctype=input_ctype, score_ctype="int8_t" if int_mode else "float",
         input_size=graph.input_size, num_classes=graph.num_classes, num_bits=graph.num_bits,
         num_words=(graph.num_bits + 31) // 32, num_stages=stage, arena_bytes=plan.arena_bytes,
-        alignment=plan.alignment, weight_bytes=weight_bytes, weights=weights, calls=calls,
+        alignment=plan.alignment, weight_bytes=weight_bytes, weights=weights, calls=calls, windows=windows,
         views=list(views.values()), out_var=out_var, bits_var=bits_var, labels=graph.info.labels,
         needs_libm=needs_libm,
         input_scale=in_q.scale if (in_q is not None and proj is None) else None,

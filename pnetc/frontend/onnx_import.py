@@ -87,6 +87,8 @@ def _convert_graph(model, info: ModelInfo, path: str) -> Graph:
     ctx.sizes[inp.name] = in_tensor.size
     ctx.dtypes[inp.name] = in_tensor.dtype
     ctx.ranks[inp.name] = len(inp.type.tensor_type.shape.dim)
+    if in_tensor.dtype != "bytes":
+        ctx.shapes[inp.name] = tuple(d.dim_value for d in inp.type.tensor_type.shape.dim[1:])
 
     for node in topological_order(list(model.graph.node), set(ctx.consts) | {inp.name}, path):
         _convert_node(node, ctx)

@@ -8,6 +8,7 @@ kernel's parameter names (runtime/include/pnet/pnet.h; the twins use the same na
 `inputs` and `output` are tensors or scratch buffers (keys of the memory plan), `consts` the
 constant arrays (weights), `params` the scalars both sides take, `sizes` the element counts only
 the C takes (numpy reads them from the shapes) and `scratch` the work buffers only the C needs.
+Conv and pooling calls pass their geometry as the parameter `win` (a kernels.Window).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from pnetc import kernels
 from pnetc.errors import PnetcError
-from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, Op, TextProjection
+from pnetc.ir.graph import Activation, Conv, Dense, Graph, HashProjection, Op, Pool, TextProjection
 from pnetc.ir.passes.memory import Scratch
 
 
@@ -49,7 +50,7 @@ class KernelCall:
     inputs: dict[str, object]  # parameter -> tensor name or Scratch key read
     output: tuple[str, object]  # (parameter, key) written; in-place kernels name an input parameter
     consts: dict[str, Const] = field(default_factory=dict)
-    params: dict[str, int] = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)  # ints, or a kernels.Window for `win`
     sizes: dict[str, int] = field(default_factory=dict)
     scratch: dict[str, object] = field(default_factory=dict)
     comment: Optional[str] = None  # None: no comment; else "/* <op><comment> */" before the call
@@ -204,5 +205,49 @@ def _activation(em: _Emitter, step: int, op: Activation) -> None:
         em.call(f"{op.func}_f32", op, {"x": x}, ("x", y), stage=em.stage - 1, sizes=n)
 
 
-LOWERINGS = {HashProjection: _hash_projection, TextProjection: _text_projection, Dense: _dense,
-             Activation: _activation}
+def _conv(em: _Emitter, step: int, op: Conv) -> None:
+    x, y, name = op.inputs[0], op.outputs[0], op.name
+    layer = em.layers
+    em.layers += 1
+    sizes = {"in_c": op.in_shape[0], "out_c": op.out_shape[0]}
+    geometry = "[out_c][in_c][k_h][k_w]"
+    if not em.int_mode:
+        em.declare(y, "float32", f"output of {name}")
+        consts = {"w": Const(op.weight.astype(np.float32), "w", f"{name}: weights {geometry}"),
+                  "bias": Const(op.bias.astype(np.float32), "b", f"{name}: bias")}
+        em.call("conv2d_f32", op, {"x": x}, ("y", y), consts=consts, params={"win": op.window}, sizes=sizes,
+                comment="", layer=layer)
+        if op.activation == "relu":
+            em.call("relu_f32", op, {"x": y}, ("x", y), sizes={"n": em.graph.tensors[y].size}, layer=layer)
+        em.stage += 1
+        return
+    q = op.quant
+    if q is None:
+        raise PnetcError(f"layer '{name}' is not quantized; compile with --precision int8")
+    em.declare(y, "int8", f"output of {name}")
+    consts = {"w": Const(q.w_q, "w", f"{name}: int8 weights {geometry}"),
+              "bias": Const(q.bias_q.astype(np.int32), "b", f"{name}: int32 bias"),
+              "mult": Const(q.mult.astype(np.int32), "mult", f"{name}: Q31 multipliers"),
+              "shift": Const(q.shift.astype(np.int32), "shift", f"{name}: shifts")}
+    em.call("conv2d_s8", op, {"x": x}, ("y", y), consts=consts, sizes=sizes,
+            params=dict(win=op.window, in_offset=q.in_offset, out_offset=q.out_offset, act_min=q.act_min,
+                        act_max=q.act_max), comment="", layer=layer)
+    em.stage += 1
+
+
+def _pool(em: _Emitter, step: int, op: Pool) -> None:
+    x, y = op.inputs[0], op.outputs[0]
+    suffix = "s8" if em.int_mode else "f32"
+    em.declare(y, "int8" if em.int_mode else "float32", f"output of {op.name}")
+    params: dict = {"win": op.window}
+    if op.mode == "avg":
+        params["count_include_pad"] = int(op.count_include_pad)
+    if em.int_mode:
+        params.update(act_min=-128, act_max=127)
+    em.call(f"{op.mode}pool_{suffix}", op, {"x": x}, ("y", y), params=params, sizes={"channels": op.in_shape[0]},
+            comment="")
+    em.stage += 1
+
+
+LOWERINGS = {HashProjection: _hash_projection, TextProjection: _text_projection, Dense: _dense, Conv: _conv,
+             Pool: _pool, Activation: _activation}

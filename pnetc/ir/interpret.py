@@ -135,6 +135,7 @@ class Reference:
         g = self.graph
         widths = [g.num_bits, 0 if g.input_kind == "text" else g.input_size]
         widths += [op.out_features for op in g.dense_layers()] + [op.in_features for op in g.dense_layers()]
+        widths += [t.size for t in g.tensors.values()]  # conv and pooling outputs
         return max(1, kernels.BLOCK_ELEMENTS // max(1, *widths))
 
     def run(self, x, precision: Optional[str] = None, *, packed_bits: Optional[np.ndarray] = None,

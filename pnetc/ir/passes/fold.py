@@ -1,5 +1,5 @@
 """Folding: drop no-op nodes, merge Mul/Add/BatchNormalization into a neighbouring dense or conv
-layer, fuse Dense+Relu and Conv+Relu, strip a trailing Softmax/LogSoftmax, and check the result is a chain."""
+layer (an affine before a padded conv becomes a 1x1 conv), fuse Dense+Relu and Conv+Relu, strip a trailing Softmax/LogSoftmax, and check the result is a chain."""
 
 from __future__ import annotations
 
@@ -108,10 +108,10 @@ def _fold_affines(graph: Graph) -> None:
         elif len(users) == 1 and isinstance(users[0], Conv):
             # conv(s_c * x + t_c) = conv_{W s_c}(x) + sum W t_c, exact only where no tap reads padding
             nxt = users[0]
-            if any(nxt.pads):
-                raise PnetcError(f"cannot fold the element-wise node '{op.name}' into the Conv '{nxt.name}': its "
-                                 "padding would see the shift; normalise the input outside the model or use pads=0")
             s_c, t_c = _per_channel(op, nxt.in_shape[0], scale, shift, f"before the Conv '{nxt.name}'")
+            if any(nxt.pads):  # the padding would see the shift: keep the affine, as an exact 1x1 conv
+                graph.ops[graph.ops.index(op)] = _pointwise_conv(op, nxt.in_shape, s_c, t_c)
+                continue
             w = nxt.weight.astype(np.float64)
             what = f"folding '{op.name}' into layer '{nxt.name}'"
             nxt.bias = _to_f32(nxt.bias.astype(np.float64) + np.einsum("oikl,i->o", w, t_c), what)
@@ -124,6 +124,15 @@ def _fold_affines(graph: Graph) -> None:
                 "Gemm/MatMul/Conv; pnetc needs element-wise constants next to a dense or conv layer"
             )
         graph.ops.remove(op)
+
+
+def _pointwise_conv(op: Affine, shape: tuple, scale: np.ndarray, shift: np.ndarray) -> Conv:
+    """y[c] = scale[c] * x[c] + shift[c] as a 1x1 convolution with diagonal weights."""
+    channels = shape[0]
+    weight = np.zeros((channels, channels, 1, 1), np.float32)
+    weight[np.arange(channels), np.arange(channels), 0, 0] = scale
+    return Conv(op.name, list(op.inputs), list(op.outputs), weight=weight, bias=shift.astype(np.float32),
+                in_shape=tuple(shape))
 
 
 def _per_channel(op: Affine, channels: int, scale: np.ndarray, shift: np.ndarray, where: str):

@@ -177,5 +177,10 @@ def _quantize_pool(graph: Graph, op: Pool) -> None:
     in_t, out_t = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     if in_t.quant is None:
         raise PnetcError(f"'{op.name}' reads '{in_t.name}', which has no int8 quantisation")
+    if op.mode == "avg" and op.count_include_pad and any(op.pads) and in_t.quant.zero_point != 0:
+        # the kernel counts padded taps as int8 0, which is the real value -zero_point * scale here
+        raise PnetcError(f"'{op.name}' (AveragePool with count_include_pad=1 and pads) has no exact int8 form: its "
+                         f"input's zero point is {in_t.quant.zero_point}, not 0; use count_include_pad=0 or "
+                         "--precision float32")
     out_t.quant = QuantParams(in_t.quant.scale, in_t.quant.zero_point)
     out_t.dtype = "int8"

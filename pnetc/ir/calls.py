@@ -155,18 +155,9 @@ def _dense(em: _Emitter, step: int, op: Dense) -> None:
         else:
             em.call("dense_f32", op, {"x": x}, ("y", y), consts=consts,
                     sizes={"in": op.in_features, "out": op.out_features}, comment="", layer=layer)
-        if op.activation == "relu":
-            em.call("relu_f32", op, {"x": y}, ("x", y), sizes={"n": op.out_features}, layer=layer)
-        em.stage += 1
+        _float_end(em, op, layer)
         return
-    q = op.quant
-    if q is None:
-        raise PnetcError(f"layer '{name}' is not quantized; compile with --precision int8")
-    em.declare(y, "int8", f"output of {name}")
-    requant = {"mult": Const(q.mult.astype(np.int32), "mult", f"{name}: Q31 multipliers"),
-               "shift": Const(q.shift.astype(np.int32), "shift", f"{name}: shifts")}
-    out_params = dict(out_offset=q.out_offset, act_min=q.act_min, act_max=q.act_max)
-    bias = Const(q.bias_q.astype(np.int32), "b", f"{name}: int32 bias")
+    q, bias, requant, out_params = _int8_layer(em, op)
     if over_bits:
         acc = Scratch(step, "acc")
         em.declare(acc, "int32", f"accumulators of {name}")
@@ -188,6 +179,26 @@ def _dense(em: _Emitter, step: int, op: Dense) -> None:
                 params={"in_offset": q.in_offset, **out_params},
                 sizes={"in": op.in_features, "out": op.out_features}, comment="", layer=layer)
     em.stage += 1
+
+
+def _float_end(em: _Emitter, op: Dense | Conv, layer: int) -> None:
+    """A float layer's fused ReLU (in place), then the next stage."""
+    y = op.outputs[0]
+    if op.activation == "relu":
+        em.call("relu_f32", op, {"x": y}, ("x", y), sizes={"n": em.graph.tensors[y].size}, layer=layer)
+    em.stage += 1
+
+
+def _int8_layer(em: _Emitter, op: Dense | Conv) -> tuple:
+    """An int8 layer's output buffer, and its quantisation as operands: (quant, bias, mult/shift, out params)."""
+    q, name = op.quant, op.name
+    if q is None:
+        raise PnetcError(f"layer '{name}' is not quantized; compile with --precision int8")
+    em.declare(op.outputs[0], "int8", f"output of {name}")
+    requant = {"mult": Const(q.mult.astype(np.int32), "mult", f"{name}: Q31 multipliers"),
+               "shift": Const(q.shift.astype(np.int32), "shift", f"{name}: shifts")}
+    out_params = dict(out_offset=q.out_offset, act_min=q.act_min, act_max=q.act_max)
+    return q, Const(q.bias_q.astype(np.int32), "b", f"{name}: int32 bias"), requant, out_params
 
 
 def _activation(em: _Emitter, step: int, op: Activation) -> None:
@@ -217,21 +228,12 @@ def _conv(em: _Emitter, step: int, op: Conv) -> None:
                   "bias": Const(op.bias.astype(np.float32), "b", f"{name}: bias")}
         em.call("conv2d_f32", op, {"x": x}, ("y", y), consts=consts, params={"win": op.window}, sizes=sizes,
                 comment="", layer=layer)
-        if op.activation == "relu":
-            em.call("relu_f32", op, {"x": y}, ("x", y), sizes={"n": em.graph.tensors[y].size}, layer=layer)
-        em.stage += 1
+        _float_end(em, op, layer)
         return
-    q = op.quant
-    if q is None:
-        raise PnetcError(f"layer '{name}' is not quantized; compile with --precision int8")
-    em.declare(y, "int8", f"output of {name}")
-    consts = {"w": Const(q.w_q, "w", f"{name}: int8 weights {geometry}"),
-              "bias": Const(q.bias_q.astype(np.int32), "b", f"{name}: int32 bias"),
-              "mult": Const(q.mult.astype(np.int32), "mult", f"{name}: Q31 multipliers"),
-              "shift": Const(q.shift.astype(np.int32), "shift", f"{name}: shifts")}
-    em.call("conv2d_s8", op, {"x": x}, ("y", y), consts=consts, sizes=sizes,
-            params=dict(win=op.window, in_offset=q.in_offset, out_offset=q.out_offset, act_min=q.act_min,
-                        act_max=q.act_max), comment="", layer=layer)
+    q, bias, requant, out_params = _int8_layer(em, op)
+    em.call("conv2d_s8", op, {"x": x}, ("y", y),
+            consts={"w": Const(q.w_q, "w", f"{name}: int8 weights {geometry}"), "bias": bias, **requant},
+            sizes=sizes, params=dict(win=op.window, in_offset=q.in_offset, **out_params), comment="", layer=layer)
     em.stage += 1
 
 

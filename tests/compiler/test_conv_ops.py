@@ -256,3 +256,20 @@ def test_pnetc_own_lstm_trainer_export_is_refused_naming_the_lstm(tmp_path):
                         str(tmp_path / "o")], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert "node '/lstm/LSTM' has op type 'LSTM', which pnetc does not support" in r.stderr
+
+
+@pytest.mark.parametrize("kind, precision", [("cnn-bn", "int8"), ("cnn-bn", "float32"), ("conv1d", "int8")])
+def test_cnn_c_equals_the_reference_under_sanitizers_and_strict_flags(tmp_path, kind, precision):
+    """The generated C (conv/pool kernels, pnet_window table) builds with -Werror -pedantic and gives the
+    golden interpreter's scores on every sample with ASan/UBSan."""
+    pytest.importorskip("torch")
+    from pnetc.compiler import compile_model
+    from pnetc.evaluate import check_flavour
+
+    p = mf.make_torch_cnn(tmp_path / f"{kind}.onnx", kind, dynamic=True)
+    x = mf.dense_samples(40, 64, 6).astype(np.float32)
+    calib = tmp_path / "calib.npz"
+    np.savez(calib, x=mf.dense_samples(100, 64, 4).astype(np.float32))
+    cm = compile_model(p, tmp_path / "m", precision=precision, calib=str(calib) if precision == "int8" else None)
+    assert "static const pnet_window model_windows[" in (cm.out_dir / "model.c").read_text()
+    assert check_flavour(cm, cm.reference.run(x), x, None, "asan-ubsan", tmp_path / "b").mismatches == 0

@@ -138,10 +138,12 @@ def test_per_channel_normalisation_folds_into_an_unpadded_conv(tmp_path):
     assert [op.kind for op in g.ops] == ["Conv", "Dense"]
 
 
-def test_the_cnn_export_of_torch_compiles(tmp_path):
+@pytest.mark.parametrize("dynamic", [True, False])
+def test_the_cnn_export_of_torch_compiles(tmp_path, dynamic):
+    """Batch-1 exports (torch's default) too: onnxruntime then takes one sample per run."""
     pytest.importorskip("torch")
     for kind in mf.TORCH_CNNS:
-        p = mf.make_torch_cnn(tmp_path / f"{kind}.onnx", kind, dynamic=True)
+        p = mf.make_torch_cnn(tmp_path / f"{kind}.onnx", kind, dynamic=dynamic)
         g = build_graph(p, precision="float32")
         x = mf.dense_samples(16, 64, 3).astype(np.float32).reshape(16, *((2, 32) if kind == "conv1d" else (1, 8, 8)))
         assert check_onnxruntime(p, g, x) < 1e-3

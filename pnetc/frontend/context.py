@@ -25,6 +25,7 @@ class Ctx:
         self.ops: list = []
         self.dense_weights = 0  # weights of the dense layers so far (MAX_DENSE_WEIGHTS)
         self.conv_macs = 0  # multiply-adds of the conv layers so far (MAX_CONV_MACS)
+        self.batch_one = False  # the input's batch axis is fixed at 1 (torch's default export)
 
     def fail(self, node, message: str) -> PnetcError:
         return PnetcError(f"{self.path}: node '{node_name(node)}' ({node.op_type}): {message}")

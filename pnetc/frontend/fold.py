@@ -84,7 +84,17 @@ FOLDERS: dict[str, Callable] = {
     "Relu": lambda node, ctx, a, x: np.maximum(x[0], 0),
     "Sigmoid": lambda node, ctx, a, x: 1 / (1 + np.exp(-x[0])),
     "Tanh": _elementwise(np.tanh),
+    # shape arithmetic (frontend/shape_ops.py): indices and axes as ONNX gives them
+    "Gather": lambda node, ctx, a, x: np.take(x[0], x[1], axis=int(a.get("axis", 0))),
+    "Unsqueeze": lambda node, ctx, a, x: np.expand_dims(x[0], tuple(int(i) for i in _axes(a, x))),
+    "Squeeze": lambda node, ctx, a, x: np.squeeze(x[0], tuple(int(i) for i in _axes(a, x)) or None),
+    "Concat": lambda node, ctx, a, x: np.concatenate([np.atleast_1d(v) for v in x], axis=int(a["axis"])),
 }
+
+
+def _axes(a: dict, x: list) -> list:
+    """Unsqueeze/Squeeze axes: the second input (opset 13+) or the attribute."""
+    return list(x[1]) if len(x) > 1 and x[1] is not None else list(a.get("axes", []))
 
 
 def fold_constant(node, ctx: Ctx) -> None:

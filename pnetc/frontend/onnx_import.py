@@ -112,7 +112,9 @@ def _convert_graph(model, info: ModelInfo, path: str) -> Graph:
     ctx.dtypes[inp.name] = in_tensor.dtype
     ctx.ranks[inp.name] = len(inp.type.tensor_type.shape.dim)
     if in_tensor.dtype != "bytes":
-        ctx.shapes[inp.name] = tuple(d.dim_value for d in inp.type.tensor_type.shape.dim[1:])
+        dims = inp.type.tensor_type.shape.dim
+        ctx.shapes[inp.name] = tuple(d.dim_value for d in dims[1:])
+        ctx.batch_one = bool(dims) and dims[0].HasField("dim_value") and dims[0].dim_value == 1
 
     for node in topological_order(list(model.graph.node), set(ctx.consts) | {inp.name}, path):
         _convert_node(node, ctx)

@@ -9,6 +9,7 @@ import numpy as np
 
 from pnetc.frontend.context import Ctx, attrs, node_name
 from pnetc.frontend.conv_ops import CONV_HANDLERS
+from pnetc.frontend.shape_ops import SHAPE_HANDLERS
 from pnetc.frontend.fold import fold_constant
 from pnetc.ir.graph import Activation, Affine, Dense, HashProjection, Identity, TextProjection
 from pnetc.ir.limits import (
@@ -24,7 +25,7 @@ from pnetc.ir.limits import (
 
 STANDARD_OPS = (
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten",
-    "Reshape", "Identity", "Cast", "Constant", "Dropout", "BatchNormalization", *CONV_HANDLERS,
+    "Reshape", "Identity", "Cast", "Constant", "Dropout", "BatchNormalization", *CONV_HANDLERS, *SHAPE_HANDLERS,
 )
 
 
@@ -257,8 +258,9 @@ def _identity(node, ctx: Ctx) -> None:
         shape = [int(s) for s in ctx.const(node, node.input[1]).reshape(-1)]
         rest = shape[1:]
         known = math.prod(s for s in rest if s > 0)
-        ok = shape and shape[0] in (-1, 0) and rest.count(-1) == 0 and 0 not in rest and known == ctx.sizes[x]
-        ok = ok or (shape and shape[0] == 0 and rest.count(-1) == 1 and ctx.sizes[x] % max(known, 1) == 0)
+        batch = (-1, 0, 1) if ctx.batch_one else (-1, 0)  # a batch-1 export writes its batch as 1
+        ok = shape and shape[0] in batch and rest.count(-1) == 0 and 0 not in rest and known == ctx.sizes[x]
+        ok = ok or (shape and shape[0] in batch[1:] and rest.count(-1) == 1 and ctx.sizes[x] % max(known, 1) == 0)
         if not ok:
             raise ctx.fail(node, f"Reshape to {shape} must keep the batch axis first ([-1 or 0, features...])")
         rank = len(shape)
@@ -290,4 +292,5 @@ HANDLERS: dict[str, Callable] = {
     "ai.pnetc::HashProjection": _hash_projection,
     "ai.pnetc::TextProjection": _text_projection,
     **CONV_HANDLERS,
+    **SHAPE_HANDLERS,
 }

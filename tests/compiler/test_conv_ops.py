@@ -275,3 +275,41 @@ def test_cnn_c_equals_the_reference_under_sanitizers_and_strict_flags(tmp_path, 
     cm = compile_model(p, tmp_path / "m", precision=precision, calib=str(calib) if precision == "int8" else None)
     assert "static const pnet_window model_windows[" in (cm.out_dir / "model.c").read_text()
     assert check_flavour(cm, cm.reference.run(x), x, None, "asan-ubsan", tmp_path / "b").mismatches == 0
+
+
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_view_by_batch_size_compiles(tmp_path, dynamic):
+    """x.view(x.size(0), -1): a batch-1 export reshapes to [1, -1]; a dynamic one computes [N, -1] with
+    Shape -> Gather -> Unsqueeze -> Concat, which folds to [0, -1] (0: copy the batch axis)."""
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    class ViewNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.fc = torch.nn.Conv2d(1, 4, 3), torch.nn.Linear(4 * 6 * 6, 3)
+
+        def forward(self, x):
+            x = torch.relu(self.conv(x))
+            return self.fc(x.view(x.size(0), -1))
+
+    torch.manual_seed(0)
+    extra = dict(input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}) if dynamic else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(ViewNet().eval(), torch.rand(1, 1, 8, 8), str(tmp_path / "v.onnx"), dynamo=False,
+                          opset_version=17, **extra)
+    ops = {n.op_type for n in onnx.load(str(tmp_path / "v.onnx")).graph.node}
+    assert ("Shape" in ops) == dynamic
+    g = build_graph(tmp_path / "v.onnx", precision="float32")
+    assert [op.kind for op in g.ops] == ["Conv", "Dense"]
+    assert check_onnxruntime(tmp_path / "v.onnx", g, _inputs((1, 8, 8))) < 1e-5
+
+
+def test_shape_arithmetic_on_activations_is_refused(tmp_path):
+    p = _model(tmp_path / "gather.onnx", [
+        helper.make_node("Gather", ["x", "i"], ["g"], axis=1, name="pick"),
+        helper.make_node("Gemm", ["g", "w"], ["y"], transB=1, name="fc"),
+    ], {"i": np.array([0, 1], np.int64), "w": _w((3, 2))}, (4,))
+    with pytest.raises(PnetcError, match=r"node 'pick' \(Gather\): is supported only on constants and shapes"):
+        build_graph(p, precision="float32")

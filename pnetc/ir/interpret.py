@@ -1,8 +1,9 @@
 """The golden interpreter: runs the IR after the passes with numpy.
 
-Every kernel call goes through `pnetc.kernels`, the numpy twins of the C runtime, so
-bits and int8 scores are integer-exact copies of what the generated C computes, and
-float32 scores follow the same accumulation order. Every other check compares to this.
+It runs the lowered kernel-call list (pnetc.ir.calls), the same list the C template
+writes, through `pnetc.kernels.TWINS`, the numpy twins of the C runtime, so bits and int8
+scores are integer-exact copies of what the generated C computes, and float32 scores follow
+the same accumulation order. Every other check compares to this.
 
 `Reference(graph).run(x)` runs the compiled precision; `run(x, precision="float32")`
 runs the float network on the same graph (for accuracy deltas and eval).
@@ -181,8 +182,7 @@ class Reference:
             trace[g.input] = values[g.input] if proj is None else None
         self._execute(calls, values, trace)
         bits = values[proj.outputs[0]] if proj is not None else np.zeros((len(x), 0), np.uint32)
-        value = values[g.output]
-        scores = value
+        scores = values[g.output]
         if int_mode:
             preds = kernels.argmax_s8(scores)
         else:

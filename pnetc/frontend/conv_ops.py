@@ -69,6 +69,8 @@ def _out_shape(spatial: int, channels: int, win) -> tuple:
 
 def _conv(node, ctx: Ctx) -> None:
     a = attrs(node)
+    if len(node.input) not in (2, 3):
+        raise ctx.fail(node, f"expects inputs (x, W) or (x, W, B), got {len(node.input)}")
     w = ctx.const(node, node.input[1]).astype(np.float32)
     if w.ndim not in (3, 4):
         raise ctx.fail(node, f"weights must be [out_c, in_c, k] (1-D) or [out_c, in_c, k_h, k_w] (2-D), "

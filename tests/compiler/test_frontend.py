@@ -196,3 +196,10 @@ def test_constant_inputs_of_an_op_without_a_folder_are_one_line(tmp_path):
     ], [numpy_helper.from_array(_w((2, 4)), "w")])
     with pytest.raises(PnetcError, match=r"node 'soft' \(Softmax\): constant inputs are not supported for this op"):
         build_graph(p, precision="float32")
+
+
+def test_a_node_with_too_few_inputs_is_one_line(tmp_path):
+    """Every handler reads its inputs by position: a node missing one is a one-line error, not an IndexError."""
+    p = _mlp(tmp_path / "short.onnx", [helper.make_node("Gemm", ["x"], ["y"], name="fc")], [])
+    with pytest.raises(PnetcError, match=r"node 'fc' \(Gemm\): has 1 inputs, fewer than the op takes"):
+        build_graph(p, precision="float32")

@@ -14,8 +14,13 @@
 void pnet_conv2d_f32(const float *x, int32_t in_c, const pnet_window *win, const float *w, const float *bias,
                      int32_t out_c, float *y)
 {
-    const size_t plane = (size_t)win->in_h * (size_t)win->in_w;
-    const size_t taps = (size_t)win->k_h * (size_t)win->k_w;
+    /* the geometry in locals: stores through y may alias *win, so the loops would reload it */
+    const int32_t in_w = win->in_w;
+    const int32_t k_w = win->k_w;
+    const int32_t dil_h = win->dilation_h;
+    const int32_t dil_w = win->dilation_w;
+    const size_t plane = (size_t)win->in_h * (size_t)in_w;
+    const size_t taps = (size_t)win->k_h * (size_t)k_w;
     const size_t out_plane = (size_t)win->out_h * (size_t)win->out_w;
     int32_t oh, ow, co, ci, kh, kw;
     for (oh = 0; oh < win->out_h; ++oh) {
@@ -28,10 +33,10 @@ void pnet_conv2d_f32(const float *x, int32_t in_c, const pnet_window *win, const
                     const float *xc = x + (size_t)ci * plane;
                     const float *wk = wc + (size_t)ci * taps;
                     for (kh = t.kh_lo; kh < t.kh_hi; ++kh) {
-                        const float *xr = xc + (size_t)(t.ih0 + kh * win->dilation_h) * (size_t)win->in_w;
-                        const float *wr = wk + (size_t)kh * (size_t)win->k_w;
+                        const float *xr = xc + (size_t)(t.ih0 + kh * dil_h) * (size_t)in_w;
+                        const float *wr = wk + (size_t)kh * (size_t)k_w;
                         for (kw = t.kw_lo; kw < t.kw_hi; ++kw) {
-                            acc += xr[t.iw0 + kw * win->dilation_w] * wr[kw];
+                            acc += xr[t.iw0 + kw * dil_w] * wr[kw];
                         }
                     }
                 }

@@ -3,7 +3,7 @@
    Taps in the padding are skipped (the padding is the real zero), so each output sums only the
    taps inside the input: the tap range of every output row and column is found once
    (pnet_window_taps) and the inner loops carry no bounds checks. Exact int32 sums, then
-   pnet_requantize_s8 per output.
+   pnet_requantize and pnet_clamp_s8 per output.
 
    Arm DSP and AArch64 NEON builds (PNET_PORTABLE forces the plain C loops) take a faster route
    when one output's taps, in_c * k_h * k_w, fit PNET_CONV_COLUMN bytes and the padding value
@@ -83,8 +83,13 @@ void pnet_conv2d_s8(const int8_t *x, int32_t in_c, const pnet_window *win, const
                     int32_t out_c, int32_t in_offset, const int32_t *mult, const int32_t *shift, int32_t out_offset,
                     int32_t act_min, int32_t act_max, int8_t *y)
 {
-    const size_t plane = (size_t)win->in_h * (size_t)win->in_w;
-    const size_t taps = (size_t)win->k_h * (size_t)win->k_w;
+    /* the geometry in locals: stores through y may alias *win, so the loops would reload it */
+    const int32_t in_w = win->in_w;
+    const int32_t k_w = win->k_w;
+    const int32_t dil_h = win->dilation_h;
+    const int32_t dil_w = win->dilation_w;
+    const size_t plane = (size_t)win->in_h * (size_t)in_w;
+    const size_t taps = (size_t)win->k_h * (size_t)k_w;
     const size_t out_plane = (size_t)win->out_h * (size_t)win->out_w;
     int32_t oh, ow, co, ci, kh, kw;
 #if defined(PNET_CONV_COLUMN)
@@ -103,15 +108,15 @@ void pnet_conv2d_s8(const int8_t *x, int32_t in_c, const pnet_window *win, const
                     const int8_t *xc = x + (size_t)ci * plane;
                     const int8_t *wk = wc + (size_t)ci * taps;
                     for (kh = t.kh_lo; kh < t.kh_hi; ++kh) {
-                        const int8_t *xr = xc + (size_t)(t.ih0 + kh * win->dilation_h) * (size_t)win->in_w;
-                        const int8_t *wr = wk + (size_t)kh * (size_t)win->k_w;
+                        const int8_t *xr = xc + (size_t)(t.ih0 + kh * dil_h) * (size_t)in_w;
+                        const int8_t *wr = wk + (size_t)kh * (size_t)k_w;
                         for (kw = t.kw_lo; kw < t.kw_hi; ++kw) {
-                            acc += ((int32_t)xr[t.iw0 + kw * win->dilation_w] + in_offset) * (int32_t)wr[kw];
+                            acc += ((int32_t)xr[t.iw0 + kw * dil_w] + in_offset) * (int32_t)wr[kw];
                         }
                     }
                 }
-                pnet_requantize_s8(&acc, 1, mult + co, shift + co, out_offset, act_min, act_max,
-                                   y + (size_t)co * out_plane + (size_t)oh * (size_t)win->out_w + (size_t)ow);
+                y[(size_t)co * out_plane + (size_t)oh * (size_t)win->out_w + (size_t)ow] =
+                    pnet_clamp_s8(pnet_requantize(acc, mult[co], shift[co]), out_offset, act_min, act_max);
             }
         }
     }

@@ -51,7 +51,7 @@ def _cases(rng):
 
 @pytest.mark.parametrize("toolchain", SIMD_VARIANTS + ["arm-qemu"] + BOARDS)
 def test_conv2d_s8(build_kernel, toolchain, rng):
-    kernel = build_kernel("test_conv2d_s8", ["conv2d_s8.c", "dense_s8.c", "requantize_s8.c", "requantize.c"], toolchain)
+    kernel = build_kernel("test_conv2d_s8", ["conv2d_s8.c", "dense_s8.c", "requantize.c"], toolchain)
     cases = _cases(rng)
     data = b""
     for g, x, w, bias, io, m, s, oo, lo, hi in cases:

@@ -85,6 +85,21 @@ static inline int32_t pnet_sum_set_s16(const int16_t *xp, uint32_t h, int32_t m)
         }                                                                 \
     } while (0)
 
+/* The tail of an int8 layer: clamp(requantized + out_offset, act_min, act_max), as int8. Callers pass
+   pnet_requantize(acc, mult, shift) themselves, so the kernel index (pnetc.codegen.render) sees the
+   call. 64-bit add: requantize may return up to INT32_MAX before the clamp. */
+static inline int8_t pnet_clamp_s8(int32_t requantized, int32_t out_offset, int32_t act_min, int32_t act_max)
+{
+    int64_t r = (int64_t)requantized + out_offset;
+    if (r < act_min) {
+        r = act_min;
+    }
+    if (r > act_max) {
+        r = act_max;
+    }
+    return (int8_t)r;
+}
+
 /* The taps k in [*lo, *hi) of one window axis that land inside [0, size): i0 + k * dilation, k < k_n
    (an empty range gives *lo == *hi). Loops instead of a division, which Cortex-M0 would call libgcc for. */
 static inline void pnet_window_axis(int32_t i0, int32_t dilation, int32_t size, int32_t k_n, int32_t *lo,

@@ -5,19 +5,23 @@
    (pnet_window_taps) and the inner loops carry no bounds checks. Exact int32 sums, then
    pnet_requantize and pnet_clamp_s8 per output.
 
-   Arm DSP and AArch64 NEON builds (PNET_PORTABLE forces the plain C loops) take a faster route
-   when one output's taps, in_c * k_h * k_w, fit PNET_CONV_COLUMN bytes and the padding value
-   -in_offset is an int8 (true for every int8 zero point): the taps of each output position are
-   gathered once into an int8 column (as CMSIS-NN's im2col; taps in the padding hold -in_offset, so
-   x + in_offset == 0 there) and pnet_dense_s8 multiplies it by all output channels at once with
-   its SIMD loops (weights are [out_c][in_c * k_h * k_w] rows already). Integer sums: identical
+   Unless PNET_PORTABLE is defined (which keeps these direct loops, the reference form), a layer
+   whose taps per output, in_c * k_h * k_w, fit PNET_CONV_COLUMN bytes takes a faster route when
+   the padding value -in_offset is an int8 (true for every int8 zero point): the taps of each
+   output position are gathered once into an int8 column (as CMSIS-NN's im2col; taps in the
+   padding hold -in_offset, so x + in_offset == 0 there) and pnet_dense_s8 multiplies it by all
+   output channels at once (the weights are [out_c][in_c * k_h * k_w] rows already), with its
+   SIMD loops on Arm DSP and NEON cores and its plain loop elsewhere. Integer sums: identical
    results. */
 #include "pnet/pnet_support.h"
 
-#if !defined(PNET_PORTABLE) && ((defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)) || \
-                                (defined(__aarch64__) && defined(__ARM_NEON)))
-#define PNET_CONV_COLUMN 512   /* bytes of stack for one output's taps */
-#define PNET_CONV_BLOCK 48     /* output channels per pnet_dense_s8 call (their int8 results on the stack) */
+#if !defined(PNET_PORTABLE)
+#if defined(__thumb__) && !defined(__thumb2__)
+#define PNET_CONV_COLUMN 256 /* Thumb-1 cores (Cortex-M0/M0+/M23): small RAM and stacks */
+#else
+#define PNET_CONV_COLUMN 512 /* bytes of stack for one output's taps */
+#endif
+#define PNET_CONV_BLOCK 48 /* output channels per pnet_dense_s8 call (their int8 results on the stack) */
 #endif
 
 #if defined(PNET_CONV_COLUMN)

@@ -24,12 +24,18 @@
 #define PNET_CONV_BLOCK 48 /* output channels per pnet_dense_s8 call (their int8 results on the stack) */
 #endif
 
+#if defined(__GNUC__)
+#define PNET_NOINLINE __attribute__((noinline))
+#else
+#define PNET_NOINLINE
+#endif
+
 #if defined(PNET_CONV_COLUMN)
 /* noinline: the column stays out of the direct path's frame */
-static __attribute__((noinline)) void conv_column(const int8_t *x, int32_t in_c, const pnet_window *win,
-                                                  const int8_t *w, const int32_t *bias, int32_t out_c,
-                                                  int32_t in_offset, const int32_t *mult, const int32_t *shift,
-                                                  int32_t out_offset, int32_t act_min, int32_t act_max, int8_t *y)
+static PNET_NOINLINE void conv_column(const int8_t *x, int32_t in_c, const pnet_window *win,
+                                     const int8_t *w, const int32_t *bias, int32_t out_c, int32_t in_offset,
+                                     const int32_t *mult, const int32_t *shift, int32_t out_offset,
+                                     int32_t act_min, int32_t act_max, int8_t *y)
 {
     int8_t col[PNET_CONV_COLUMN];
     int8_t part[PNET_CONV_BLOCK];

@@ -555,22 +555,32 @@ def conv2d_s8(x, w, bias, in_offset: int, mult, shift, out_offset: int, act_min:
     """int8 convolution (pnet_conv2d_s8): x int8 [..., in_c, H, W], w int8 [out_c, in_c, k_h, k_w],
     bias int32 [out_c] or None, per-channel mult/shift [out_c] -> int8 [..., out_c, out_h, out_w].
     Taps in the padding add nothing (the padding is the real zero)."""
-    x, w, win, taps = _conv_geometry(x, w, np.int8, strides, pads, dilations)
+    x, w, win, _ = _conv_geometry(x, w, np.int8, strides, pads, dilations)
     out_c = w.shape[0]
     b = np.zeros(out_c, np.int64) if bias is None else np.asarray(bias, dtype=np.int32).astype(np.int64)
 
+    # im2col over the input padded with the real zero (x + in_offset == 0), so every tap is a full
+    # strided slice; columns in (ci, kh, kw) order, as w flattens; one exact matmul per chunk
+    end_h = max(0, (win.out_h - 1) * win.stride_h + (win.k_h - 1) * win.dilation_h - win.pad_top - (win.in_h - 1))
+    end_w = max(0, (win.out_w - 1) * win.stride_w + (win.k_w - 1) * win.dilation_w - win.pad_left - (win.in_w - 1))
+    w_rows = w.reshape(out_c, -1).T  # [in_c * k_h * k_w, out_c]
+
     def run(xb: np.ndarray) -> np.ndarray:
-        xs = xb.astype(np.int64) + int(in_offset)  # [N, C, H, W]
-        acc = np.zeros((xs.shape[0], win.out_h, win.out_w, out_c), dtype=np.int64)
-        for t in taps:
-            patch = np.moveaxis(xs[:, :, t.in_rows, t.in_cols], 1, -1)  # [N, h, w, C]
-            acc[:, t.out_rows, t.out_cols, :] += _exact_matmul(patch, w[:, :, t.kh, t.kw].T)
-        acc += b
+        xs = np.pad(xb.astype(np.int32) + int(in_offset),
+                    ((0, 0), (0, 0), (win.pad_top, end_h), (win.pad_left, end_w)))
+        cols = np.stack([xs[:, :, kh * win.dilation_h: kh * win.dilation_h + (win.out_h - 1) * win.stride_h + 1:
+                            win.stride_h,
+                            kw * win.dilation_w: kw * win.dilation_w + (win.out_w - 1) * win.stride_w + 1:
+                            win.stride_w]
+                         for kh in range(win.k_h) for kw in range(win.k_w)], axis=2)  # [N, C, taps, oh, ow]
+        cols = cols.transpose(0, 3, 4, 1, 2).reshape(xb.shape[0], win.out_h, win.out_w, -1)
+        acc = _exact_matmul(cols, w_rows) + b
         if np.any(acc > INT32_MAX) or np.any(acc < INT32_MIN):
             raise PnetcError("int8 conv accumulator overflows int32; the layer has too many inputs per output")
         return np.moveaxis(requantize_s8(acc, mult, shift, out_offset, act_min, act_max), -1, 1)
 
-    return _per_sample(x, 3, out_c * win.out_h * win.out_w, run)
+    per_sample = max(out_c, w_rows.shape[0]) * win.out_h * win.out_w
+    return _per_sample(x, 3, per_sample, run)
 
 
 def conv2d_f32(x, w, bias=None, *, strides: Sequence[int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),

@@ -515,9 +515,12 @@ def _window_counts(win: Window, include_pad: bool) -> np.ndarray:
     return ch[:, None].astype(np.int64) * cw[None, :]
 
 
-def _check_pool_windows(win: Window) -> None:
+def _pool_geometry(x: np.ndarray, kernel, strides, pads, dilations, ceil_mode) -> tuple[Window, list[_Tap]]:
+    """The checked window of a pool over x [..., C, H, W] and its taps."""
+    win = _geometry(x, kernel, strides, pads, dilations, ceil_mode)
     if np.any(_window_counts(win, include_pad=False) == 0):
         raise PnetcError("a pooling window lies entirely in the padding (pads must be smaller than the kernel)")
+    return win, _taps(win)
 
 
 def _per_sample(x: np.ndarray, sample_dims: int, out_elements: int, fn: Callable[[np.ndarray], np.ndarray]):
@@ -536,47 +539,57 @@ def _geometry(x: np.ndarray, kernel, strides, pads, dilations, ceil_mode) -> Win
     return window(x.shape[-2:], kernel, strides, pads, dilations, ceil_mode)
 
 
+def _conv_geometry(x, w, dtype, strides, pads, dilations) -> tuple[np.ndarray, np.ndarray, Window, list[_Tap]]:
+    """x [..., in_c, H, W] and w [out_c, in_c, k_h, k_w] as dtype, checked, with the window and its taps."""
+    x = np.asarray(x, dtype=dtype)
+    w = np.asarray(w, dtype=dtype)
+    if w.ndim != 4 or x.ndim < 3 or w.shape[1] != x.shape[-3]:
+        raise PnetcError(f"conv weights {w.shape} do not fit the input {x.shape} ([out_c, in_c, k_h, k_w])")
+    win = _geometry(x, w.shape[2:], strides, pads, dilations, False)
+    return x, w, win, _taps(win)
+
+
 def conv2d_s8(x, w, bias, in_offset: int, mult, shift, out_offset: int, act_min: int = -128, act_max: int = 127, *,
               strides: Sequence[int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),
               dilations: Sequence[int] = (1, 1)) -> np.ndarray:
     """int8 convolution (pnet_conv2d_s8): x int8 [..., in_c, H, W], w int8 [out_c, in_c, k_h, k_w],
     bias int32 [out_c] or None, per-channel mult/shift [out_c] -> int8 [..., out_c, out_h, out_w].
     Taps in the padding add nothing (the padding is the real zero)."""
-    x = np.asarray(x, dtype=np.int8)
-    w = np.asarray(w, dtype=np.int8)
-    if w.ndim != 4 or x.ndim < 3 or w.shape[1] != x.shape[-3]:
-        raise PnetcError(f"conv weights {w.shape} do not fit the input {x.shape} ([out_c, in_c, k_h, k_w])")
-    win = _geometry(x, w.shape[2:], strides, pads, dilations, False)
+    x, w, win, _ = _conv_geometry(x, w, np.int8, strides, pads, dilations)
     out_c = w.shape[0]
     b = np.zeros(out_c, np.int64) if bias is None else np.asarray(bias, dtype=np.int32).astype(np.int64)
-    taps = _taps(win)
+
+    # im2col over the input padded with the real zero (x + in_offset == 0), so every tap is a full
+    # strided slice; columns in (ci, kh, kw) order, as w flattens; one exact matmul per chunk
+    end_h = max(0, (win.out_h - 1) * win.stride_h + (win.k_h - 1) * win.dilation_h - win.pad_top - (win.in_h - 1))
+    end_w = max(0, (win.out_w - 1) * win.stride_w + (win.k_w - 1) * win.dilation_w - win.pad_left - (win.in_w - 1))
+    w_rows = w.reshape(out_c, -1).T  # [in_c * k_h * k_w, out_c]
 
     def run(xb: np.ndarray) -> np.ndarray:
-        xs = xb.astype(np.int64) + int(in_offset)  # [N, C, H, W]
-        acc = np.zeros((xs.shape[0], win.out_h, win.out_w, out_c), dtype=np.int64)
-        for t in taps:
-            patch = np.moveaxis(xs[:, :, t.in_rows, t.in_cols], 1, -1)  # [N, h, w, C]
-            acc[:, t.out_rows, t.out_cols, :] += _exact_matmul(patch, w[:, :, t.kh, t.kw].T)
-        acc += b
+        xs = np.pad(xb.astype(np.int32) + int(in_offset),
+                    ((0, 0), (0, 0), (win.pad_top, end_h), (win.pad_left, end_w)))
+        cols = np.stack([xs[:, :, kh * win.dilation_h: kh * win.dilation_h + (win.out_h - 1) * win.stride_h + 1:
+                            win.stride_h,
+                            kw * win.dilation_w: kw * win.dilation_w + (win.out_w - 1) * win.stride_w + 1:
+                            win.stride_w]
+                         for kh in range(win.k_h) for kw in range(win.k_w)], axis=2)  # [N, C, taps, oh, ow]
+        cols = cols.transpose(0, 3, 4, 1, 2).reshape(xb.shape[0], win.out_h, win.out_w, -1)
+        acc = _exact_matmul(cols, w_rows) + b
         if np.any(acc > INT32_MAX) or np.any(acc < INT32_MIN):
             raise PnetcError("int8 conv accumulator overflows int32; the layer has too many inputs per output")
         return np.moveaxis(requantize_s8(acc, mult, shift, out_offset, act_min, act_max), -1, 1)
 
-    return _per_sample(x, 3, out_c * win.out_h * win.out_w, run)
+    per_sample = max(out_c, w_rows.shape[0]) * win.out_h * win.out_w
+    return _per_sample(x, 3, per_sample, run)
 
 
 def conv2d_f32(x, w, bias=None, *, strides: Sequence[int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),
                dilations: Sequence[int] = (1, 1)) -> np.ndarray:
     """float convolution (pnet_conv2d_f32) in float32, summing from 0 in the C order (ci, then kh,
     then kw; taps in the padding skipped), bias added last: x [..., in_c, H, W], w [out_c, in_c, k_h, k_w]."""
-    x = np.asarray(x, dtype=np.float32)
-    w = np.asarray(w, dtype=np.float32)
-    if w.ndim != 4 or x.ndim < 3 or w.shape[1] != x.shape[-3]:
-        raise PnetcError(f"conv weights {w.shape} do not fit the input {x.shape} ([out_c, in_c, k_h, k_w])")
-    win = _geometry(x, w.shape[2:], strides, pads, dilations, False)
+    x, w, win, taps = _conv_geometry(x, w, np.float32, strides, pads, dilations)
     out_c = w.shape[0]
     b = np.zeros(out_c, np.float32) if bias is None else np.asarray(bias, dtype=np.float32)
-    taps = _taps(win)
 
     def run(xb: np.ndarray) -> np.ndarray:
         acc = np.zeros((xb.shape[0], out_c, win.out_h, win.out_w), dtype=np.float32)
@@ -595,9 +608,7 @@ def maxpool_s8(x, kernel: Sequence[int], *, strides: Sequence[int] = (1, 1), pad
                act_max: int = 127) -> np.ndarray:
     """int8 max pool (pnet_maxpool_s8): x int8 [..., C, H, W] -> clamp(max over inside taps)."""
     x = np.asarray(x, dtype=np.int8)
-    win = _geometry(x, kernel, strides, pads, dilations, ceil_mode)
-    _check_pool_windows(win)
-    taps = _taps(win)
+    win, taps = _pool_geometry(x, kernel, strides, pads, dilations, ceil_mode)
 
     def run(xb: np.ndarray) -> np.ndarray:
         m = np.full(xb.shape[:2] + (win.out_h, win.out_w), -128, dtype=np.int8)  # every window has a tap
@@ -613,9 +624,7 @@ def maxpool_f32(x, kernel: Sequence[int], *, strides: Sequence[int] = (1, 1), pa
                 dilations: Sequence[int] = (1, 1), ceil_mode: bool = False) -> np.ndarray:
     """float max pool (pnet_maxpool_f32): the first inside tap, replaced by each later tap v > max."""
     x = np.asarray(x, dtype=np.float32)
-    win = _geometry(x, kernel, strides, pads, dilations, ceil_mode)
-    _check_pool_windows(win)
-    taps = _taps(win)
+    win, taps = _pool_geometry(x, kernel, strides, pads, dilations, ceil_mode)
 
     def run(xb: np.ndarray) -> np.ndarray:
         m = np.zeros(xb.shape[:2] + (win.out_h, win.out_w), dtype=np.float32)
@@ -647,9 +656,7 @@ def avgpool_s8(x, kernel: Sequence[int], *, strides: Sequence[int] = (1, 1), pad
     """int8 average pool (pnet_avgpool_s8): clamp(round(sum / count)), half away from zero, on the raw
     int8 values; count = inside taps, or taps inside the padded extent with count_include_pad."""
     x = np.asarray(x, dtype=np.int8)
-    win = _geometry(x, kernel, strides, pads, dilations, ceil_mode)
-    _check_pool_windows(win)
-    taps = _taps(win)
+    win, taps = _pool_geometry(x, kernel, strides, pads, dilations, ceil_mode)
     n = _window_counts(win, bool(count_include_pad))
 
     def run(xb: np.ndarray) -> np.ndarray:
@@ -665,9 +672,7 @@ def avgpool_f32(x, kernel: Sequence[int], *, strides: Sequence[int] = (1, 1), pa
                 count_include_pad: bool = False) -> np.ndarray:
     """float average pool (pnet_avgpool_f32): (float32 sum of the inside taps in (kh, kw) order) / count."""
     x = np.asarray(x, dtype=np.float32)
-    win = _geometry(x, kernel, strides, pads, dilations, ceil_mode)
-    _check_pool_windows(win)
-    taps = _taps(win)
+    win, taps = _pool_geometry(x, kernel, strides, pads, dilations, ceil_mode)
     n = _window_counts(win, bool(count_include_pad)).astype(np.float32)
 
     def run(xb: np.ndarray) -> np.ndarray:

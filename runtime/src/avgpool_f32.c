@@ -1,41 +1,25 @@
 /* avgpool_f32.c - float average pooling over NCHW (ONNX AveragePool): the inside taps summed from
    0.0f in (kh, kw) order, divided by the tap count (inside the input, or with count_include_pad
-   inside the padded extent; exact as a float). */
+   inside the padded extent: pnet_window_count; exact as a float). */
 #include "pnet/pnet_support.h"
 
 void pnet_avgpool_f32(const float *x, int32_t channels, const pnet_window *win, int32_t count_include_pad, float *y)
 {
-    const int32_t in_w = win->in_w;
-    const int32_t out_h = win->out_h;
-    const int32_t out_w = win->out_w;
-    const size_t plane = (size_t)win->in_h * (size_t)in_w;
-    const int32_t top = count_include_pad ? win->pad_top : 0;
-    const int32_t left = count_include_pad ? win->pad_left : 0;
-    const int32_t ext_h = win->in_h + (count_include_pad ? win->pad_top + win->pad_bottom : 0);
-    const int32_t ext_w = in_w + (count_include_pad ? win->pad_left + win->pad_right : 0);
-    int32_t c;
+    const size_t plane = (size_t)win->in_h * (size_t)win->in_w;
+    int32_t c, oh, ow, kh, kw;
     for (c = 0; c < channels; ++c) {
         const float *xc = x + (size_t)c * plane;
-        int32_t oh;
-        for (oh = 0; oh < out_h; ++oh) {
-            const int32_t ih0 = oh * win->stride_h - win->pad_top;
-            int32_t kh_lo, kh_hi, nh_lo, nh_hi, ow;
-            pnet_window_axis(ih0, win->dilation_h, win->in_h, win->k_h, &kh_lo, &kh_hi);
-            pnet_window_axis(ih0 + top, win->dilation_h, ext_h, win->k_h, &nh_lo, &nh_hi);
-            for (ow = 0; ow < out_w; ++ow) {
-                const int32_t iw0 = ow * win->stride_w - win->pad_left;
-                int32_t kw_lo, kw_hi, nw_lo, nw_hi, kh;
+        for (oh = 0; oh < win->out_h; ++oh) {
+            for (ow = 0; ow < win->out_w; ++ow) {
+                const pnet_taps t = pnet_window_taps(win, oh, ow);
                 float s = 0.0f;
-                pnet_window_axis(iw0, win->dilation_w, in_w, win->k_w, &kw_lo, &kw_hi);
-                pnet_window_axis(iw0 + left, win->dilation_w, ext_w, win->k_w, &nw_lo, &nw_hi);
-                for (kh = kh_lo; kh < kh_hi; ++kh) {
-                    const float *xr = xc + (size_t)(ih0 + kh * win->dilation_h) * (size_t)in_w;
-                    int32_t kw;
-                    for (kw = kw_lo; kw < kw_hi; ++kw) {
-                        s += xr[iw0 + kw * win->dilation_w];
+                for (kh = t.kh_lo; kh < t.kh_hi; ++kh) {
+                    const float *xr = xc + (size_t)(t.ih0 + kh * win->dilation_h) * (size_t)win->in_w;
+                    for (kw = t.kw_lo; kw < t.kw_hi; ++kw) {
+                        s += xr[t.iw0 + kw * win->dilation_w];
                     }
                 }
-                *y++ = s / (float)((nh_hi - nh_lo) * (nw_hi - nw_lo));
+                *y++ = s / (float)pnet_window_count(win, oh, ow, count_include_pad);
             }
         }
     }

@@ -2,43 +2,40 @@
    y = clamp(requantize(bias + sum (x + in_offset) * w) + out_offset). w is [out_c][in_c][k_h][k_w].
    Taps in the padding are skipped (the padding is the real zero), so each output sums only the
    taps inside the input: the tap range of every output row and column is found once
-   (pnet_window_axis) and the inner loops carry no bounds checks. Exact int32 sums.
+   (pnet_window_taps) and the inner loops carry no bounds checks. Exact int32 sums, then
+   pnet_requantize and pnet_clamp_s8 per output.
 
-   Arm DSP and AArch64 NEON builds (PNET_PORTABLE forces the plain C loops) take a faster route
-   when one output's taps, in_c * k_h * k_w, fit PNET_CONV_COLUMN bytes and the padding value
-   -in_offset is an int8 (true for every int8 zero point): the taps of each output position are
-   gathered once into an int8 column (as CMSIS-NN's im2col; taps in the padding hold -in_offset, so
-   x + in_offset == 0 there) and pnet_dense_s8 multiplies it by all output channels at once with
-   its SIMD loops (weights are [out_c][in_c * k_h * k_w] rows already). Integer sums: identical
+   Unless PNET_PORTABLE is defined (which keeps these direct loops, the reference form), a layer
+   whose taps per output, in_c * k_h * k_w, fit PNET_CONV_COLUMN bytes takes a faster route when
+   the padding value -in_offset is an int8 (true for every int8 zero point): the taps of each
+   output position are gathered once into an int8 column (as CMSIS-NN's im2col; taps in the
+   padding hold -in_offset, so x + in_offset == 0 there) and pnet_dense_s8 multiplies it by all
+   output channels at once (the weights are [out_c][in_c * k_h * k_w] rows already), with its
+   SIMD loops on Arm DSP and NEON cores and its plain loop elsewhere. Integer sums: identical
    results. */
 #include "pnet/pnet_support.h"
 
-#if !defined(PNET_PORTABLE) && ((defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)) || \
-                                (defined(__aarch64__) && defined(__ARM_NEON)))
-#define PNET_CONV_COLUMN 512   /* bytes of stack for one output's taps */
-#define PNET_CONV_BLOCK 48     /* output channels per pnet_dense_s8 call (their int8 results on the stack) */
+#if !defined(PNET_PORTABLE)
+#if defined(__thumb__) && !defined(__thumb2__)
+#define PNET_CONV_COLUMN 256 /* Thumb-1 cores (Cortex-M0/M0+/M23): small RAM and stacks */
+#else
+#define PNET_CONV_COLUMN 512 /* bytes of stack for one output's taps */
+#endif
+#define PNET_CONV_BLOCK 48 /* output channels per pnet_dense_s8 call (their int8 results on the stack) */
 #endif
 
-static int8_t clamp_out(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset, int32_t act_min,
-                        int32_t act_max)
-{
-    /* 64-bit add: requantize may return up to INT32_MAX before the clamp */
-    int64_t r = (int64_t)pnet_requantize(acc, mult, shift) + out_offset;
-    if (r < act_min) {
-        r = act_min;
-    }
-    if (r > act_max) {
-        r = act_max;
-    }
-    return (int8_t)r;
-}
+#if defined(__GNUC__)
+#define PNET_NOINLINE __attribute__((noinline))
+#else
+#define PNET_NOINLINE
+#endif
 
 #if defined(PNET_CONV_COLUMN)
 /* noinline: the column stays out of the direct path's frame */
-static __attribute__((noinline)) void conv_column(const int8_t *x, int32_t in_c, const pnet_window *win,
-                                                  const int8_t *w, const int32_t *bias, int32_t out_c,
-                                                  int32_t in_offset, const int32_t *mult, const int32_t *shift,
-                                                  int32_t out_offset, int32_t act_min, int32_t act_max, int8_t *y)
+static PNET_NOINLINE void conv_column(const int8_t *x, int32_t in_c, const pnet_window *win,
+                                     const int8_t *w, const int32_t *bias, int32_t out_c, int32_t in_offset,
+                                     const int32_t *mult, const int32_t *shift, int32_t out_offset,
+                                     int32_t act_min, int32_t act_max, int8_t *y)
 {
     int8_t col[PNET_CONV_COLUMN];
     int8_t part[PNET_CONV_BLOCK];
@@ -48,34 +45,30 @@ static __attribute__((noinline)) void conv_column(const int8_t *x, int32_t in_c,
     const int32_t n = in_c * k_h * k_w;
     const size_t plane = (size_t)win->in_h * (size_t)win->in_w;
     const size_t out_plane = (size_t)win->out_h * (size_t)win->out_w;
-    int32_t oh;
+    int32_t oh, ow;
     for (oh = 0; oh < win->out_h; ++oh) {
-        const int32_t ih0 = oh * win->stride_h - win->pad_top;
-        int32_t kh_lo, kh_hi, ow;
-        pnet_window_axis(ih0, win->dilation_h, win->in_h, k_h, &kh_lo, &kh_hi);
         for (ow = 0; ow < win->out_w; ++ow) {
-            const int32_t iw0 = ow * win->stride_w - win->pad_left;
+            const pnet_taps t = pnet_window_taps(win, oh, ow);
             const size_t at = (size_t)oh * (size_t)win->out_w + (size_t)ow;
             int8_t *c = col;
-            int32_t kw_lo, kw_hi, ci, co;
-            pnet_window_axis(iw0, win->dilation_w, win->in_w, k_w, &kw_lo, &kw_hi);
+            int32_t ci, co;
             for (ci = 0; ci < in_c; ++ci) {
                 int32_t kh;
                 for (kh = 0; kh < k_h; ++kh, c += k_w) {
                     const int8_t *xr;
                     int32_t kw;
-                    if (kh < kh_lo || kh >= kh_hi) {
+                    if (kh < t.kh_lo || kh >= t.kh_hi) {
                         for (kw = 0; kw < k_w; ++kw) {
                             c[kw] = pad;
                         }
                         continue;
                     }
-                    xr = x + (size_t)ci * plane + (size_t)(ih0 + kh * win->dilation_h) * (size_t)win->in_w;
-                    for (kw = 0; kw < kw_lo; ++kw) {
+                    xr = x + (size_t)ci * plane + (size_t)(t.ih0 + kh * win->dilation_h) * (size_t)win->in_w;
+                    for (kw = 0; kw < t.kw_lo; ++kw) {
                         c[kw] = pad;
                     }
-                    for (; kw < kw_hi; ++kw) {
-                        c[kw] = xr[iw0 + kw * win->dilation_w];
+                    for (; kw < t.kw_hi; ++kw) {
+                        c[kw] = xr[t.iw0 + kw * win->dilation_w];
                     }
                     for (; kw < k_w; ++kw) {
                         c[kw] = pad;
@@ -100,49 +93,40 @@ void pnet_conv2d_s8(const int8_t *x, int32_t in_c, const pnet_window *win, const
                     int32_t out_c, int32_t in_offset, const int32_t *mult, const int32_t *shift, int32_t out_offset,
                     int32_t act_min, int32_t act_max, int8_t *y)
 {
+    /* the geometry in locals: stores through y may alias *win, so the loops would reload it */
     const int32_t in_w = win->in_w;
-    const int32_t out_h = win->out_h;
-    const int32_t out_w = win->out_w;
     const int32_t k_w = win->k_w;
     const int32_t dil_h = win->dilation_h;
     const int32_t dil_w = win->dilation_w;
     const size_t plane = (size_t)win->in_h * (size_t)in_w;
     const size_t taps = (size_t)win->k_h * (size_t)k_w;
-    const size_t out_plane = (size_t)out_h * (size_t)out_w;
-    int32_t oh;
+    const size_t out_plane = (size_t)win->out_h * (size_t)win->out_w;
+    int32_t oh, ow, co, ci, kh, kw;
 #if defined(PNET_CONV_COLUMN)
     if ((size_t)in_c * taps <= PNET_CONV_COLUMN && in_offset >= -127 && in_offset <= 128) {
         conv_column(x, in_c, win, w, bias, out_c, in_offset, mult, shift, out_offset, act_min, act_max, y);
         return;
     }
 #endif
-    for (oh = 0; oh < out_h; ++oh) {
-        const int32_t ih0 = oh * win->stride_h - win->pad_top;
-        int32_t kh_lo, kh_hi, ow;
-        pnet_window_axis(ih0, dil_h, win->in_h, win->k_h, &kh_lo, &kh_hi);
-        for (ow = 0; ow < out_w; ++ow) {
-            const int32_t iw0 = ow * win->stride_w - win->pad_left;
-            int32_t kw_lo, kw_hi, co;
-            pnet_window_axis(iw0, dil_w, in_w, k_w, &kw_lo, &kw_hi);
+    for (oh = 0; oh < win->out_h; ++oh) {
+        for (ow = 0; ow < win->out_w; ++ow) {
+            const pnet_taps t = pnet_window_taps(win, oh, ow);
             for (co = 0; co < out_c; ++co) {
                 const int8_t *wc = w + (size_t)co * (size_t)in_c * taps;
                 int32_t acc = bias != NULL ? bias[co] : 0;
-                int32_t ci;
                 for (ci = 0; ci < in_c; ++ci) {
                     const int8_t *xc = x + (size_t)ci * plane;
                     const int8_t *wk = wc + (size_t)ci * taps;
-                    int32_t kh;
-                    for (kh = kh_lo; kh < kh_hi; ++kh) {
-                        const int8_t *xr = xc + (size_t)(ih0 + kh * dil_h) * (size_t)in_w;
+                    for (kh = t.kh_lo; kh < t.kh_hi; ++kh) {
+                        const int8_t *xr = xc + (size_t)(t.ih0 + kh * dil_h) * (size_t)in_w;
                         const int8_t *wr = wk + (size_t)kh * (size_t)k_w;
-                        int32_t kw;
-                        for (kw = kw_lo; kw < kw_hi; ++kw) {
-                            acc += ((int32_t)xr[iw0 + kw * dil_w] + in_offset) * (int32_t)wr[kw];
+                        for (kw = t.kw_lo; kw < t.kw_hi; ++kw) {
+                            acc += ((int32_t)xr[t.iw0 + kw * dil_w] + in_offset) * (int32_t)wr[kw];
                         }
                     }
                 }
-                y[(size_t)co * out_plane + (size_t)oh * (size_t)out_w + (size_t)ow] =
-                    clamp_out(acc, mult[co], shift[co], out_offset, act_min, act_max);
+                y[(size_t)co * out_plane + (size_t)oh * (size_t)win->out_w + (size_t)ow] =
+                    pnet_clamp_s8(pnet_requantize(acc, mult[co], shift[co]), out_offset, act_min, act_max);
             }
         }
     }

@@ -5,29 +5,19 @@
 
 void pnet_maxpool_f32(const float *x, int32_t channels, const pnet_window *win, float *y)
 {
-    const int32_t in_w = win->in_w;
-    const int32_t out_h = win->out_h;
-    const int32_t out_w = win->out_w;
-    const size_t plane = (size_t)win->in_h * (size_t)in_w;
-    int32_t c;
+    const size_t plane = (size_t)win->in_h * (size_t)win->in_w;
+    int32_t c, oh, ow, kh, kw;
     for (c = 0; c < channels; ++c) {
         const float *xc = x + (size_t)c * plane;
-        int32_t oh;
-        for (oh = 0; oh < out_h; ++oh) {
-            const int32_t ih0 = oh * win->stride_h - win->pad_top;
-            int32_t kh_lo, kh_hi, ow;
-            pnet_window_axis(ih0, win->dilation_h, win->in_h, win->k_h, &kh_lo, &kh_hi);
-            for (ow = 0; ow < out_w; ++ow) {
-                const int32_t iw0 = ow * win->stride_w - win->pad_left;
-                int32_t kw_lo, kw_hi, kh;
+        for (oh = 0; oh < win->out_h; ++oh) {
+            for (ow = 0; ow < win->out_w; ++ow) {
+                const pnet_taps t = pnet_window_taps(win, oh, ow);
                 int have = 0;
                 float m = 0.0f;
-                pnet_window_axis(iw0, win->dilation_w, in_w, win->k_w, &kw_lo, &kw_hi);
-                for (kh = kh_lo; kh < kh_hi; ++kh) {
-                    const float *xr = xc + (size_t)(ih0 + kh * win->dilation_h) * (size_t)in_w;
-                    int32_t kw;
-                    for (kw = kw_lo; kw < kw_hi; ++kw) {
-                        const float v = xr[iw0 + kw * win->dilation_w];
+                for (kh = t.kh_lo; kh < t.kh_hi; ++kh) {
+                    const float *xr = xc + (size_t)(t.ih0 + kh * win->dilation_h) * (size_t)win->in_w;
+                    for (kw = t.kw_lo; kw < t.kw_hi; ++kw) {
+                        const float v = xr[t.iw0 + kw * win->dilation_w];
                         if (!have || v > m) {
                             m = v;
                             have = 1;

@@ -31,8 +31,8 @@ def test_conv2d_f32(build_kernel, toolchain, rng):
     cases.append(_case(rng, Geometry(64, (4, 4), (3, 3), pads=(1, 1, 1, 1)), out_c=8))
     g, x, w, _ = _case(rng, edge)
     cases.append((g, np.zeros_like(x), w, None))
-    data = b"".join(pack(g.channels, w.shape[0], b is not None, g.packed_window(), x, w, *([b] if b is not None else []))
-                    for g, x, w, b in cases)
+    data = b"".join(pack(g.channels, w.shape[0], b is not None, g.packed_window(), x, w,
+                         *([b] if b is not None else [])) for g, x, w, b in cases)
     r = Reader(kernel.run(data))
     for g, x, w, b in cases:
         want = K.conv2d_f32(x, w, b, **g.twin_args(pool=False))

@@ -49,10 +49,10 @@ def _cases(rng):
     return cases
 
 
-@pytest.mark.parametrize("toolchain", SIMD_VARIANTS + ["arm-qemu"] + BOARDS)
-def test_conv2d_s8(build_kernel, toolchain, rng):
-    kernel = build_kernel("test_conv2d_s8", ["conv2d_s8.c", "dense_s8.c", "requantize.c"], toolchain)
-    cases = _cases(rng)
+SOURCES = ["conv2d_s8.c", "dense_s8.c", "requantize.c"]
+
+
+def _check(kernel, cases):
     data = b""
     for g, x, w, bias, io, m, s, oo, lo, hi in cases:
         data += pack(g.channels, w.shape[0], bias is not None, io, oo, lo, hi, g.packed_window(), x, w,
@@ -64,6 +64,26 @@ def test_conv2d_s8(build_kernel, toolchain, rng):
         assert want.shape == (w.shape[0], win.out_h, win.out_w)
         np.testing.assert_array_equal(r.take(np.int8, want.size).reshape(want.shape), want, err_msg=repr(g))
     assert r.done()
+
+
+# the column path (im2col + dense_s8) everywhere, with dense_s8's SIMD loops on the Arm DSP / NEON
+# builds; the direct loops (PNET_PORTABLE) on the host under the sanitizers and on Arm
+@pytest.mark.parametrize("toolchain", SIMD_VARIANTS + ["arm-qemu", "gcc-sanitize-portable"] + BOARDS)
+def test_conv2d_s8(build_kernel, toolchain, rng):
+    defines = ("PNET_PORTABLE",) if toolchain.endswith("-portable") else ()
+    kernel = build_kernel("test_conv2d_s8", SOURCES, toolchain.removesuffix("-portable"), defines=defines)
+    _check(kernel, _cases(rng))
+
+
+def test_conv2d_s8_on_cortex_m0(build_kernel, rng):
+    """Thumb-1 cores take a 256-byte column: exactly full, one tap over, and small edge layers
+    (the micro:bit has 16 KB of RAM for the driver and its cases)."""
+    kernel = build_kernel("test_conv2d_s8", SOURCES, "board:microbit")
+    cases = [_case(rng, Geometry(16, (4, 4), (4, 4), pads=(1, 2, 2, 1)), out_c=3),
+             _case(rng, Geometry(257, (1, 2), (1, 1)), out_c=2),
+             _case(rng, Geometry(3, (6, 5), (3, 3), (2, 1), (1, 1, 1, 1)), kind="min", in_offset=128),
+             _case(rng, Geometry(2, (1, 12), (1, 5), pads=(0, 2, 0, 2)), kind="max", in_offset=-127)]
+    _check(kernel, cases)
 
 
 def test_twin_is_dense_s8_on_1x1_and_global_windows(rng):

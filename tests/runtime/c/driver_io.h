@@ -25,7 +25,11 @@ static size_t io_pos;
 
 static void io_begin(void)
 {
+#ifdef DRIVER_IO_PNET
+    size_t cap = 1u << 10; /* boards with 16 KB of RAM: grow from small */
+#else
     size_t cap = 1u << 16;
+#endif
 #ifdef DRIVER_IO_PNET
     if (pnet_io_open() != 0) DRIVER_FAIL("driver: cannot open the files\n", 4);
 #endif

@@ -44,9 +44,9 @@ class DemoResult:
     runner: str = "qemu-system"           # how the board ran: qemu-system | qemu-user | host
 
     def to_dict(self) -> dict:
-        from pnetc.api import _jsonable
+        from pnetc.results import jsonable
 
-        return {k: _jsonable(v) for k, v in self.__dict__.items()}
+        return {k: jsonable(v) for k, v in self.__dict__.items()}
 
 
 def run_demo(board: str = DEFAULT_BOARD, out: str | Path = DEFAULT_OUT, *, epochs: Optional[int] = None,

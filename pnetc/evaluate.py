@@ -10,13 +10,14 @@ for the whole test set.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from pnetc.errors import PnetcError
+from pnetc.results import Result
 from pnetc.targets.compare import Mismatch
 
 STRICT_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Wdouble-promotion", "-Werror"]
@@ -46,27 +47,29 @@ class FlavourCheck:
     first_mismatch: Optional[int] = None
 
 
-@dataclass
-class VerifyReport:
+@dataclass(frozen=True)
+class VerifyResult(Result):
+    """Host builds of the generated C compared sample by sample with the golden interpreter."""
+
     model: str
     precision: str
     projection: str
     samples: int
     mismatches: int
     accuracy_reference: float
-    accuracy_c: Optional[float]  # None when no build ran
+    accuracy_c: Optional[float]              # None when no build ran
     accuracy_float: float
     weight_bytes: int
     arena_bytes: int
     compile_seconds: float
-    builds: list[FlavourCheck] = field(default_factory=list)
+    builds: tuple[FlavourCheck, ...]         # per build: mismatches by kind, accuracy, seconds
     onnxruntime_max_rel_diff: Optional[float] = None  # float interpreter vs onnxruntime (None: not installed)
+    accuracy_change: float = 0.0             # reference (quantised) minus float32
+    warnings: tuple[str, ...] = ()           # int8 level warnings (pnetc.ir.levels)
 
-    def as_dict(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k != "builds"}
-        d["accuracy_change"] = self.accuracy_reference - self.accuracy_float
-        d["builds"] = [b.__dict__ for b in self.builds]
-        return d
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0
 
 
 def check_flavour(compiled, reference_out, x, y, build: str, work: Path) -> FlavourCheck:
@@ -112,19 +115,40 @@ def run_reference(ref, x, precisions: tuple) -> list:
 
 
 def _dataset_inputs(graph, ds):
-    """Test inputs in the form the model takes."""
+    """Test inputs in the form the model takes. A model on float features (a float-input model, or a
+    pnetc model trained on float features) reads the data as feature values; a pnetc model of the
+    latter kind gets them quantized with its own per-feature encoding (pnetc.quantization), never
+    with one fitted on this data."""
+    from pnetc.ir.inputs import input_encoding, takes_float_features
+
     if graph.input_kind == "text":
         if ds.task != "text":
             raise PnetcError(f"this is a text model but dataset {ds.name} holds {ds.task} samples")
         return ds.x_test
     if ds.task == "text":
         raise PnetcError(f"this model takes {graph.input_size} values per sample but dataset {ds.name} is text")
-    x = ds.x_test
-    if graph.projection is None:  # a float-input model gets the quantized values as floats (as trainer.onnx)
-        x = x.astype(np.float32)
+    raw = ds.x_test_raw
+    x = raw if raw is not None else ds.x_test
     if x.shape[1] != graph.input_size:
         raise PnetcError(f"dataset {ds.name} has {x.shape[1]} features per sample; the model takes {graph.input_size}")
+    if takes_float_features(graph):
+        x = np.asarray(x, np.float32)
+        return x if graph.projection is None else input_encoding(graph).quantize(x)
+    if raw is not None:
+        raise PnetcError(f"dataset {ds.name} holds float features, but this model takes quantized levels 0..255 "
+                         "(it was trained on integer features); give the data as those levels")
     return x
+
+
+def recorded_dataset(info) -> str:
+    """The built-in data set a pnetc export records as its training data: the default when neither
+    --dataset nor --data is given (a built-in name is safe to load; a recorded path may not be)."""
+    from pnetc.datasets import DATASET_NAMES
+
+    name = info.training.get("dataset") if isinstance(info.training, dict) else None
+    if name not in DATASET_NAMES:
+        raise PnetcError("pass --dataset NAME or --data FILE (the model does not record a built-in data set)")
+    return name
 
 
 def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=None, limit: Optional[int] = None):
@@ -135,11 +159,7 @@ def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=
     if dataset and data:
         raise PnetcError("pass --dataset NAME or --data FILE, not both")
     if not dataset and not data:
-        # pnetc exports record their training dataset; a built-in name is a safe default
-        recorded = graph.info.training.get("dataset") if isinstance(graph.info.training, dict) else None
-        if recorded not in ("digits", "fashion-mnist", "langid"):
-            raise PnetcError("pass --dataset NAME or --data FILE (the model does not record a built-in dataset)")
-        dataset = recorded
+        dataset = recorded_dataset(graph.info)
     ds = load_dataset(dataset or data, data_dir)
     x = _dataset_inputs(graph, ds)
     if len(ds.y_test) == 0:
@@ -153,7 +173,7 @@ def load_eval_data(graph, dataset: Optional[str], data: Optional[str], data_dir=
 def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[str] = None, data_dir=None,
                  precision: str = "int8", projection: str = "hash", calib=None, name: str = "model",
                  builds=tuple(BUILDS), limit: Optional[int] = None, keep_dir: Optional[Path] = None,
-                 force: bool = False, progress=None) -> VerifyReport:
+                 force: bool = False, progress=None) -> VerifyResult:
     """keep_dir: keep the generated code and builds there (a transaction: pnetc/outdir.py)."""
     from pnetc import outdir
     from pnetc.compiler import compile_model
@@ -168,6 +188,10 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
                                  projection=projection, calib=calib)
         compile_seconds = time.perf_counter() - t0
         _, x, y = load_eval_data(compiled.graph, dataset, data, data_dir, limit)
+        if calib is None:  # the counts come from the test data when no calibration samples were given
+            from pnetc.ir.levels import level_warnings
+
+            compiled.warnings = level_warnings(compiled.graph, x)
         n = len(y)
         step = progress.add_task("golden interpreter", total=2) if progress else None
         ref = compiled.reference
@@ -193,15 +217,17 @@ def verify_model(model_path, *, dataset: Optional[str] = None, data: Optional[st
         else:
             sub = x[:1000]
             ort_diff = check_onnxruntime(model_path, build_graph_float(model_path), sub)
-        return VerifyReport(
+        accuracy_reference = float(np.mean(out_ref.predictions == y))
+        accuracy_float = float(np.mean(out_float.predictions == y))
+        return VerifyResult(
             onnxruntime_max_rel_diff=ort_diff,
             model=str(model_path), precision=precision, projection=projection, samples=n,
             mismatches=sum(r.mismatches for r in results),
-            accuracy_reference=float(np.mean(out_ref.predictions == y)),
+            accuracy_reference=accuracy_reference,
             accuracy_c=results[0].accuracy if results else None,
-            accuracy_float=float(np.mean(out_float.predictions == y)),
+            accuracy_float=accuracy_float, accuracy_change=accuracy_reference - accuracy_float,
             weight_bytes=compiled.weight_bytes, arena_bytes=compiled.arena_bytes,
-            compile_seconds=compile_seconds, builds=results,
+            compile_seconds=compile_seconds, builds=tuple(results), warnings=tuple(compiled.warnings),
         )
 
 
@@ -285,34 +311,46 @@ def check_onnxruntime(model_path, graph, x) -> float:
 # ---- `pnetc run`: every test sample on a board, compared with the golden interpreter -------
 
 
-@dataclass
-class RunReport:
+@dataclass(frozen=True)
+class RunResult(Result):
+    """Every sample run on the board and compared with the golden interpreter (bits, scores,
+    prediction). `mismatches` must be 0."""
+
     board: str
+    dataset: str
     precision: str
     samples: int
-    mismatches: list[Mismatch]
-    accuracy_reference: float | None
-    accuracy_device: float | None
-    stack_high_water: int
-    host_seconds: float
-    dataset: str = ""
+    mismatches: int
+    mismatch_kinds: dict
+    first_mismatches: tuple[dict, ...]
+    accuracy_reference: Optional[float]
+    accuracy_device: Optional[float]
+    stack_high_water_bytes: int
+    host_wall_seconds: float
+    status: str = "ok"                  # "ok" | "mismatch"
 
-    def to_dict(self) -> dict:
-        kinds = {k: sum(k in m.what for m in self.mismatches) for k in ("bits", "scores", "prediction")}
-        return {
-            "board": self.board, "dataset": self.dataset, "precision": self.precision, "samples": self.samples,
-            "mismatches": len(self.mismatches), "mismatch_kinds": kinds,
-            "first_mismatches": [m.to_dict() for m in self.mismatches[:10]],
-            "accuracy_reference": self.accuracy_reference, "accuracy_device": self.accuracy_device,
-            "stack_high_water_bytes": self.stack_high_water,
-            "host_wall_seconds": round(self.host_seconds, 3),
-        }
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0
+
+    @classmethod
+    def compared(cls, board: str, precision: str, samples: int, mismatches: Sequence[Mismatch],
+                 accuracy_reference: Optional[float], accuracy_device: Optional[float], stack_high_water: int,
+                 host_seconds: float, dataset: str = "") -> "RunResult":
+        """The result of a run whose answers differed from the reference in `mismatches`."""
+        kinds = {k: sum(k in m.what for m in mismatches) for k in ("bits", "scores", "prediction")}
+        return cls(board=board, dataset=dataset, precision=precision, samples=samples,
+                   mismatches=len(mismatches), mismatch_kinds=kinds,
+                   first_mismatches=tuple(m.to_dict() for m in mismatches[:10]),
+                   accuracy_reference=accuracy_reference, accuracy_device=accuracy_device,
+                   stack_high_water_bytes=stack_high_water, host_wall_seconds=round(host_seconds, 3),
+                   status="mismatch" if mismatches else "ok")
 
 
-def load_samples(dataset: str | None, data: str | None, limit: int | None,
-                 model_labels: Sequence[str] | None = None):
-    """(name, test inputs, test labels) from a data set name or a data file; with `model_labels`,
-    the labels are the model's class ids (matched by label name, see datasets.to_model_classes)."""
+def load_samples(dataset: str | None, data: str | None, limit: int | None, graph=None):
+    """(name, test inputs, test labels) from a data set name or a data file; with the model's `graph`
+    (frontend.load_model), the inputs are in the form the model takes (`_dataset_inputs`) and the
+    labels are its class ids (matched by label name, see datasets.to_model_classes)."""
     from pnetc.datasets import check_limit, load_dataset, to_model_classes
 
     limit = check_limit(limit)
@@ -323,24 +361,29 @@ def load_samples(dataset: str | None, data: str | None, limit: int | None,
         raise PnetcError(f"data file {data} does not exist")
     ds = load_dataset(source)
     x, y = ds.x_test, np.asarray(ds.y_test)
-    if model_labels is not None:
-        y = to_model_classes(ds.labels, y, model_labels, f"dataset {ds.name}")
+    if graph is not None:
+        x = _dataset_inputs(graph, ds)
+        y = to_model_classes(ds.labels, y, graph.info.labels, f"dataset {ds.name}")
     if limit is not None:
         x, y = x[:limit], y[:limit]
     return ds.name, x, y
 
 
-def model_labels(model_path) -> list[str]:
-    """The class names of a model file, in the order of its outputs."""
-    from pnetc.frontend import load_model
-
-    return list(load_model(model_path).info.labels)
-
-
 def run_model(model_path, board_name: str, *, dataset: str | None = None, data: str | None = None,
-              limit: int | None = None, precision: str = "int8", calib=None, out_dir=None, timeout_s: float | None = None,
-              progress: Callable[[int, int], None] | None = None) -> RunReport:
-    """Compile, build, run every test sample on the board, and compare with the golden interpreter."""
+              limit: int | None = None, precision: str = "int8", calib=None, out_dir=None, force: bool = False,
+              timeout_s: float | None = None, progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Compile, build, run every test sample on the board, and compare with the golden interpreter.
+    out_dir: keep the build and run files there (a transaction: pnetc/outdir.py; kept on a fault too)."""
+    from pnetc import outdir
+    from pnetc.targets.run import DeviceError
+
+    return outdir.kept(out_dir, lambda where: _run_in(where, model_path, board_name, dataset, data, limit, precision,
+                                                      calib, timeout_s, progress),
+                       command="run", force=force, keep_on=(DeviceError,))
+
+
+def _run_in(out_dir, model_path, board_name: str, dataset, data, limit, precision: str, calib, timeout_s,
+            progress) -> RunResult:
     import tempfile
 
     from pnetc.targets.boards import runnable_board
@@ -351,7 +394,12 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
     if timeout_s is not None:
         checked_timeout(timeout_s)
     board = runnable_board(board_name)
-    name, x, y = load_samples(dataset, data, limit, model_labels=model_labels(model_path))
+    from pnetc.frontend import load_model
+
+    graph = load_model(model_path)
+    if dataset is None and data is None:
+        dataset = recorded_dataset(graph.info)
+    name, x, y = load_samples(dataset, data, limit, graph=graph)
     samples = list(x)
     if not samples:
         raise PnetcError("the data set has no test samples")
@@ -372,5 +420,5 @@ def run_model(model_path, board_name: str, *, dataset: str | None = None, data: 
         labelled = y is not None and len(y) == len(samples) and np.all(np.asarray(y) >= 0)
         acc_ref = float(np.mean(np.asarray(ref.predictions) == y)) if labelled else None
         acc_dev = float(np.mean(device.predictions == y)) if labelled else None
-        return RunReport(board.name, precision, len(samples), mismatches, acc_ref, acc_dev,
-                         int(device.stack_bytes.max()), run.elapsed_s, name)
+        return RunResult.compared(board.name, precision, len(samples), mismatches, acc_ref, acc_dev,
+                                  int(device.stack_bytes.max()), run.elapsed_s, name)

@@ -123,22 +123,31 @@ def run_command(model: str, board: str, dataset: str | None, data: str | None, l
                 timeout: float | None, out: str | None, json_out: bool, force: bool = False,
                 calib: str | None = None) -> int:
     from pnetc import api
+
+    return _device_command(lambda: api.run(model, board, dataset=dataset, data=data, limit=limit, precision=precision,
+                                           out_dir=out, timeout=timeout, force=force, calib=calib),
+                           board, precision, json_out, print_run, "samples")
+
+
+def _device_command(call, board: str, precision: str, json_out: bool, show, what: str) -> int:
+    """The tail `run` and `bench` share: a fault or timeout is its exit code, the result is printed
+    (or its JSON line), and a mismatch against the reference is one error line and exit 1."""
     from pnetc.targets.run import DeviceError
 
     try:
-        report = api.run(model, board, dataset=dataset, data=data, limit=limit, precision=precision,
-                         out_dir=out, timeout=timeout, force=force, calib=calib)
+        result = call()
     except DeviceError as exc:
         return _device_failure(exc, board, json_out, {"precision": precision})
-    d = report.to_dict()
+    d = result.to_dict()
     if json_out:
         _say(json_line(d))
     else:
-        print_run(report)
-    if report.mismatches:
-        kinds = ", ".join(f"{k} {v}" for k, v in d["mismatch_kinds"].items() if v)
-        _err(f"pnetc: error: mismatch: {report.mismatches} of {report.samples} samples differ from the "
-             f"reference ({kinds})")
+        show(result)
+    if result.mismatches:
+        kinds = d.get("mismatch_kinds")
+        detail = f" ({', '.join(f'{k} {v}' for k, v in kinds.items() if v)})" if kinds else ""
+        _err(f"pnetc: error: mismatch: {result.mismatches} of {result.samples} {what} differ from the "
+             f"reference{detail}")
         return EXIT_MISMATCH
     return 0
 
@@ -149,23 +158,10 @@ def run_command(model: str, board: str, dataset: str | None, data: str | None, l
 def bench_command(model: str, board: str, n: int, dataset: str | None, data: str | None, precision: str,
                   timeout: float | None, json_out: bool, calib: str | None = None) -> int:
     from pnetc import api
-    from pnetc.targets.run import DeviceError
 
-    try:
-        report = api.bench(model, board, n=n, dataset=dataset, data=data, precision=precision, timeout=timeout,
-                           calib=calib)
-    except DeviceError as exc:
-        return _device_failure(exc, board, json_out, {"precision": precision})
-    d = report.to_dict()
-    if json_out:
-        _say(json_line(d))
-    else:
-        print_bench(report)
-    if report.mismatches:
-        _err(f"pnetc: error: mismatch: {report.mismatches} of {report.samples} benchmark samples differ from the "
-             f"reference")
-        return EXIT_MISMATCH
-    return 0
+    return _device_command(lambda: api.bench(model, board, n=n, dataset=dataset, data=data, precision=precision,
+                                             timeout=timeout, calib=calib),
+                           board, precision, json_out, print_bench, "benchmark samples")
 
 
 def _bytes(n) -> str:

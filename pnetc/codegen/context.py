@@ -166,4 +166,45 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
         input_scale=in_q.scale if (in_q is not None and proj is None) else None,
         input_zero_point=in_q.zero_point if (in_q is not None and proj is None) else None,
         output_activation=graph.output_activation,
+        **_glue(graph, input_ctype, int_mode),
     )
+
+
+def _glue(graph: Graph, input_ctype: str, int_mode: bool) -> dict:
+    """The header's caller glue: the input encoding of `<name>_quantize` (pnetc.quantization), the
+    class names, and the output scale/zero point of `<name>_scores_to_probabilities`."""
+    from pnetc.ir.inputs import input_encoding
+
+    encoding = input_encoding(graph)
+    glue = None
+    if encoding is not None and input_ctype in ("uint8_t", "int8_t"):
+        qmin, qmax = encoding.levels
+        glue = dict(per_feature=encoding.per_feature, qmin=qmin, qmax=qmax,
+                    scale=encoding.scale.astype(np.float32), zero_point=encoding.zero_point.astype(np.int32))
+    out_q = graph.tensors[graph.output].quant if int_mode else None
+    labels = [c_label(label) for label in graph.info.labels]
+    return dict(input_encoding=glue,
+                label_pieces=[[b[i:i + LABEL_PIECE] for i in range(0, len(b), LABEL_PIECE)] or [b""] for b in labels],
+                output_scale=out_q.scale if out_q is not None else 1.0,
+                output_zero_point=out_q.zero_point if out_q is not None else 0)
+
+
+C_LABEL_MAX = 4095  # bytes: the longest string literal C99 requires compilers to take (-pedantic enforces it)
+LABEL_PIECE = 48  # bytes per line of a label: adjacent literals keep the lines short
+
+
+def c_label(label) -> bytes:
+    """A class name's bytes for NAME_labels: its UTF-8, cut to C_LABEL_MAX bytes when longer, never
+    inside a UTF-8 sequence (an incomplete one at the cut is dropped)."""
+    data = str(label).encode("utf-8", "surrogatepass")
+    if len(data) <= C_LABEL_MAX:
+        return data
+    cut = data[:C_LABEL_MAX]
+    for back in range(1, 4):  # the last character starts at most 3 bytes before the end
+        byte = cut[-back]
+        if byte < 0x80:
+            return cut  # ASCII: the cut ends a character
+        if byte >= 0xC0:  # the lead byte: its sequence needs 2, 3 or 4 bytes
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return cut if back >= need else cut[:-back]
+    return cut

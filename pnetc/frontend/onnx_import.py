@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from pnetc.errors import PnetcError
+from pnetc.quantization import encoding_from_input_spec
 from pnetc.frontend.context import Ctx, node_name
 from pnetc.frontend.fold import fold_constant
 from pnetc.frontend.ops import HANDLERS, SUPPORTED_OPS
@@ -138,6 +139,7 @@ def _convert_graph(model, info: ModelInfo, path: str) -> Graph:
                 f"{path}: metadata pnetc.input ({spec.get('dtype')}, size {spec.get('size')}) disagrees with the "
                 f"graph input '{inp.name}' ({want}, size {in_tensor.size})"
             )
+        encoding_from_input_spec({"size": in_tensor.size, **spec}, want, path)  # a bad encoding fails here
     if not info.labels:
         info.labels = [str(i) for i in range(graph.num_classes)]
     elif len(info.labels) != graph.num_classes:

@@ -15,8 +15,19 @@ from typing import Optional
 
 import numpy as np
 
+from pnetc.errors import PnetcError
+
 PRECISIONS = ("float32", "int8", "binary")
 PROJECTION_MODES = ("hash", "table")
+
+
+def check_modes(precision: str, projection: str) -> None:
+    """The one check of --precision and --projection: the compiler calls it before it reads a
+    model (fail fast), the lowering pass for callers that run the passes themselves."""
+    if precision not in PRECISIONS:
+        raise PnetcError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if projection not in PROJECTION_MODES:
+        raise PnetcError(f"unknown projection mode {projection!r}; choose one of {', '.join(PROJECTION_MODES)}")
 
 
 @dataclass

@@ -81,13 +81,13 @@ class Reference:
     def encode_input(self, x) -> object:
         """The exact elements the generated C takes: the input itself, except that foreign
         (float-input) models compiled to int8 take int8 quantized with the input's scale
-        and zero point: q = clamp(round_half_even(x / scale) + zero_point, -128, 127)."""
+        and zero point, by pnetc's one rounding (pnetc.quantization, as `<name>_quantize` in C)."""
+        from pnetc.ir.inputs import input_encoding
+
         x = self.check_input(x)
         g = self.graph
-        q = g.tensors[g.input].quant
         if g.projection is None and g.precision != "float32":
-            v = np.round(np.asarray(x, np.float64) / q.scale) + q.zero_point
-            return np.clip(v, -128, 127).astype(np.int8)
+            return input_encoding(g).quantize(x)
         return x
 
     # -- running ---------------------------------------------------------------

@@ -98,8 +98,10 @@ def text_samples(n: int = 60, seed: int = 2) -> tuple[list[bytes], np.ndarray]:
 
 
 def make_dense_model(path: Path, *, num_bits: int = 96, kind: str = "binary", hidden=(32,), num_classes: int = 10,
-                     input_size: int = 64, seed: int = 0, input_dtype: str = "uint8") -> Path:
-    """A pnetc export: uint8 x [batch, N] -> HashProjection -> Gemm/Relu... -> logits."""
+                     input_size: int = 64, seed: int = 0, input_dtype: str = "uint8",
+                     input_meta: dict | None = None) -> Path:
+    """A pnetc export: uint8 x [batch, N] -> HashProjection -> Gemm/Relu... -> logits.
+    input_meta: extra pnetc.input keys (e.g. a per-feature float encoding)."""
     rng = np.random.default_rng(seed)
     samples = dense_samples(256, input_size, seed + 7)
     if input_dtype == "int8":
@@ -127,7 +129,8 @@ def make_dense_model(path: Path, *, num_bits: int = 96, kind: str = "binary", hi
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.pnetc", 1)],
                               producer_name="pnetc-test")
     _meta(model, format=1, task="image", labels=[f"c{i}" for i in range(num_classes)],
-          input={"dtype": input_dtype, "size": input_size, "shape": [input_size], "scale": 1 / 255, "zero_point": 0},
+          input={"dtype": input_dtype, "size": input_size, "shape": [input_size], "scale": 1 / 255, "zero_point": 0,
+                 **(input_meta or {})},
           projection={"T": num_bits // 8, "d": 8, "kind": kind, "seed": spec.seed,
                       "density": (nnz / input_size) if nnz else 1.0},
           calibration=_calibration(values), training={"note": "random test model"})

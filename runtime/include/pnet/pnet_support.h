@@ -149,4 +149,21 @@ static inline int32_t pnet_window_count(const pnet_window *win, int32_t oh, int3
     return (h_hi - h_lo) * (w_hi - w_lo);
 }
 
+/* y[j] = bias[j] (0 without a bias) plus the weight row (of `out` elements of type weight_t) of
+   every set bit, added in increasing bit order: the portable first layer over bits, one body for
+   the int32 (bitsum_s32.c) and float (bitsum_f32.c) accumulators. */
+#define PNET_BITSUM_PORTABLE(weight_t, bits, num_bits, w, bias, out, y)          \
+    do {                                                                        \
+        int32_t pnet_j_;                                                        \
+        for (pnet_j_ = 0; pnet_j_ < (out); ++pnet_j_) {                         \
+            (y)[pnet_j_] = (bias) != NULL ? (bias)[pnet_j_] : 0;                \
+        }                                                                       \
+        PNET_FOR_EACH_SET_BIT(bits, num_bits, pnet_b_, {                        \
+            const weight_t *pnet_row_ = (w) + (size_t)pnet_b_ * (size_t)(out);  \
+            for (pnet_j_ = 0; pnet_j_ < (out); ++pnet_j_) {                     \
+                (y)[pnet_j_] += pnet_row_[pnet_j_];                             \
+            }                                                                   \
+        });                                                                     \
+    } while (0)
+
 #endif /* PNET_SUPPORT_H */

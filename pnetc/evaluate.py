@@ -311,7 +311,12 @@ def check_onnxruntime(model_path, graph, x, output: Optional[str] = None) -> flo
     opts = ort.SessionOptions()
     opts.log_severity_level = 3  # the projection's unused 'mean' initializer is expected
     sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-    theirs = sess.run(None, {feed_name: feed})[0].astype(np.float64)
+    batch = model.graph.input[0].type.tensor_type.shape.dim[:1] if proj is None else []
+    if batch and batch[0].HasField("dim_value"):  # a batch-1 export (torch's default) takes one sample per run
+        theirs = np.concatenate([sess.run(None, {feed_name: feed[i:i + 1]})[0] for i in range(len(feed))])
+    else:
+        theirs = sess.run(None, {feed_name: feed})[0]
+    theirs = theirs.astype(np.float64)
     scale = np.maximum(1.0, np.max(np.abs(theirs), axis=-1, keepdims=True))
     return float(np.max(np.abs(theirs - ours.astype(np.float64)) / scale))
 

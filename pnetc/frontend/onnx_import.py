@@ -76,7 +76,31 @@ def _convert(model, info: ModelInfo, path: str) -> Graph:
         return _convert_graph(model, info, path)
 
 
+# Ops that decide what kind of network a model is: named first when a model uses several unsupported ops.
+DEFINING_OPS = ("LSTM", "GRU", "RNN", "ConvTranspose", "Attention", "MultiHeadAttention", "Einsum", "Loop", "Scan", "If")
+
+
+def _op_key(node) -> str:
+    return node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}::{node.op_type}"
+
+
+def _check_ops_supported(model, path: str) -> None:
+    """Refuse a model with unsupported ops before anything else, naming the op that matters most
+    (an LSTM trainer has two inputs too, but its LSTM is the reason it cannot compile)."""
+    unsupported = [n for n in model.graph.node if _op_key(n) not in HANDLERS]
+    if not unsupported:
+        return
+    unsupported.sort(key=lambda n: DEFINING_OPS.index(n.op_type) if n.op_type in DEFINING_OPS else len(DEFINING_OPS))
+    first = unsupported[0]
+    others = sorted({_op_key(n) for n in unsupported} - {_op_key(first)})
+    raise PnetcError(
+        f"{path}: node '{node_name(first)}' has op type '{_op_key(first)}', which pnetc does not support"
+        + (f" (nor {', '.join(others)})" if others else "") + f"; supported: {', '.join(SUPPORTED_OPS)}"
+    )
+
+
 def _convert_graph(model, info: ModelInfo, path: str) -> Graph:
+    _check_ops_supported(model, path)
     ctx = Ctx(path)
     ctx.consts = _initializers(model, path)
     graph_inputs = [i for i in model.graph.input if i.name not in ctx.consts]
@@ -89,6 +113,10 @@ def _convert_graph(model, info: ModelInfo, path: str) -> Graph:
     ctx.sizes[inp.name] = in_tensor.size
     ctx.dtypes[inp.name] = in_tensor.dtype
     ctx.ranks[inp.name] = len(inp.type.tensor_type.shape.dim)
+    if in_tensor.dtype != "bytes":
+        dims = inp.type.tensor_type.shape.dim
+        ctx.shapes[inp.name] = tuple(d.dim_value for d in dims[1:])
+        ctx.batch_one = bool(dims) and dims[0].HasField("dim_value") and dims[0].dim_value == 1
 
     for node in topological_order(list(model.graph.node), set(ctx.consts) | {inp.name}, path):
         _convert_node(node, ctx)
@@ -149,7 +177,7 @@ def _input_tensor(inp, path: str) -> Tensor:
 
 
 def _convert_node(node, ctx: Ctx) -> None:
-    key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}::{node.op_type}"
+    key = _op_key(node)
     handler = HANDLERS.get(key)
     if handler is None:
         raise PnetcError(
@@ -164,5 +192,7 @@ def _convert_node(node, ctx: Ctx) -> None:
         handler(node, ctx)
     except (TypeError, ValueError) as exc:  # attributes or constants of the wrong type or shape
         raise ctx.fail(node, f"unexpected attribute or input types ({exc})") from None
+    except IndexError:  # fewer inputs than the op takes
+        raise ctx.fail(node, f"has {len(node.input)} inputs, fewer than the op takes") from None
 
 

@@ -194,6 +194,11 @@ def train(
     progress: Optional[bool] = None,
     char_max_n: Optional[int] = None,
     words: Optional[bool] = None,
+    board: Optional[str] = None,
+    max_flash: Union[int, str, None] = None,
+    max_ram: Union[int, str, None] = None,
+    max_instructions: Union[int, str, None] = None,
+    plot: Optional[PathLike] = None,
 ) -> TrainResult:
     """Train a trainer and a projection net jointly (Ravi 2017) and export OUT/model.onnx.
 
@@ -201,7 +206,13 @@ def train(
     means no hidden layer. `out` defaults to runs/<dataset>. `balance`: class-weighted loss
     (None: the data set's default). A folder that holds a run needs `resume` (continue it) or `force`
     (start over; files pnetc did not write stay untouched). `char_max_n`, `words`: the text featurizer's
-    char n-gram orders and word features (None: the data set's default). Needs torch."""
+    char n-gram orders and word features (None: the data set's default). `board` with `max_flash`
+    (bytes, or "32K"), `max_ram` and/or `max_instructions` ("100k"): search the model family within that
+    budget instead (pnetc/budget.py; `plot` writes the frontier PNG). Needs torch."""
+    if board is not None or any(v is not None for v in (max_flash, max_ram, max_instructions)):
+        return _train_within_budget(dataset, out, data_dir=data_dir, epochs=epochs, seed=seed, board=board,
+                                    max_flash=max_flash, max_ram=max_ram, max_instructions=max_instructions,
+                                    plot=plot, progress=progress)
     try:
         from pnetc.training import run_from_cli
     except ImportError as exc:  # torch missing: say which extra to install
@@ -220,6 +231,37 @@ def train(
         **({} if balance is None else {"balance": balance}),
     )
     return _train_result(raw)
+
+
+def _train_within_budget(dataset, out, *, data_dir, epochs, seed, board, max_flash, max_ram, max_instructions,
+                         plot, progress) -> TrainResult:
+    """`train(board=..., max_flash=...)`: the budget search; the chosen model as a TrainResult whose
+    extra["budget"] holds every candidate and the frontier."""
+    from pnetc import budget as _budget
+    from pnetc.measure.costmodel import parse_count, parse_size
+    from pnetc.targets.boards import get_board
+
+    if board is None:
+        raise PnetcError("--max-flash/--max-ram/--max-instructions need --board BOARD (the cost model is per board)")
+    get_board(board)
+    limits = _budget.Budget(board, parse_size(max_flash, "--max-flash"), parse_size(max_ram, "--max-ram"),
+                            parse_count(max_instructions, "--max-instructions"))
+    try:
+        found = _budget.search(str(dataset), out if out is not None else Path("runs") / (Path(str(dataset)).stem or "model"),
+                               limits, data_dir=None if data_dir is None else str(data_dir), epochs=epochs, seed=seed,
+                               plot=None if plot is None else str(plot), progress=_progress.wanted(progress))
+    except ImportError as exc:
+        raise PnetcError(f"training needs torch ({exc.name} is not installed): pip install 'pnetc[train]'") from None
+    chosen = found.chosen
+    info = {"budget": found.to_dict(), "budget_lines": _budget.table_lines(found)}
+    if chosen is None:
+        raise PnetcError("no trained candidate fitted the budget on the board: " + "; ".join(
+            f"{r.candidate.label()} measured {r.measured}" for r in found.rows if r.measured))
+    c = chosen.candidate
+    return TrainResult(model=Path(chosen.model), dataset=str(dataset), trainer="none" if c.family == "mlp" else "mlp",
+                       mode="budget", projection_accuracy=chosen.accuracy, projection_accuracy_int8_sim=chosen.accuracy,
+                       trainer_accuracy=None, projection_bits=c.num_bits, weight_bytes=chosen.measured["flash_bytes"],
+                       trainer_weight_bytes=0, epochs=epochs or 0, seconds=0.0, extra=info)
 
 
 def _train_result(raw: dict) -> TrainResult:

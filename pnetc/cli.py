@@ -91,9 +91,15 @@ def train_cmd(
                                                       "files pnetc did not write (never over them)."),
     char_max_n: Optional[int] = typer.Option(None, "--char-max-n", help="Text: char n-grams of orders 1..N (0: none)."),
     words: Optional[bool] = typer.Option(None, "--words/--no-words", help="Text: word uni/bi/skip-gram features."),
+    board: Optional[str] = typer.Option(None, "--board", help="Search the model family within a budget on BOARD."),
+    max_flash: Optional[str] = typer.Option(None, "--max-flash", help="Budget: model flash, e.g. 32K."),
+    max_ram: Optional[str] = typer.Option(None, "--max-ram", help="Budget: model RAM (static + stack), e.g. 8K."),
+    max_instructions: Optional[str] = typer.Option(None, "--max-instructions", help="Budget: per inference, e.g. 100k."),
+    plot: Optional[str] = typer.Option(None, "--plot", help="Budget search: the frontier as a PNG."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
-    """Train a trainer and a projection net jointly and export DIR/model.onnx."""
+    """Train a trainer and a projection net jointly and export DIR/model.onnx (or, with --board and a
+    budget, the best model of the family that fits it)."""
     from pnetc import api
     from pnetc.report import summary_lines
 
@@ -104,8 +110,10 @@ def train_cmd(
         center=center, balance=balance, qat=qat, projection_only=projection_only, trainer_only=trainer_only, resume=resume,
         force=force,
         char_max_n=char_max_n, words=words,
+        board=board, max_flash=max_flash, max_ram=max_ram, max_instructions=max_instructions, plot=plot,
     ).to_dict()
     if json_out:
+        result.pop("budget_lines", None)
         print_json(result)
     else:
         for line in summary_lines(result):

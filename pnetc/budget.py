@@ -119,14 +119,15 @@ def capacity(c: Candidate) -> float:
 
 
 def pick_for_proxy(rows: list[Row], per_family: int = PROXY_PER_FAMILY) -> list[Row]:
-    """Per family and hidden-layer depth, the most capable candidates within the budget, spread over
-    distinct shapes: the largest of each (kind, fc) first."""
+    """Per family, the most capable candidates within the budget, one of each shape: projection nets
+    by (kind, hidden layer or not, d), MLPs by depth."""
     picked: list[Row] = []
     for family in costmodel.FAMILIES:
         mine = sorted((r for r in rows if r.candidate.family == family), key=lambda r: -capacity(r.candidate))
         seen: set = set()
         for r in mine:
-            key = (r.candidate.kind, len(r.candidate.fc) > 0) if family == "projection" else len(r.candidate.fc)
+            c = r.candidate
+            key = (c.kind, len(c.fc) > 0, c.bits_per_table) if family == "projection" else len(c.fc)
             if key in seen:
                 continue
             seen.add(key)

@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parts", default="peers,bits", help="peers (the side-by-side table), bits (how many neural bits), "
                                                          "frontier (budget picks against baseline MLPs)")
     p.add_argument("--frontier-datasets", default="digits", help="data sets of the frontier part")
-    p.add_argument("--frontier-epochs", type=int, default=30, help="epochs of the frontier's baseline MLPs")
+    p.add_argument("--frontier-epochs", type=int, default=None,
+                   help="epochs of the frontier's baseline MLPs (default: those pnetc trains an MLP pick for)")
     p.add_argument("--frontier-train-limit", type=int, default=None,
                    help="frontier part: the first N training samples only (for slow data sets)")
     p.add_argument("--bits-datasets", default="fashion-mnist,langid", help="data sets of the how-many-bits sweep")

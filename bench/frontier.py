@@ -4,7 +4,7 @@ On one board, every row goes through the same harness (bench/harness.py) on the 
 * pnetc's picks: `pnetc train --board B --max-flash X` for each budget X (pnetc/budget.py);
 * baselines: emlearn (float sklearn MLPs, one hidden layer of each width) and pnetc-compiled int8 MLPs
   of the same widths (pnetc/training/student.py), each trained on the same training split for the
-  same number of epochs.
+  same number of epochs (by default the epochs the search trains an MLP pick for).
 A pick is dominated when a baseline row is at least as good on device accuracy, flash and
 instructions, and better on one of them.
 """
@@ -45,7 +45,7 @@ def dominated_by(pick: dict, rows: list[dict]) -> list[dict]:
     return out
 
 
-def measure_frontier(dataset: str, board_name: str, work: Path, cache: Path, *, epochs: int, limit: int | None,
+def measure_frontier(dataset: str, board_name: str, work: Path, cache: Path, *, epochs: int | None, limit: int | None,
                      train_limit: int | None = None, budgets=BUDGETS, widths=WIDTHS, log=print) -> dict:
     from bench import adapters
     from pnetc import budget as pbudget
@@ -57,6 +57,8 @@ def measure_frontier(dataset: str, board_name: str, work: Path, cache: Path, *, 
     ds = load_dataset(dataset)
     if train_limit:  # a subset of the training split, for the slow data sets (said in the output)
         ds.x_train, ds.y_train = ds.x_train[:train_limit], ds.y_train[:train_limit]
+    if epochs is None:  # the epochs pnetc's budget search trains an MLP pick for
+        epochs = pbudget.mlp_epochs(len(ds.y_train))
     x_test, y_test = np.asarray(ds.x_test), np.asarray(ds.y_test)
     if limit:
         x_test, y_test = x_test[:limit], y_test[:limit]

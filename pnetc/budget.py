@@ -2,7 +2,9 @@
 
 1. enumerate candidates of both families (projection nets: T, d, kind, density, hidden widths;
    plain MLPs on the inputs) whose predicted cost (pnetc.measure.costmodel) is within the budget;
-2. rank the most capable of them by short proxy trainings (few epochs; MLPs on a subset);
+2. rank them by short proxy trainings (few epochs; MLPs on a subset): every MLP shape and the most
+   capable projection net of each shape; among those within one standard error of the best, the
+   cheapest first;
 3. train the best one fully, compile it, bench it on the board and check the measured cost against
    the budget (the next-ranked candidate is tried if it does not fit);
 4. report every candidate and the Pareto frontier (accuracy vs flash and vs instructions).
@@ -14,6 +16,7 @@ runs it bit for bit (the bench counts mismatches on its samples).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -30,7 +33,7 @@ BITS_PER_TABLE = (8, 12)
 HIDDEN = ((), (16,), (32,), (64,), (128,), (256,))
 MLP_HIDDEN = ((8,), (16,), (32,), (64,), (128,), (256,), (32, 32), (64, 64), (128, 128), (256, 256))
 TERNARY_NONZEROS = (8, 24)  # nonzeros per bit of the ternary candidates (dense inputs above 64 features)
-PROXY_PER_FAMILY = 4
+PROXY_PER_FAMILY = 4  # projection nets proxy-trained (one per shape)
 PROXY_SUBSET = 5000
 BENCH_SAMPLES = 10
 RETRIES = 3
@@ -119,22 +122,34 @@ def capacity(c: Candidate) -> float:
 
 
 def pick_for_proxy(rows: list[Row], per_family: int = PROXY_PER_FAMILY) -> list[Row]:
-    """Per family, the most capable candidates within the budget, one of each shape: projection nets
-    by (kind, hidden layer or not, d), MLPs by depth."""
-    picked: list[Row] = []
-    for family in costmodel.FAMILIES:
-        mine = sorted((r for r in rows if r.candidate.family == family), key=lambda r: -capacity(r.candidate))
-        seen: set = set()
-        for r in mine:
-            c = r.candidate
-            key = (c.kind, len(c.fc) > 0, c.bits_per_table) if family == "projection" else len(c.fc)
-            if key in seen:
-                continue
-            seen.add(key)
-            picked.append(r)
-            if sum(1 for p in picked if p.candidate.family == family) >= per_family:
-                break
+    """Which candidates to proxy-train: every MLP shape (they train in seconds) and, per shape of
+    projection net (kind, hidden layer or not, d), the most capable one, up to `per_family` of them."""
+    picked = [r for r in rows if r.candidate.family == "mlp"]
+    mine = sorted((r for r in rows if r.candidate.family == "projection"), key=lambda r: -capacity(r.candidate))
+    seen: set = set()
+    for r in mine:
+        c = r.candidate
+        key = (c.kind, len(c.fc) > 0, c.bits_per_table)
+        if key in seen:
+            continue
+        seen.add(key)
+        picked.append(r)
+        if len(seen) >= per_family:
+            break
     return picked
+
+
+def rank(rows: list[Row], test_samples: int) -> list[Row]:
+    """Best first, by the one-standard-error rule: the proxies within one standard error of the best
+    proxy accuracy (sqrt(p (1 - p) / test samples)) are equally good as far as the test split can
+    tell, so the cheapest of them (least predicted flash x instructions) comes first; then the rest
+    by proxy accuracy."""
+    best = max(r.proxy_accuracy for r in rows)
+    se = math.sqrt(max(best * (1 - best), 1e-6) / max(test_samples, 1))
+    tied = [r for r in rows if r.proxy_accuracy >= best - se]
+    tied.sort(key=lambda r: (r.predicted.flash_bytes * r.predicted.instructions, -r.proxy_accuracy))
+    rest = sorted((r for r in rows if r not in tied), key=lambda r: (-r.proxy_accuracy, r.predicted.flash_bytes))
+    return tied + rest
 
 
 def pareto(rows: list[Row], cost: str) -> list[Row]:
@@ -234,12 +249,12 @@ def search(dataset: str, out, budget: Budget, *, data_dir: Optional[str] = None,
             t.samples(i, len(proxies))
             _, _, r.proxy_accuracy = train_candidate(dataset, r.candidate, out / "proxies" / f"{i:02d}",
                                                      epochs=proxy_epochs, proxy=True, data_dir=data_dir, seed=seed)
-        ranked = sorted(proxies, key=lambda r: (-r.proxy_accuracy, r.predicted.flash_bytes))
+        ranked = rank(proxies, len(ds.y_test))
         chosen = None
         for attempt, r in enumerate(ranked[:RETRIES]):
             t.stage(f"train {r.candidate.label()} fully")
             folder = out / ("model" if attempt == 0 else f"model-{attempt}")
-            final_epochs = epochs if epochs is not None else (_mlp_epochs(samples)
+            final_epochs = epochs if epochs is not None else (mlp_epochs(samples)
                                                               if r.candidate.family == "mlp" else None)
             model, calib, _ = train_candidate(dataset, r.candidate, folder, epochs=final_epochs, proxy=False,
                                               data_dir=data_dir, seed=seed)
@@ -259,7 +274,7 @@ def search(dataset: str, out, budget: Budget, *, data_dir: Optional[str] = None,
     return result
 
 
-def _mlp_epochs(samples: int) -> int:
+def mlp_epochs(samples: int) -> int:
     """An MLP's full training: the epochs the input-scaled defaults give a data set of this size."""
     from pnetc.training.sizing import scaled_defaults
 

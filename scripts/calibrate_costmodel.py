@@ -47,6 +47,9 @@ FLOAT32_EVERY = 3  # also bench every third model in float32
 
 
 def train_candidate(dataset: str, c: Candidate, out: Path) -> tuple[Path, Path | None]:
+    if (out / "model.onnx").exists():  # trained by an earlier run with the same --work: costs only need the shape
+        calib = out / "calib.npz"
+        return out / "model.onnx", calib if calib.exists() else None
     if c.family == "mlp":
         from pnetc.training.student import train_mlp
 

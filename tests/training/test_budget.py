@@ -39,7 +39,23 @@ def test_enumeration_covers_both_families_and_the_filter_keeps_the_budget():
     assert 0 < len(kept) < len(rows)
     assert all(r.predicted.flash_bytes <= 8192 and r.predicted.instructions <= 20_000 for r in kept)
     picked = budget.pick_for_proxy(kept, 2)
-    assert 0 < len(picked) <= 4 and all(r in kept for r in picked)
+    assert all(r in kept for r in picked)
+    assert {r.candidate for r in picked if r.candidate.family == "mlp"} == {
+        r.candidate for r in kept if r.candidate.family == "mlp"}
+    assert sum(r.candidate.family == "projection" for r in picked) == 2
+
+
+def test_ranking_prefers_the_cheapest_of_the_statistically_tied():
+    def row(acc, flash, instructions):
+        r = budget.Row(costmodel.Candidate(64, 10), costmodel.Cost(flash, 100, instructions))
+        r.proxy_accuracy = acc
+        return r
+
+    big, small, worse = row(0.970, 24_000, 50_000), row(0.962, 7_000, 13_000), row(0.90, 2_000, 3_000)
+    # 359 test samples: one standard error at 97 % is 0.9 points, so big and small are tied
+    assert budget.rank([big, worse, small], 359) == [small, big, worse]
+    # with 100,000 test samples the 0.8 points are real
+    assert budget.rank([big, worse, small], 100_000) == [big, small, worse]
 
 
 def test_pareto_keeps_only_undominated_rows():

@@ -12,6 +12,7 @@ instructions, and better on one of them.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,8 @@ def measure_frontier(dataset: str, board_name: str, work: Path, cache: Path, *, 
     from pnetc.training.student import train_mlp
 
     board = get_board(board_name)
+    if work.exists():  # a fresh measurement: nothing of an earlier run is reused
+        shutil.rmtree(work)
     ds = load_dataset(dataset)
     if train_limit:  # a subset of the training split, for the slow data sets (said in the output)
         ds.x_train, ds.y_train = ds.x_train[:train_limit], ds.y_train[:train_limit]

@@ -177,6 +177,8 @@ def train_candidate(dataset: str, c: Candidate, out: Path, *, epochs: Optional[i
     if c.family == "mlp":
         from pnetc.training.student import train_mlp
 
+        # an MLP proxy trains for the full epochs on at most PROXY_SUBSET samples: seconds, and on a
+        # small data set exactly the final model
         r = train_mlp(dataset, out, hidden=list(c.fc), epochs=epochs or 20, seed=seed, data_dir=data_dir,
                       subset=PROXY_SUBSET if proxy else None)
         return Path(r["model"]), Path(r["calib"]), float(r["accuracy"])
@@ -247,13 +249,14 @@ def search(dataset: str, out, budget: Budget, *, data_dir: Optional[str] = None,
         for i, r in enumerate(proxies):
             t.stage(f"proxy {i + 1}/{len(proxies)}: {r.candidate.label()}")
             t.samples(i, len(proxies))
-            _, _, r.proxy_accuracy = train_candidate(dataset, r.candidate, out / "proxies" / f"{i:02d}",
-                                                     epochs=proxy_epochs, proxy=True, data_dir=data_dir, seed=seed)
+            mine = mlp_epochs(min(samples, PROXY_SUBSET)) if r.candidate.family == "mlp" else proxy_epochs
+            _, _, r.proxy_accuracy = train_candidate(dataset, r.candidate, out / "proxies" / r.candidate.slug(),
+                                                     epochs=mine, proxy=True, data_dir=data_dir, seed=seed)
         ranked = rank(proxies, len(ds.y_test))
         chosen = None
         for attempt, r in enumerate(ranked[:RETRIES]):
             t.stage(f"train {r.candidate.label()} fully")
-            folder = out / ("model" if attempt == 0 else f"model-{attempt}")
+            folder = out / r.candidate.slug()
             final_epochs = epochs if epochs is not None else (mlp_epochs(samples)
                                                               if r.candidate.family == "mlp" else None)
             model, calib, _ = train_candidate(dataset, r.candidate, folder, epochs=final_epochs, proxy=False,

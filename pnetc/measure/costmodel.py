@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -63,6 +64,10 @@ class Candidate:
             return f"mlp {self.features}-{hidden + '-' if self.fc else ''}{self.classes} {self.precision}"
         kind = "bin" if self.kind == "binary" else f"ter{self.density:g}"
         return f"T={self.tables} d={self.bits_per_table} {kind} fc={hidden} {self.precision}"
+
+    def slug(self) -> str:
+        """The label as a folder name: one folder per candidate, so families never share one."""
+        return re.sub(r"[^A-Za-z0-9.]+", "-", self.label()).strip("-")
 
     def to_dict(self) -> dict:
         d = asdict(self)

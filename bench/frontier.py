@@ -123,6 +123,7 @@ def plot(entry: dict, path: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.ticker
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -135,6 +136,7 @@ def plot(entry: dict, path: Path) -> Path:
         ax.scatter([p[cost] for p in picks], [100 * p["accuracy_device"] for p in picks], s=90, c="r", marker="*",
                    label="pnetc train --max-flash picks", zorder=3)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # minor labels overlap
         ax.set_xlabel("model flash (bytes)" if cost == "flash_bytes" else "instructions per inference")
         ax.set_ylabel("device accuracy (%)")
         ax.legend(fontsize=7)

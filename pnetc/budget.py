@@ -322,6 +322,7 @@ def plot_frontier(result: BudgetSearch, path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.ticker
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -338,6 +339,7 @@ def plot_frontier(result: BudgetSearch, path) -> Path:
         if limit:
             ax.axvline(limit, color="r", lw=0.8)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # minor labels overlap
         ax.set_xlabel(name)
         ax.set_ylabel("accuracy (%)")
         ax.legend(fontsize=7)

@@ -210,6 +210,10 @@ def train(
     (bytes, or "32K"), `max_ram` and/or `max_instructions` ("100k"): search the model family within that
     budget instead (pnetc/budget.py; `plot` writes the frontier PNG). Needs torch."""
     if board is not None or any(v is not None for v in (max_flash, max_ram, max_instructions)):
+        chosen_by_search = {"-T": tables, "-d": bits_per_table, "--kind": kind, "--density": density, "--fc": fc}
+        given = [flag for flag, value in chosen_by_search.items() if value is not None]
+        if given:
+            raise PnetcError(f"a budget search chooses {', '.join(given)} itself; drop them or drop the budget")
         return _train_within_budget(dataset, out, data_dir=data_dir, epochs=epochs, seed=seed, board=board,
                                     max_flash=max_flash, max_ram=max_ram, max_instructions=max_instructions,
                                     plot=plot, progress=progress)

@@ -191,12 +191,11 @@ def train_candidate(dataset: str, c: Candidate, out: Path, *, epochs: Optional[i
     return Path(r["model"]), None, float(accuracy)
 
 
-def device_accuracy(model: Path, calib: Optional[Path], dataset: str, work: Path) -> float:
-    """The compiled int8 model's reference accuracy on the whole test split (what the board computes)."""
+def device_accuracy(model: Path, calib: Optional[Path], ds, work: Path) -> float:
+    """The compiled int8 model's reference accuracy on the data set's whole test split (what the board
+    computes)."""
     from pnetc.compiler import compile_model
-    from pnetc.datasets import load_dataset
 
-    ds = load_dataset(dataset)
     compiled = compile_model(model, work, precision="int8", calib=None if calib is None else str(calib), force=True)
     x = np.asarray(ds.x_test)
     x = x.reshape(len(x), -1).astype(np.float32) if calib is not None else x
@@ -204,11 +203,10 @@ def device_accuracy(model: Path, calib: Optional[Path], dataset: str, work: Path
     return float(np.mean(np.asarray(pred) == np.asarray(ds.y_test)))
 
 
-def measure(model: Path, calib: Optional[Path], board: str, dataset: str) -> dict:
-    from pnetc.datasets import load_dataset
+def measure(model: Path, calib: Optional[Path], board: str, ds) -> dict:
+    """Flash, RAM and instructions on the board over the first test samples, and the mismatches."""
     from pnetc.measure.benchmark import bench_model
 
-    ds = load_dataset(dataset)
     x = np.asarray(ds.x_test)[:BENCH_SAMPLES]
     samples = list(x.reshape(len(x), -1).astype(np.float32) if calib is not None else x)
     report = bench_model(model, board, n=BENCH_SAMPLES, samples=samples, calib=None if calib is None else str(calib))
@@ -232,12 +230,11 @@ def search(dataset: str, out, budget: Budget, *, data_dir: Optional[str] = None,
     ds = load_dataset(dataset, data_dir=data_dir)
     if ds.task == "text":
         raise PnetcError("budget-aware training supports dense data sets; the cost model has no text terms yet")
-    text = False
     features = int(np.prod(ds.input_shape))
     classes, samples = len(ds.labels), len(ds.y_train)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    every = [c for c in enumerate_candidates(features, classes, text=text) if c.family in families]
+    every = [c for c in enumerate_candidates(features, classes) if c.family in families]
     rows = [Row(c, cal.predict(c)) for c in every]
     rows = [r for r in rows if budget.allows(r.predicted)]
     if not rows:
@@ -254,7 +251,7 @@ def search(dataset: str, out, budget: Budget, *, data_dir: Optional[str] = None,
                                                      epochs=mine, proxy=True, data_dir=data_dir, seed=seed)
         ranked = rank(proxies, len(ds.y_test))
         chosen = None
-        for attempt, r in enumerate(ranked[:RETRIES]):
+        for r in ranked[:RETRIES]:
             t.stage(f"train {r.candidate.label()} fully")
             folder = out / r.candidate.slug()
             final_epochs = epochs if epochs is not None else (mlp_epochs(samples)
@@ -262,8 +259,8 @@ def search(dataset: str, out, budget: Budget, *, data_dir: Optional[str] = None,
             model, calib, _ = train_candidate(dataset, r.candidate, folder, epochs=final_epochs, proxy=False,
                                               data_dir=data_dir, seed=seed)
             t.stage(f"bench {r.candidate.label()} on {budget.board}")
-            r.measured = measure(model, calib, budget.board, dataset)
-            r.accuracy = device_accuracy(model, calib, dataset, folder / "compiled")
+            r.measured = measure(model, calib, budget.board, ds)
+            r.accuracy = device_accuracy(model, calib, ds, folder / "compiled")
             r.fits = budget.allows(costmodel.Cost(**{k: r.measured[k] for k in costmodel.TARGETS}))
             r.model = str(model)
             if r.fits:

@@ -175,7 +175,7 @@ def torch_patch_cnn(folder: Path) -> tuple[Path, Path, Path]:
     path = folder / "patch_cnn.onnx"
     torch.onnx.export(net, torch.as_tensor(xtr[:1]), str(path), dynamo=False, opset_version=17)
     test, calib = folder / "patches_test.npz", folder / "patches_calib.npz"
-    np.savez(test, x=xte.reshape(len(xte), -1), y=yte, labels=np.array(["china", "flower"]))
+    np.savez(test, x=xtr.reshape(len(xtr), -1), y=ytr, x_test=xte.reshape(len(xte), -1), y_test=yte)
     rng = np.random.default_rng(1)
     np.savez(calib, x=xtr[rng.choice(len(xtr), 200, replace=False)].reshape(200, -1))
     return path, test, calib

@@ -8,13 +8,20 @@
 
 enum { PHASE_START = 0, PHASE_BODY = 1, PHASE_TAIL = 2, PHASE_DONE = 3 };
 
+#define NEED_INPUT (-2) /* norm_next: the bytes fed so far do not decide the next byte yet */
+
+/* Byte p of the input: the bytes carried over from the previous chunk, then the current chunk. */
+static int32_t byte_at(const pnet_text_iter *it, size_t p)
+{
+    return p < (size_t)it->carry_n ? (int32_t)it->carry[p] : (int32_t)it->text[p - (size_t)it->carry_n];
+}
+
 /* Apply the first matching normalisation rule at it->pos; queue its output bytes. */
 static void normalise_at(pnet_text_iter *it)
 {
-    const uint8_t *t = it->text;
     const size_t p = it->pos;
-    const int32_t b = t[p];
-    const int32_t nxt = p + 1 < it->len ? (int32_t)t[p + 1] : -1;
+    const int32_t b = byte_at(it, p);
+    const int32_t nxt = p + 1 < it->len ? byte_at(it, p + 1) : -1;
     int32_t step = 1;
 
     it->pend_i = 0;
@@ -46,7 +53,7 @@ static void normalise_at(pnet_text_iter *it)
     } else if (b == 0xC2 && nxt >= 0x80 && nxt <= 0xBF) { /* 5. C1 controls, Latin-1 punctuation */
         it->pend[0] = SEP;
         step = 2;
-    } else if (b == 0xE2 && nxt == 0x80 && p + 2 < it->len && t[p + 2] >= 0x80 && t[p + 2] <= 0xBF) {
+    } else if (b == 0xE2 && nxt == 0x80 && p + 2 < it->len && byte_at(it, p + 2) >= 0x80 && byte_at(it, p + 2) <= 0xBF) {
         it->pend[0] = SEP; /* 6. U+2000..U+203F */
         step = 3;
     } else { /* 7. anything else passes through */
@@ -55,7 +62,9 @@ static void normalise_at(pnet_text_iter *it)
     it->pos = p + (size_t)step;
 }
 
-/* Next normalised byte (separator runs collapsed, framed by separators), or -1 at the end. */
+/* Next normalised byte (separator runs collapsed, framed by separators), -1 at the end, or
+   NEED_INPUT when streaming and the rule at pos may depend on bytes not fed yet (a rule reads
+   at most 2 bytes ahead, so the last 2 bytes of a chunk wait for the next one). */
 static int32_t norm_next(pnet_text_iter *it)
 {
     for (;;) {
@@ -74,9 +83,12 @@ static int32_t norm_next(pnet_text_iter *it)
             return SEP;
         }
         if (it->phase == PHASE_BODY) {
-            if (it->pos < it->len) {
+            if (it->pos < it->len && (it->final || it->pos + 2u < it->len)) {
                 normalise_at(it);
                 continue;
+            }
+            if (!it->final) {
+                return NEED_INPUT;
             }
             it->phase = PHASE_TAIL;
             if (it->last != SEP) {
@@ -93,23 +105,34 @@ static uint32_t fnv_step(uint32_t h, int32_t byte)
     return (h ^ (uint32_t)byte) * PNET_FNV_PRIME;
 }
 
-/* Assemble the next character: a new one starts at every byte that is not 10xxxxxx. */
+/* Assemble the next character: a new one starts at every byte that is not 10xxxxxx.
+   Returns 1 (a char is ready), 0 (the text ended) or NEED_INPUT (streaming: the char so far
+   stays in the iterator and assembly resumes with the next chunk). */
 static int next_char(pnet_text_iter *it)
 {
-    int32_t b = it->look;
-    if (b < 0) {
-        b = norm_next(it);
+    if (!it->in_char) {
+        int32_t b = it->look;
+        if (b < 0) {
+            b = norm_next(it);
+        }
+        if (b == NEED_INPUT) {
+            return NEED_INPUT;
+        }
+        it->look = -1;
+        if (b < 0) {
+            return 0;
+        }
+        it->char_first = b;
+        it->char_len = 1u;
+        it->char_hash = fnv_step(PNET_FNV_OFFSET, b);
+        it->word_next = fnv_step(it->word_hash, b);
+        it->in_char = 1;
     }
-    it->look = -1;
-    if (b < 0) {
-        return 0;
-    }
-    it->char_first = b;
-    it->char_len = 1u;
-    it->char_hash = fnv_step(PNET_FNV_OFFSET, b);
-    it->word_next = fnv_step(it->word_hash, b);
     for (;;) {
         const int32_t c = norm_next(it);
+        if (c == NEED_INPUT) {
+            return NEED_INPUT;
+        }
         if (c < 0) {
             break;
         }
@@ -121,6 +144,7 @@ static int next_char(pnet_text_iter *it)
         it->char_hash = fnv_step(it->char_hash, c);
         it->word_next = fnv_step(it->word_next, c);
     }
+    it->in_char = 0;
     return 1;
 }
 
@@ -195,6 +219,12 @@ int pnet_text_begin(pnet_text_iter *it, const uint8_t *text, size_t len, int32_t
     it->text = text;
     it->len = rc == PNET_OK ? len : 0u;
     it->pos = 0u;
+    it->fed = it->len;
+    it->final = 1;
+    it->carry[0] = 0u;
+    it->carry[1] = 0u;
+    it->carry_n = 0;
+    it->in_char = 0;
     it->char_max_n = char_max_n;
     it->words = words;
     it->phase = rc == PNET_OK ? PHASE_START : PHASE_DONE;
@@ -231,7 +261,7 @@ int pnet_text_next(pnet_text_iter *it, uint32_t *feature_id)
         return 0;
     }
     while (it->q_i >= it->q_n) {
-        if (!next_char(it)) {
+        if (next_char(it) != 1) {
             return 0;
         }
         char_features(it);
@@ -239,4 +269,53 @@ int pnet_text_next(pnet_text_iter *it, uint32_t *feature_id)
     *feature_id = it->queue[it->q_i];
     it->q_i += 1;
     return 1;
+}
+
+int pnet_text_begin_stream(pnet_text_iter *it, int32_t char_max_n, int32_t words)
+{
+    const int rc = pnet_text_begin(it, NULL, 0u, char_max_n, words);
+    if (rc == PNET_OK) {
+        it->final = 0;
+    }
+    return rc;
+}
+
+int pnet_text_supply(pnet_text_iter *it, const uint8_t *chunk, size_t len, int32_t final)
+{
+    if (it == NULL || (chunk == NULL && len > 0u)) {
+        return PNET_ERR_NULL;
+    }
+    if (it->final) {
+        return PNET_ERR_ARG; /* not a stream, or its last chunk was supplied already */
+    }
+    if (len >= PNET_TEXT_MAX_LEN - it->fed) {
+        it->phase = PHASE_DONE; /* the text is too long: it yields nothing more */
+        it->final = 1;
+        return PNET_ERR_LENGTH;
+    }
+    it->fed += len;
+    it->text = chunk;
+    it->len = (size_t)it->carry_n + len;
+    it->pos = 0u;
+    it->final = final != 0;
+    return PNET_OK;
+}
+
+void pnet_text_park(pnet_text_iter *it)
+{
+    uint8_t keep[2];
+    int32_t n = 0;
+    size_t p;
+    if (it == NULL || it->final) {
+        return;
+    }
+    for (p = it->pos; p < it->len && n < 2; ++p) {
+        keep[n++] = (uint8_t)byte_at(it, p);
+    }
+    it->carry[0] = n > 0 ? keep[0] : 0u;
+    it->carry[1] = n > 1 ? keep[1] : 0u;
+    it->carry_n = n;
+    it->text = NULL;
+    it->len = (size_t)n;
+    it->pos = 0u;
 }

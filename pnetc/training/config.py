@@ -12,7 +12,8 @@ from pnetc.errors import PnetcError
 from pnetc.hashing import MASK32, PROJECTION_KINDS
 
 TRAINERS = ("mlp", "cnn", "lstm", "none")
-TEXT_TRAINERS = ("lstm", "none")
+# For text every trainer reads the raw bytes: mlp is a hashed byte n-gram MLP, cnn a CNN over
+# the bytes (pnetc/training/models.py).
 # The trainer when none is named: for text, the projection net alone ("none") trained as
 # well as with an LSTM teacher, in a fraction of the time (docs/training.md, "Text trainers").
 DEFAULT_TRAINER = {"text": "none"}
@@ -132,13 +133,11 @@ def validate(c: TrainConfig, task: str, input_shape: tuple) -> None:
 
     if c.trainer not in TRAINERS:
         bad(f"unknown trainer {c.trainer!r}; choose one of {', '.join(TRAINERS)}")
-    if task == "text" and c.trainer not in TEXT_TRAINERS:
-        bad(f"trainer {c.trainer!r} needs dense inputs; use --trainer {' or '.join(TEXT_TRAINERS)} for text datasets")
     if c.trainer == "none" and c.mode == "trainer-only":
         bad("--trainer none trains no trainer; --trainer-only needs one")
     if task != "text" and c.trainer == "lstm":
         bad(f"trainer 'lstm' is for text datasets; this dataset is {task!r}, use --trainer mlp or cnn")
-    if c.trainer == "cnn" and len(input_shape) not in (2, 3):
+    if c.trainer == "cnn" and task != "text" and len(input_shape) not in (2, 3):
         bad(f"trainer 'cnn' needs image inputs (H, W); this dataset's input shape is {tuple(input_shape)}")
     for name, flag in (("tables", "-T"), ("bits_per_table", "-d")):
         v = getattr(c, name)

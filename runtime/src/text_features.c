@@ -10,18 +10,13 @@ enum { PHASE_START = 0, PHASE_BODY = 1, PHASE_TAIL = 2, PHASE_DONE = 3 };
 
 #define NEED_INPUT (-2) /* norm_next: the bytes fed so far do not decide the next byte yet */
 
-/* Byte p of the input: the bytes carried over from the previous chunk, then the current chunk. */
-static int32_t byte_at(const pnet_text_iter *it, size_t p)
-{
-    return p < (size_t)it->carry_n ? (int32_t)it->carry[p] : (int32_t)it->text[p - (size_t)it->carry_n];
-}
-
 /* Apply the first matching normalisation rule at it->pos; queue its output bytes. */
 static void normalise_at(pnet_text_iter *it)
 {
+    const uint8_t *t = it->text;
     const size_t p = it->pos;
-    const int32_t b = byte_at(it, p);
-    const int32_t nxt = p + 1 < it->len ? byte_at(it, p + 1) : -1;
+    const int32_t b = t[p];
+    const int32_t nxt = p + 1 < it->len ? (int32_t)t[p + 1] : -1;
     int32_t step = 1;
 
     it->pend_i = 0;
@@ -53,7 +48,7 @@ static void normalise_at(pnet_text_iter *it)
     } else if (b == 0xC2 && nxt >= 0x80 && nxt <= 0xBF) { /* 5. C1 controls, Latin-1 punctuation */
         it->pend[0] = SEP;
         step = 2;
-    } else if (b == 0xE2 && nxt == 0x80 && p + 2 < it->len && byte_at(it, p + 2) >= 0x80 && byte_at(it, p + 2) <= 0xBF) {
+    } else if (b == 0xE2 && nxt == 0x80 && p + 2 < it->len && t[p + 2] >= 0x80 && t[p + 2] <= 0xBF) {
         it->pend[0] = SEP; /* 6. U+2000..U+203F */
         step = 3;
     } else { /* 7. anything else passes through */
@@ -64,7 +59,9 @@ static void normalise_at(pnet_text_iter *it)
 
 /* Next normalised byte (separator runs collapsed, framed by separators), -1 at the end, or
    NEED_INPUT when streaming and the rule at pos may depend on bytes not fed yet (a rule reads
-   at most 2 bytes ahead, so the last 2 bytes of a chunk wait for the next one). */
+   at most 2 bytes ahead, so the last 2 bytes of a chunk wait for the next one). Streaming reads
+   the bytes carried from the previous chunk from a small window (them and the chunk's first 2
+   bytes), then the chunk itself, so the one-shot path reads text[] directly. */
 static int32_t norm_next(pnet_text_iter *it)
 {
     for (;;) {
@@ -83,11 +80,20 @@ static int32_t norm_next(pnet_text_iter *it)
             return SEP;
         }
         if (it->phase == PHASE_BODY) {
-            if (it->pos < it->len && (it->final || it->pos + 2u < it->len)) {
+            const int32_t at_end = it->final && it->rest == NULL;
+            if (it->pos < it->len && (at_end || it->pos + 2u < it->len)) {
                 normalise_at(it);
                 continue;
             }
-            if (!it->final) {
+            if (it->rest != NULL) { /* the carried bytes are done: on in the chunk itself */
+                it->pos -= (size_t)it->carry_n;
+                it->text = it->rest;
+                it->len = it->rest_len;
+                it->rest = NULL;
+                it->carry_n = 0;
+                continue;
+            }
+            if (!at_end) {
                 return NEED_INPUT;
             }
             it->phase = PHASE_TAIL;
@@ -221,9 +227,12 @@ int pnet_text_begin(pnet_text_iter *it, const uint8_t *text, size_t len, int32_t
     it->pos = 0u;
     it->fed = it->len;
     it->final = 1;
-    it->carry[0] = 0u;
-    it->carry[1] = 0u;
+    for (m = 0; m < 4; ++m) {
+        it->window[m] = 0u;
+    }
     it->carry_n = 0;
+    it->rest = NULL;
+    it->rest_len = 0u;
     it->in_char = 0;
     it->char_max_n = char_max_n;
     it->words = words;
@@ -294,10 +303,25 @@ int pnet_text_supply(pnet_text_iter *it, const uint8_t *chunk, size_t len, int32
         return PNET_ERR_LENGTH;
     }
     it->fed += len;
-    it->text = chunk;
-    it->len = (size_t)it->carry_n + len;
-    it->pos = 0u;
     it->final = final != 0;
+    it->pos = 0u;
+    if (it->carry_n == 0) {
+        it->text = chunk;
+        it->len = len;
+        return PNET_OK;
+    }
+    {
+        /* the carried bytes and the chunk's first 2, which is all a rule at a carried byte reads */
+        const size_t head = len < 2u ? len : 2u;
+        size_t i;
+        for (i = 0; i < head; ++i) {
+            it->window[(size_t)it->carry_n + i] = chunk[i];
+        }
+        it->text = it->window;
+        it->len = (size_t)it->carry_n + head;
+        it->rest = len > head ? chunk : NULL; /* a chunk of at most 2 bytes is all in the window */
+        it->rest_len = len;
+    }
     return PNET_OK;
 }
 
@@ -310,12 +334,12 @@ void pnet_text_park(pnet_text_iter *it)
         return;
     }
     for (p = it->pos; p < it->len && n < 2; ++p) {
-        keep[n++] = (uint8_t)byte_at(it, p);
+        keep[n++] = it->text[p];
     }
-    it->carry[0] = n > 0 ? keep[0] : 0u;
-    it->carry[1] = n > 1 ? keep[1] : 0u;
+    it->window[0] = n > 0 ? keep[0] : 0u;
+    it->window[1] = n > 1 ? keep[1] : 0u;
     it->carry_n = n;
-    it->text = NULL;
+    it->text = it->window;
     it->len = (size_t)n;
     it->pos = 0u;
 }

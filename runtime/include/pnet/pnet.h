@@ -141,13 +141,16 @@ void pnet_project_ternary_table(const int16_t *x, const uint16_t *entries, int32
  * private.
  */
 typedef struct pnet_text_iter {
-    const uint8_t *text;    /* the current chunk (the whole text when not streaming) */
-    size_t len;             /* input bytes at hand: the carried ones, then the chunk's */
-    size_t pos;             /* next input byte to normalise, counted from the first carried one */
+    const uint8_t *text;    /* the bytes at hand: the whole text, a chunk, or the window */
+    size_t len;
+    size_t pos;             /* next input byte of text to normalise */
     size_t fed;             /* bytes supplied so far (streaming: < PNET_TEXT_MAX_LEN in total) */
     int32_t final;          /* 1: no more input after text (always, when not streaming) */
-    uint8_t carry[2];       /* streaming: the last bytes of the previous chunk, not normalised yet */
+    uint8_t window[4];      /* streaming: the bytes carried from the previous chunk (not normalised
+                               yet, at most 2), then the current chunk's first 2 */
     int32_t carry_n;
+    const uint8_t *rest;    /* streaming: the chunk, while the window is read (NULL: none) */
+    size_t rest_len;
     int32_t in_char;        /* streaming: a char is half assembled (its bytes straddle two chunks) */
     int32_t char_max_n;     /* 0..5 */
     int32_t words;          /* 0 or 1 */

@@ -57,6 +57,13 @@ static void normalise_at(pnet_text_iter *it)
     it->pos = p + (size_t)step;
 }
 
+/* How far into len bytes at hand the rules can be applied: all of them at the end of the text,
+   else all but the last 2, which a rule may read ahead to. */
+static size_t decided_end(size_t len, int32_t final)
+{
+    return final ? len : (len > 2u ? len - 2u : 0u);
+}
+
 /* Next normalised byte (separator runs collapsed, framed by separators), -1 at the end, or
    NEED_INPUT when streaming and the rule at pos may depend on bytes not fed yet (a rule reads
    at most 2 bytes ahead, so the last 2 bytes of a chunk wait for the next one). Streaming reads
@@ -80,8 +87,7 @@ static int32_t norm_next(pnet_text_iter *it)
             return SEP;
         }
         if (it->phase == PHASE_BODY) {
-            const int32_t at_end = it->final && it->rest == NULL;
-            if (it->pos < it->len && (at_end || it->pos + 2u < it->len)) {
+            if (it->pos < it->decided) {
                 normalise_at(it);
                 continue;
             }
@@ -89,11 +95,12 @@ static int32_t norm_next(pnet_text_iter *it)
                 it->pos -= (size_t)it->carry_n;
                 it->text = it->rest;
                 it->len = it->rest_len;
+                it->decided = decided_end(it->len, it->final);
                 it->rest = NULL;
                 it->carry_n = 0;
                 continue;
             }
-            if (!at_end) {
+            if (!it->final) {
                 return NEED_INPUT;
             }
             it->phase = PHASE_TAIL;
@@ -227,6 +234,7 @@ int pnet_text_begin(pnet_text_iter *it, const uint8_t *text, size_t len, int32_t
     it->pos = 0u;
     it->fed = it->len;
     it->final = 1;
+    it->decided = it->len;
     for (m = 0; m < 4; ++m) {
         it->window[m] = 0u;
     }
@@ -308,6 +316,7 @@ int pnet_text_supply(pnet_text_iter *it, const uint8_t *chunk, size_t len, int32
     if (it->carry_n == 0) {
         it->text = chunk;
         it->len = len;
+        it->decided = decided_end(len, it->final);
         return PNET_OK;
     }
     {
@@ -321,6 +330,8 @@ int pnet_text_supply(pnet_text_iter *it, const uint8_t *chunk, size_t len, int32
         it->len = (size_t)it->carry_n + head;
         it->rest = len > head ? chunk : NULL; /* a chunk of at most 2 bytes is all in the window */
         it->rest_len = len;
+        /* with more of the chunk to come, the rules apply to the carried bytes only */
+        it->decided = it->rest != NULL ? (size_t)it->carry_n : decided_end(it->len, it->final);
     }
     return PNET_OK;
 }
@@ -341,5 +352,6 @@ void pnet_text_park(pnet_text_iter *it)
     it->carry_n = n;
     it->text = it->window;
     it->len = (size_t)n;
+    it->decided = 0u;
     it->pos = 0u;
 }

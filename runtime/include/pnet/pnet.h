@@ -144,6 +144,7 @@ typedef struct pnet_text_iter {
     const uint8_t *text;    /* the bytes at hand: the whole text, a chunk, or the window */
     size_t len;
     size_t pos;             /* next input byte of text to normalise */
+    size_t decided;         /* the rules apply below this position (all of len but at a chunk's end) */
     size_t fed;             /* bytes supplied so far (streaming: < PNET_TEXT_MAX_LEN in total) */
     int32_t final;          /* 1: no more input after text (always, when not streaming) */
     uint8_t window[4];      /* streaming: the bytes carried from the previous chunk (not normalised

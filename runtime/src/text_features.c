@@ -118,35 +118,41 @@ static uint32_t fnv_step(uint32_t h, int32_t byte)
     return (h ^ (uint32_t)byte) * PNET_FNV_PRIME;
 }
 
+#define LOOK_RESUME (-3) /* look: a char is half assembled (its bytes straddle two chunks) */
+
+/* Start a char at normalised byte b. */
+static void start_char(pnet_text_iter *it, int32_t b)
+{
+    it->char_first = b;
+    it->char_len = 1u;
+    it->char_hash = fnv_step(PNET_FNV_OFFSET, b);
+    it->word_next = fnv_step(it->word_hash, b);
+}
+
 /* Assemble the next character: a new one starts at every byte that is not 10xxxxxx.
    Returns 1 (a char is ready), 0 (the text ended) or NEED_INPUT (streaming: the char so far
-   stays in the iterator and assembly resumes with the next chunk). */
+   stays in the iterator, look = LOOK_RESUME, and assembly resumes with the next chunk). The
+   streaming cases sit on the branches of negative bytes, which the one-shot path rarely takes. */
 static int next_char(pnet_text_iter *it)
 {
-    if (!it->in_char) {
-        int32_t b = it->look;
-        if (b < 0) {
-            b = norm_next(it);
+    const int32_t b = it->look;
+    if (b >= 0) {
+        start_char(it, b);
+    } else if (b != LOOK_RESUME) {
+        const int32_t first = norm_next(it);
+        if (first < 0) {
+            return first == NEED_INPUT ? NEED_INPUT : 0;
         }
-        if (b == NEED_INPUT) {
-            return NEED_INPUT;
-        }
-        it->look = -1;
-        if (b < 0) {
-            return 0;
-        }
-        it->char_first = b;
-        it->char_len = 1u;
-        it->char_hash = fnv_step(PNET_FNV_OFFSET, b);
-        it->word_next = fnv_step(it->word_hash, b);
-        it->in_char = 1;
+        start_char(it, first);
     }
+    it->look = -1;
     for (;;) {
         const int32_t c = norm_next(it);
-        if (c == NEED_INPUT) {
-            return NEED_INPUT;
-        }
         if (c < 0) {
+            if (c == NEED_INPUT) {
+                it->look = LOOK_RESUME;
+                return NEED_INPUT;
+            }
             break;
         }
         if ((c & 0xC0) != 0x80) {
@@ -157,7 +163,6 @@ static int next_char(pnet_text_iter *it)
         it->char_hash = fnv_step(it->char_hash, c);
         it->word_next = fnv_step(it->word_next, c);
     }
-    it->in_char = 0;
     return 1;
 }
 
@@ -241,7 +246,6 @@ int pnet_text_begin(pnet_text_iter *it, const uint8_t *text, size_t len, int32_t
     it->carry_n = 0;
     it->rest = NULL;
     it->rest_len = 0u;
-    it->in_char = 0;
     it->char_max_n = char_max_n;
     it->words = words;
     it->phase = rc == PNET_OK ? PHASE_START : PHASE_DONE;

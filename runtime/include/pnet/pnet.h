@@ -145,14 +145,6 @@ typedef struct pnet_text_iter {
     size_t len;
     size_t pos;             /* next input byte of text to normalise */
     size_t decided;         /* the rules apply below this position (all of len but at a chunk's end) */
-    size_t fed;             /* bytes supplied so far (streaming: < PNET_TEXT_MAX_LEN in total) */
-    int32_t final;          /* 1: no more input after text (always, when not streaming) */
-    uint8_t window[4];      /* streaming: the bytes carried from the previous chunk (not normalised
-                               yet, at most 2), then the current chunk's first 2 */
-    int32_t carry_n;
-    const uint8_t *rest;    /* streaming: the chunk, while the window is read (NULL: none) */
-    size_t rest_len;
-    int32_t in_char;        /* streaming: a char is half assembled (its bytes straddle two chunks) */
     int32_t char_max_n;     /* 0..5 */
     int32_t words;          /* 0 or 1 */
     int32_t phase;          /* 0 = start frame pending, 1 = body, 2 = input done, 3 = finished */
@@ -160,7 +152,7 @@ typedef struct pnet_text_iter {
     int32_t pend[2];        /* bytes produced by one normalisation rule, not yet consumed */
     int32_t pend_n;
     int32_t pend_i;
-    int32_t look;           /* normalised byte that starts the next char, -1 if none */
+    int32_t look;           /* normalised byte that starts the next char, -1 if none, -3 mid-char */
     uint32_t char_hash;     /* fnv1a of the current char */
     uint32_t char_len;      /* bytes in the current char (saturates at 2) */
     int32_t char_first;     /* first byte of the current char */
@@ -174,6 +166,14 @@ typedef struct pnet_text_iter {
     uint32_t queue[PNET_TEXT_MAX_CHAR_N + 3]; /* features of the last finished char */
     int32_t q_n;
     int32_t q_i;
+    /* streaming only (pnet_text_begin_stream) */
+    size_t fed;             /* bytes supplied so far (< PNET_TEXT_MAX_LEN in total) */
+    int32_t final;          /* 1: no more input after text (always, when not streaming) */
+    uint8_t window[4];      /* the bytes carried from the previous chunk (not normalised yet, at
+                               most 2), then the current chunk's first 2 */
+    int32_t carry_n;
+    const uint8_t *rest;    /* the chunk, while the window is read (NULL: none) */
+    size_t rest_len;
 } pnet_text_iter;
 
 /* Start iterating the features of text[0..len). text may be NULL when len == 0 (empty text).

@@ -8,6 +8,12 @@
 
 enum { PHASE_START = 0, PHASE_BODY = 1, PHASE_TAIL = 2, PHASE_DONE = 3 };
 
+#if defined(__GNUC__)
+#define TEXT_INLINE __inline__ __attribute__((always_inline)) /* the per-byte path: no calls */
+#else
+#define TEXT_INLINE
+#endif
+
 #define NEED_INPUT (-2) /* norm_next: the bytes fed so far do not decide the next byte yet */
 
 /* Apply the first matching normalisation rule at it->pos; queue its output bytes. */
@@ -69,7 +75,7 @@ static size_t decided_end(size_t len, int32_t final)
    at most 2 bytes ahead, so the last 2 bytes of a chunk wait for the next one). Streaming reads
    the bytes carried from the previous chunk from a small window (them and the chunk's first 2
    bytes), then the chunk itself, so the one-shot path reads text[] directly. */
-static int32_t norm_next(pnet_text_iter *it)
+static TEXT_INLINE int32_t norm_next(pnet_text_iter *it)
 {
     for (;;) {
         if (it->pend_i < it->pend_n) {
@@ -121,7 +127,7 @@ static uint32_t fnv_step(uint32_t h, int32_t byte)
 #define LOOK_RESUME (-3) /* look: a char is half assembled (its bytes straddle two chunks) */
 
 /* Start a char at normalised byte b. */
-static void start_char(pnet_text_iter *it, int32_t b)
+static TEXT_INLINE void start_char(pnet_text_iter *it, int32_t b)
 {
     it->char_first = b;
     it->char_len = 1u;

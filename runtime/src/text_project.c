@@ -101,7 +101,7 @@ static PNET_ALWAYS_INLINE void add16(uint32_t *planes, uint32_t row, const uint3
 }
 
 /* Adds the sign words of 16 features, fb[i] = fold(id * GOLDEN_B), to every group's counters. */
-static void add_batch(uint32_t *planes, int32_t stride, const uint32_t *rows, int32_t groups, const uint32_t *fb)
+static PNET_ALWAYS_INLINE void add_batch(uint32_t *planes, int32_t stride, const uint32_t *rows, int32_t groups, const uint32_t *fb)
 {
     int32_t g;
     for (g = 0; g < groups; ++g, planes += stride) {
@@ -146,7 +146,7 @@ static PNET_NOINLINE void add_tail(uint32_t *planes, int32_t stride, const uint3
 }
 
 /* bits[g] = lanes whose counter exceeds half = total >> 1, for counters below 2^used. */
-static void compare_planes(const uint32_t *planes, int32_t stride, int32_t groups, uint32_t half, int32_t used,
+static PNET_ALWAYS_INLINE void compare_planes(const uint32_t *planes, int32_t stride, int32_t groups, uint32_t half, int32_t used,
                            uint32_t *bits)
 {
     int32_t g;
@@ -297,6 +297,13 @@ static uint32_t *stream_words(pnet_text_stream *s)
     return (uint32_t *)(void *)(s + 1);
 }
 
+/* add_batch as one function for the streaming path (the one-shot kernel inlines its own). */
+static PNET_NOINLINE void add_batch_call(uint32_t *planes, int32_t stride, const uint32_t *rows, int32_t groups,
+                                         const uint32_t *fb)
+{
+    add_batch(planes, stride, rows, groups, fb);
+}
+
 /* Counts the features the bytes supplied so far give, PNET_TEXT_STREAM_PLANES planes per group. */
 static void stream_drain(pnet_text_stream *s)
 {
@@ -307,7 +314,7 @@ static void stream_drain(pnet_text_stream *s)
     while (pnet_text_next(&s->it, &f)) {
         s->fb[s->n++] = fold(f * PNET_HASH_GOLDEN_B);
         if (s->n == BATCH) {
-            add_batch(counters, s->planes, rows, groups, s->fb);
+            add_batch_call(counters, s->planes, rows, groups, s->fb);
             s->total += BATCH;
             s->n = 0;
         }

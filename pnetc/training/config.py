@@ -24,9 +24,9 @@ DEVICES = ("auto", "cpu", "cuda")
 DATASET_DEFAULTS: dict[str, dict] = {
     "digits": dict(tables=20, bits_per_table=8, kind="binary", fc=[128], epochs=40, batch_size=64, lr=2e-3),
     "fashion-mnist": dict(tables=60, bits_per_table=12, kind="ternary", density=0.03, fc=[256], epochs=15),
-    # 1536 bits x FC36: 62.7 KB of flash on a Cortex-M; more bits beat a wider layer at the same
+    # 2048 bits x FC24: 56.4 KB of flash on a Cortex-M; more bits beat a wider layer at the same
     # weight bytes (docs/results.md, "Text: language identification runs").
-    "langid": dict(tables=96, bits_per_table=16, fc=[36], epochs=8, batch_size=128, balance=True),
+    "langid": dict(tables=128, bits_per_table=16, fc=[24], epochs=8, batch_size=128, balance=True),
 }
 GENERIC_DEFAULTS = dict(
     tables=60, bits_per_table=12, kind="binary", fc=[256], epochs=10, batch_size=128, lr=1e-3, balance=False,

@@ -48,6 +48,8 @@ NEGLIGIBLE_POINTS = 0.1  # a mean joint - alone difference below this is called 
 DEFAULT_BOARD = "mps2-an386"
 DEFAULT_CACHE = Path("runs/results")
 DEFAULT_OUT = Path("docs/results.md")
+# Sections measured by hand (the text runs) follow this line in results.md and survive a rerun.
+HAND_MEASURED = "<!-- measured by hand, kept by python -m bench.results -->"
 COMMAND = "python -m bench.results"
 
 
@@ -618,7 +620,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             log(f"{ds}: nothing trained yet in {sweep_dir}; left out")
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(render(data, board=a.board, seeds=seeds))
+    previous = a.out.read_text() if a.out.is_file() else ""
+    kept = previous[previous.index(HAND_MEASURED):] if HAND_MEASURED in previous else ""
+    a.out.write_text(render(data, board=a.board, seeds=seeds) + ("\n" + kept if kept else ""))
     write_csv(a.out.with_suffix(".csv"), data)
     log(f"wrote {a.out} and {a.out.with_suffix('.csv')}")
     return 0

@@ -1,5 +1,6 @@
 """Language identification side by side: a pnetc langid model, langid.py and CLD3 on the
-same rows (the langid test split and the out-of-domain package-description set).
+same rows (the langid test split as spans and as whole texts, and the out-of-domain
+package-description set).
 
     python -m bench.text_peers MODEL [--limit N] [--json]
 
@@ -115,14 +116,17 @@ def pnetc_predictions(model: str, texts: list[bytes]) -> list[str]:
 
 
 def evaluation_sets(limit: int | None = None) -> dict[str, tuple[list[bytes], list[str]]]:
-    """{"test": the langid test split, "ood": package descriptions}, each as (texts, codes)."""
+    """{"test": the langid test split (spans), "texts": the same test texts whole (langid-texts),
+    "ood": package descriptions}, each as (texts, codes)."""
     from pnetc.datasets import load_dataset
     from pnetc.datasets.descriptions import load_langid_ood
 
-    ds = load_dataset("langid")
-    test = (list(ds.x_test), [ds.labels[i] for i in ds.y_test])
+    sets = {}
+    for set_name, dataset in (("test", "langid"), ("texts", "langid-texts")):
+        ds = load_dataset(dataset)
+        sets[set_name] = (list(ds.x_test), [ds.labels[i] for i in ds.y_test])
     ood = load_langid_ood()
-    sets = {"test": test, "ood": (list(ood[0]), list(ood[1]))}
+    sets["ood"] = (list(ood[0]), list(ood[1]))
     if limit:
         sets = {k: (t[:limit], y[:limit]) for k, (t, y) in sets.items()}
     return sets

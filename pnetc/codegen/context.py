@@ -144,6 +144,12 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
     proj = graph.projection
     int_mode = graph.precision != "float32"
     bits_var = views[proj.outputs[0]].var if proj is not None else None
+    # the streaming text entry point runs the projection itself (pnet_text_stream_*), then the
+    # calls after it: the text call's parameters and its accumulator buffer
+    text_stream = None
+    for call in program.calls:
+        if call.kernel == "text_project":
+            text_stream = dict(call.params, acc=buffer(call.scratch["acc"]).value)
     needs_libm = any(c.kernel in LIBM_KERNELS for c in calls)
     stage = program.stages
     out_var = views[alias[graph.output]].var
@@ -161,7 +167,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
         input_size=graph.input_size, num_classes=graph.num_classes, num_bits=graph.num_bits,
         num_words=(graph.num_bits + 31) // 32, num_stages=stage, arena_bytes=plan.arena_bytes,
         alignment=plan.alignment, weight_bytes=weight_bytes, weights=weights, calls=calls, windows=windows,
-        views=list(views.values()), out_var=out_var, bits_var=bits_var, labels=graph.info.labels,
+        views=list(views.values()), text_stream=text_stream, out_var=out_var, bits_var=bits_var, labels=graph.info.labels,
         needs_libm=needs_libm,
         input_scale=in_q.scale if (in_q is not None and proj is None) else None,
         input_zero_point=in_q.zero_point if (in_q is not None and proj is None) else None,

@@ -29,7 +29,7 @@ from pnetc.errors import PnetcError
 from pnetc.hashing import MAX_TEXT_BYTES, check_text_lengths, text_too_long  # noqa: F401  (re-exported)
 
 DEFAULT_DATASET = "digits"
-DATASET_NAMES = ("digits", "fashion-mnist", "langid")
+DATASET_NAMES = ("digits", "fashion-mnist", "langid", "langid-texts")
 USER_SUFFIXES = (".csv", ".jsonl", ".npz")
 TASKS = ("image", "features", "text")
 TEST_FRACTION = 0.2
@@ -98,6 +98,10 @@ def load_dataset(name_or_path: str | Path = DEFAULT_DATASET, data_dir: str | Pat
         from pnetc.datasets.langid import load_langid
 
         return validate(load_langid(data_dir))
+    if key == "langid-texts":
+        from pnetc.datasets.langid import load_langid
+
+        return validate(load_langid(data_dir, spans=False))
     if key == "idx":
         if data_dir is None:
             raise PnetcError("dataset 'idx' needs --data-dir DIR, a directory of MNIST-format IDX files")

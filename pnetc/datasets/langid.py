@@ -325,9 +325,11 @@ def split_language(code: str, cid: int, fortunes: list[bytes], man_root: Path | 
     return train, test
 
 
-def load_langid(data_dir: str | Path | None = None, man_dir: str | Path | None = None) -> Dataset:
+def load_langid(data_dir: str | Path | None = None, man_dir: str | Path | None = None, spans: bool = True) -> Dataset:
     """Fortunes (under data_dir) + manual pages (under man_dir; with a data_dir and no
-    man_dir, data_dir/"man" when it exists, else none), as short spans."""
+    man_dir, data_dir/"man" when it exists, else none), as short spans; with spans=False
+    the same texts whole (the `langid-texts` data set: a fortune entry or a man-page
+    paragraph of up to MAX_TEXT_BYTES, the in-domain accuracy of docs/benchmarks.md)."""
     root = Path(data_dir).expanduser() if data_dir is not None else FORTUNES_DIR
     if man_dir is not None:
         man_root: Path | None = Path(man_dir).expanduser()
@@ -347,8 +349,11 @@ def load_langid(data_dir: str | Path | None = None, man_dir: str | Path | None =
     test: list[tuple[bytes, int]] = []
     for cid, code in enumerate(labels):
         train_texts, test_texts = split_language(code, cid, texts[code], man_root)
-        train += [(t, cid) for t in set(sample_spans(train_texts, spans_per_text(len(train_texts))))]
-        test += [(t, cid) for t in set(sample_spans(test_texts, 1))]
+        if spans:
+            train_texts = sample_spans(train_texts, spans_per_text(len(train_texts)))
+            test_texts = sample_spans(test_texts, 1)
+        train += [(t, cid) for t in set(train_texts)]
+        test += [(t, cid) for t in set(test_texts)]
     # A training span drawn under two languages (a name, a quoted phrase) is dropped from both;
     # a test span that is also a training span (a short common phrase, a paragraph two pages
     # share) stays in training only.
@@ -362,7 +367,7 @@ def load_langid(data_dir: str | Path | None = None, man_dir: str | Path | None =
     test.sort(key=lambda item: hashlib.sha256(item[0]).digest())
     source = f"Debian fortune packages in {root}" + (f" and manual pages in {man_root}" if man_root else "")
     return Dataset(
-        name="langid",
+        name="langid" if spans else "langid-texts",
         task="text",
         labels=labels,
         x_train=[t for t, _ in train],

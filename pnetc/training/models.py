@@ -186,6 +186,57 @@ class LSTMTrainer(nn.Module):
         return self.out(pooled)
 
 
+def _time_mask(ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """[batch, L] bool: position t holds a byte of the text (t < length)."""
+    return torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
+
+
+class CharCNNTrainer(nn.Module):
+    """Text `--trainer cnn`: bytes (ids 1..256, 0 = pad) -> embedding 32 -> Conv1d 128 (width 5)
+    -> ReLU -> max over the real time steps -> classes."""
+
+    def __init__(self, num_classes: int, embed: int = 32, channels: int = 128, width: int = 5):
+        super().__init__()
+        self.embed = nn.Embedding(257, embed, padding_idx=0)
+        self.conv = nn.Conv1d(embed, channels, width, padding=width // 2)
+        self.out = nn.Linear(channels, num_classes)
+
+    def forward(self, x: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        ids, lengths = x
+        h = F.relu(self.conv(self.embed(ids).transpose(1, 2))).transpose(1, 2)  # [batch, L, channels]
+        h = h.masked_fill(~_time_mask(ids, lengths)[:, :, None], 0.0)  # after ReLU, 0 is the floor
+        return self.out(h.amax(1))
+
+
+class HashedNgramTrainer(nn.Module):
+    """Text `--trainer mlp`: a fastText-style hashed n-gram MLP. Every byte n-gram (n = 1..max_n)
+    of the raw bytes is hashed to one of `buckets` rows of an embedding table; the mean of the
+    rows -> Linear -> ReLU -> classes. The hash is computed in the graph from the same byte ids
+    as the LSTM's, so the trainer needs no vocabulary."""
+
+    def __init__(self, num_classes: int, buckets: int = 131071, embed: int = 64, hidden: int = 128, max_n: int = 4):
+        super().__init__()
+        self.buckets, self.max_n = buckets, max_n
+        self.embed = nn.Embedding(buckets, embed)
+        self.hidden = nn.Linear(embed, hidden)
+        self.out = nn.Linear(hidden, num_classes)
+
+    def forward(self, x: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        ids, lengths = x
+        valid = _time_mask(ids, lengths)
+        total = torch.zeros(ids.shape[0], self.embed.embedding_dim, device=ids.device)
+        count = torch.zeros(ids.shape[0], 1, device=ids.device)
+        key = torch.zeros_like(ids)
+        for n in range(1, self.max_n + 1):
+            # key of the n-gram starting at t: bytes t..t+n-1 in base 257 (< 257^4, no overflow)
+            key = key[:, :-1] * 257 + ids[:, n - 1:] if n > 1 else ids
+            mask = valid[:, n - 1:].to(total.dtype)[:, :, None]
+            rows = self.embed((key * 40503 + n * 7919) % self.buckets)
+            total = total + (rows * mask).sum(1)
+            count = count + mask.sum(1)
+        return self.out(F.relu(self.hidden(total / count.clamp_min(1.0))))
+
+
 class NoTrainer(nn.Module):
     """`--trainer none`: no teacher (the loop never calls it: the mode is projection-only)."""
 
@@ -198,6 +249,8 @@ def build_trainer(kind: str, x_train, input_shape: tuple, num_classes: int) -> n
         return NoTrainer()
     if kind == "lstm":
         return LSTMTrainer(num_classes)
+    if tuple(input_shape) == ():  # text: the trainers read the raw bytes
+        return CharCNNTrainer(num_classes) if kind == "cnn" else HashedNgramTrainer(num_classes)
     norm = input_affine_for(x_train)
     if kind == "cnn":
         return CNNTrainer(norm, tuple(input_shape), num_classes)

@@ -8,6 +8,14 @@
 
 enum { PHASE_START = 0, PHASE_BODY = 1, PHASE_TAIL = 2, PHASE_DONE = 3 };
 
+#if defined(__GNUC__)
+#define TEXT_INLINE __inline__ __attribute__((always_inline)) /* the per-byte path: no calls */
+#else
+#define TEXT_INLINE
+#endif
+
+#define NEED_INPUT (-2) /* norm_next: the bytes fed so far do not decide the next byte yet */
+
 /* Apply the first matching normalisation rule at it->pos; queue its output bytes. */
 static void normalise_at(pnet_text_iter *it)
 {
@@ -55,8 +63,19 @@ static void normalise_at(pnet_text_iter *it)
     it->pos = p + (size_t)step;
 }
 
-/* Next normalised byte (separator runs collapsed, framed by separators), or -1 at the end. */
-static int32_t norm_next(pnet_text_iter *it)
+/* How far into len bytes at hand the rules can be applied: all of them at the end of the text,
+   else all but the last 2, which a rule may read ahead to. */
+static size_t decided_end(size_t len, int32_t final)
+{
+    return final ? len : (len > 2u ? len - 2u : 0u);
+}
+
+/* Next normalised byte (separator runs collapsed, framed by separators), -1 at the end, or
+   NEED_INPUT when streaming and the rule at pos may depend on bytes not fed yet (a rule reads
+   at most 2 bytes ahead, so the last 2 bytes of a chunk wait for the next one). Streaming reads
+   the bytes carried from the previous chunk from a small window (them and the chunk's first 2
+   bytes), then the chunk itself, so the one-shot path reads text[] directly. */
+static TEXT_INLINE int32_t norm_next(pnet_text_iter *it)
 {
     for (;;) {
         if (it->pend_i < it->pend_n) {
@@ -74,9 +93,21 @@ static int32_t norm_next(pnet_text_iter *it)
             return SEP;
         }
         if (it->phase == PHASE_BODY) {
-            if (it->pos < it->len) {
+            if (it->pos < it->decided) {
                 normalise_at(it);
                 continue;
+            }
+            if (it->rest != NULL) { /* the carried bytes are done: on in the chunk itself */
+                it->pos -= (size_t)it->carry_n;
+                it->text = it->rest;
+                it->len = it->rest_len;
+                it->decided = decided_end(it->len, it->final);
+                it->rest = NULL;
+                it->carry_n = 0;
+                continue;
+            }
+            if (!it->final) {
+                return NEED_INPUT;
             }
             it->phase = PHASE_TAIL;
             if (it->last != SEP) {
@@ -93,24 +124,41 @@ static uint32_t fnv_step(uint32_t h, int32_t byte)
     return (h ^ (uint32_t)byte) * PNET_FNV_PRIME;
 }
 
-/* Assemble the next character: a new one starts at every byte that is not 10xxxxxx. */
-static int next_char(pnet_text_iter *it)
+#define LOOK_RESUME (-3) /* look: a char is half assembled (its bytes straddle two chunks) */
+
+/* Start a char at normalised byte b. */
+static TEXT_INLINE void start_char(pnet_text_iter *it, int32_t b)
 {
-    int32_t b = it->look;
-    if (b < 0) {
-        b = norm_next(it);
-    }
-    it->look = -1;
-    if (b < 0) {
-        return 0;
-    }
     it->char_first = b;
     it->char_len = 1u;
     it->char_hash = fnv_step(PNET_FNV_OFFSET, b);
     it->word_next = fnv_step(it->word_hash, b);
+}
+
+/* Assemble the next character: a new one starts at every byte that is not 10xxxxxx.
+   Returns 1 (a char is ready), 0 (the text ended) or NEED_INPUT (streaming: the char so far
+   stays in the iterator, look = LOOK_RESUME, and assembly resumes with the next chunk). The
+   streaming cases sit on the branches of negative bytes, which the one-shot path rarely takes. */
+static int next_char(pnet_text_iter *it)
+{
+    const int32_t b = it->look;
+    if (b >= 0) {
+        start_char(it, b);
+    } else if (b != LOOK_RESUME) {
+        const int32_t first = norm_next(it);
+        if (first < 0) {
+            return first == NEED_INPUT ? NEED_INPUT : 0;
+        }
+        start_char(it, first);
+    }
+    it->look = -1;
     for (;;) {
         const int32_t c = norm_next(it);
         if (c < 0) {
+            if (c == NEED_INPUT) {
+                it->look = LOOK_RESUME;
+                return NEED_INPUT;
+            }
             break;
         }
         if ((c & 0xC0) != 0x80) {
@@ -195,6 +243,15 @@ int pnet_text_begin(pnet_text_iter *it, const uint8_t *text, size_t len, int32_t
     it->text = text;
     it->len = rc == PNET_OK ? len : 0u;
     it->pos = 0u;
+    it->fed = it->len;
+    it->final = 1;
+    it->decided = it->len;
+    for (m = 0; m < 4; ++m) {
+        it->window[m] = 0u;
+    }
+    it->carry_n = 0;
+    it->rest = NULL;
+    it->rest_len = 0u;
     it->char_max_n = char_max_n;
     it->words = words;
     it->phase = rc == PNET_OK ? PHASE_START : PHASE_DONE;
@@ -231,7 +288,7 @@ int pnet_text_next(pnet_text_iter *it, uint32_t *feature_id)
         return 0;
     }
     while (it->q_i >= it->q_n) {
-        if (!next_char(it)) {
+        if (next_char(it) != 1) {
             return 0;
         }
         char_features(it);
@@ -239,4 +296,72 @@ int pnet_text_next(pnet_text_iter *it, uint32_t *feature_id)
     *feature_id = it->queue[it->q_i];
     it->q_i += 1;
     return 1;
+}
+
+int pnet_text_begin_stream(pnet_text_iter *it, int32_t char_max_n, int32_t words)
+{
+    const int rc = pnet_text_begin(it, NULL, 0u, char_max_n, words);
+    if (rc == PNET_OK) {
+        it->final = 0;
+    }
+    return rc;
+}
+
+int pnet_text_supply(pnet_text_iter *it, const uint8_t *chunk, size_t len, int32_t final)
+{
+    if (it == NULL || (chunk == NULL && len > 0u)) {
+        return PNET_ERR_NULL;
+    }
+    if (it->final) {
+        return PNET_ERR_ARG; /* not a stream, or its last chunk was supplied already */
+    }
+    if (len >= PNET_TEXT_MAX_LEN - it->fed) {
+        it->phase = PHASE_DONE; /* the text is too long: it yields nothing more */
+        it->final = 1;
+        return PNET_ERR_LENGTH;
+    }
+    it->fed += len;
+    it->final = final != 0;
+    it->pos = 0u;
+    if (it->carry_n == 0) {
+        it->text = chunk;
+        it->len = len;
+        it->decided = decided_end(len, it->final);
+        return PNET_OK;
+    }
+    {
+        /* the carried bytes and the chunk's first 2, which is all a rule at a carried byte reads */
+        const size_t head = len < 2u ? len : 2u;
+        size_t i;
+        for (i = 0; i < head; ++i) {
+            it->window[(size_t)it->carry_n + i] = chunk[i];
+        }
+        it->text = it->window;
+        it->len = (size_t)it->carry_n + head;
+        it->rest = len > head ? chunk : NULL; /* a chunk of at most 2 bytes is all in the window */
+        it->rest_len = len;
+        /* with more of the chunk to come, the rules apply to the carried bytes only */
+        it->decided = it->rest != NULL ? (size_t)it->carry_n : decided_end(it->len, it->final);
+    }
+    return PNET_OK;
+}
+
+void pnet_text_park(pnet_text_iter *it)
+{
+    uint8_t keep[2];
+    int32_t n = 0;
+    size_t p;
+    if (it == NULL || it->final) {
+        return;
+    }
+    for (p = it->pos; p < it->len && n < 2; ++p) {
+        keep[n++] = it->text[p];
+    }
+    it->window[0] = n > 0 ? keep[0] : 0u;
+    it->window[1] = n > 1 ? keep[1] : 0u;
+    it->carry_n = n;
+    it->text = it->window;
+    it->len = (size_t)n;
+    it->decided = 0u;
+    it->pos = 0u;
 }

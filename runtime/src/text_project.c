@@ -101,7 +101,7 @@ static PNET_ALWAYS_INLINE void add16(uint32_t *planes, uint32_t row, const uint3
 }
 
 /* Adds the sign words of 16 features, fb[i] = fold(id * GOLDEN_B), to every group's counters. */
-static void add_batch(uint32_t *planes, int32_t stride, const uint32_t *rows, int32_t groups, const uint32_t *fb)
+static PNET_ALWAYS_INLINE void add_batch(uint32_t *planes, int32_t stride, const uint32_t *rows, int32_t groups, const uint32_t *fb)
 {
     int32_t g;
     for (g = 0; g < groups; ++g, planes += stride) {
@@ -146,7 +146,7 @@ static PNET_NOINLINE void add_tail(uint32_t *planes, int32_t stride, const uint3
 }
 
 /* bits[g] = lanes whose counter exceeds half = total >> 1, for counters below 2^used. */
-static void compare_planes(const uint32_t *planes, int32_t stride, int32_t groups, uint32_t half, int32_t used,
+static PNET_ALWAYS_INLINE void compare_planes(const uint32_t *planes, int32_t stride, int32_t groups, uint32_t half, int32_t used,
                            uint32_t *bits)
 {
     int32_t g;
@@ -276,6 +276,137 @@ int pnet_text_project(const uint8_t *text, size_t len, uint32_t seed, int32_t nu
         if (num_bits & 31) {
             bits[groups - 1] &= (1u << ((uint32_t)num_bits & 31u)) - 1u;
         }
+    }
+    return PNET_OK;
+}
+
+/* ------------------------------------------------------------------ streaming -- */
+
+/* state: errors are negative; a zeroed (never begun) stream is neither feeding nor finished. */
+enum { STREAM_FEEDING = 0x5354, STREAM_FINISHED = 0x4644 };
+
+/* What feed / finish return for a stream that cannot take more input. */
+static int stream_refusal(const pnet_text_stream *s)
+{
+    return s->state < 0 ? s->state : PNET_ERR_ARG;
+}
+
+/* The hash rows and counters that follow the state in the caller's memory. */
+static uint32_t *stream_words(pnet_text_stream *s)
+{
+    return (uint32_t *)(void *)(s + 1);
+}
+
+/* add_batch as one function for the streaming path (the one-shot kernel inlines its own). */
+static PNET_NOINLINE void add_batch_call(uint32_t *planes, int32_t stride, const uint32_t *rows, int32_t groups,
+                                         const uint32_t *fb)
+{
+    add_batch(planes, stride, rows, groups, fb);
+}
+
+/* Counts the features the bytes supplied so far give, PNET_TEXT_STREAM_PLANES planes per group. */
+static void stream_drain(pnet_text_stream *s)
+{
+    const int32_t groups = PNET_WORDS(s->num_bits);
+    uint32_t *const rows = stream_words(s);
+    uint32_t *const counters = rows + groups;
+    uint32_t f;
+    while (pnet_text_next(&s->it, &f)) {
+        s->fb[s->n++] = fold(f * PNET_HASH_GOLDEN_B);
+        if (s->n == BATCH) {
+            add_batch_call(counters, s->planes, rows, groups, s->fb);
+            s->total += BATCH;
+            s->n = 0;
+        }
+    }
+}
+
+int pnet_text_stream_begin(pnet_text_stream *s, uint32_t seed, int32_t num_bits, int32_t char_max_n, int32_t words)
+{
+    int32_t groups;
+    int32_t k;
+    int rc;
+    if (s == NULL) {
+        return PNET_ERR_NULL;
+    }
+    s->num_bits = 0;
+    s->state = PNET_ERR_ARG;
+    if (num_bits < 1) {
+        s->state = PNET_ERR_LENGTH;
+        return PNET_ERR_LENGTH;
+    }
+    rc = pnet_text_begin_stream(&s->it, char_max_n, words);
+    if (rc != PNET_OK) {
+        s->state = rc;
+        return rc;
+    }
+    groups = PNET_WORDS(num_bits);
+    s->seed = seed;
+    s->num_bits = num_bits;
+    s->planes = PNET_TEXT_STREAM_PLANES;
+    s->n = 0;
+    s->total = 0u;
+    s->state = STREAM_FEEDING;
+    for (k = 0; k < groups; ++k) {
+        stream_words(s)[k] = fold(PNET_HASH_ROW(seed, (uint32_t)k));
+    }
+    for (k = groups; k < (PNET_TEXT_STREAM_PLANES + 1) * groups; ++k) {
+        stream_words(s)[k] = 0u;
+    }
+    return PNET_OK;
+}
+
+int pnet_text_stream_feed(pnet_text_stream *s, const uint8_t *chunk, size_t len)
+{
+    int rc;
+    if (s == NULL) {
+        return PNET_ERR_NULL;
+    }
+    if (s->state != STREAM_FEEDING) {
+        return stream_refusal(s);
+    }
+    rc = pnet_text_supply(&s->it, chunk, len, 0);
+    if (rc != PNET_OK) {
+        s->state = rc;
+        return rc;
+    }
+    stream_drain(s);
+    pnet_text_park(&s->it);
+    return PNET_OK;
+}
+
+int pnet_text_stream_finish(pnet_text_stream *s, uint32_t *bits)
+{
+    int32_t groups;
+    int32_t g;
+    int rc;
+    if (s == NULL || bits == NULL) {
+        return PNET_ERR_NULL;
+    }
+    if (s->state != STREAM_FEEDING) {
+        return stream_refusal(s);
+    }
+    groups = PNET_WORDS(s->num_bits);
+    for (g = 0; g < groups; ++g) {
+        bits[g] = 0u;
+    }
+    rc = pnet_text_supply(&s->it, NULL, 0u, 1);
+    if (rc != PNET_OK) {
+        s->state = rc;
+        return rc;
+    }
+    stream_drain(s);
+    s->state = STREAM_FINISHED;
+    {
+        uint32_t *const rows = stream_words(s);
+        uint32_t *const counters = rows + groups;
+        add_tail(counters, s->planes, rows, groups, s->fb, s->n);
+        s->total += (uint32_t)s->n;
+        s->n = 0;
+        compare_planes(counters, s->planes, groups, s->total >> 1, bit_length(s->total), bits);
+    }
+    if (s->num_bits & 31) {
+        bits[groups - 1] &= (1u << ((uint32_t)s->num_bits & 31u)) - 1u;
     }
     return PNET_OK;
 }

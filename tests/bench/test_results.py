@@ -157,3 +157,9 @@ def test_main_writes_markdown_and_csv_from_the_cache(tmp_path, monkeypatch):
     assert "`pnetc run --board mps2-an386`" in text and "{board}" not in text
     assert "| [T=60,d=12] | 720 | 28,840 | 35× |" in text
     assert (tmp_path / "docs" / "results.csv").is_file()
+    # a rerun keeps the hand-measured sections after the marker, and only those
+    out.write_text(text + "stale generated line\n" + results.HAND_MEASURED + "\n## Text runs\n| a | b |\n")
+    assert results.main(["--cache", str(cache), "--out", str(out), "--datasets", "fashion-mnist"]) == 0
+    again = out.read_text()
+    assert again.endswith(results.HAND_MEASURED + "\n## Text runs\n| a | b |\n") and "stale generated" not in again
+    assert again.startswith(text.rstrip("\n"))

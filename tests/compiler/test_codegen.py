@@ -64,7 +64,10 @@ def test_provenance_and_api(tmp_path, models):
     c = (cm.out_dir / "lang.c").read_text()
     assert "sha256" in c and "pnetc 0." in c and "precision=int8" in c
     assert "malloc(" not in c and "printf(" not in c
-    assert c.count("PNET_STAGE_MARK(") == cm.num_stages + 1
+    one_shot, stream = c.split("int lang_text_begin(", 1)
+    assert one_shot.count("PNET_STAGE_MARK(") == cm.num_stages + 1
+    assert stream.count("PNET_STAGE_MARK(") == cm.num_stages  # the streaming predict: no stage 0 (projection)
+    assert "int lang_text_feed(lang_text_stream *stream, const uint8_t *chunk, size_t len);" in h
     w = (cm.out_dir / "lang_weights.c").read_text()
     assert "static const int8_t" in w and "PNET_WEIGHT_SECTION" in w
     assert f"#define LANG_WEIGHT_BYTES  {cm.weight_bytes}" in h

@@ -251,3 +251,90 @@ def test_colliding_names_are_refused(models, tmp_path, name, needle):
 def test_near_misses_are_accepted(models, tmp_path, name):
     cm = compile_model(models["dense"], tmp_path / "out", name=name)
     assert cm.header.name == f"{name}.h"
+
+
+STREAM_CHUNKS = (1, 2, 3, 7, 64)
+
+
+def _stream_main(texts: list[bytes]) -> str:
+    """A program that classifies every text through m_text_begin/_feed/_predict in chunks of
+    each STREAM_CHUNKS size (an empty feed in between), printing one line per (text, size) as
+    test_caller_arenas_are_independent's put() does; exits 1 when the misuse checks fail."""
+    n = len(texts)
+    return f"""#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "m.h"
+static const char *const texts[{n}] = {{{', '.join(_c_text(t) for t in texts)}}};
+static const size_t lens[{n}] = {{{', '.join(str(len(t)) for t in texts)}}};
+static const size_t chunks[{len(STREAM_CHUNKS)}] = {{{', '.join(map(str, STREAM_CHUNKS))}}};
+
+int main(void)
+{{
+    static m_text_stream zeroed;
+    m_text_stream *s = (m_text_stream *)malloc(sizeof(m_text_stream));
+    uint64_t arena[(M_ARENA_BYTES + 7) / 8];
+    m_score_t scores[M_NUM_CLASSES];
+    size_t i, c, pos;
+    int j;
+    for (i = 0; i < {n}; ++i) {{
+        for (c = 0; c < {len(STREAM_CHUNKS)}; ++c) {{
+            int rc = m_text_begin(s);
+            for (pos = 0; pos < lens[i] && rc == 0; pos += chunks[c]) {{
+                size_t k = lens[i] - pos < chunks[c] ? lens[i] - pos : chunks[c];
+                uint8_t *chunk = (uint8_t *)malloc(k + 1);  /* freed at once: the stream keeps no pointer */
+                memcpy(chunk, texts[i] + pos, k);
+                rc = m_text_feed(s, chunk, k);
+                free(chunk);
+                if (rc == 0 && pos == 0) {{
+                    rc = m_text_feed(s, NULL, 0);
+                }}
+            }}
+            rc = rc != 0 ? rc : m_text_predict_with_arena(s, scores, arena);
+            printf("%d", rc);
+            for (j = 0; j < M_NUM_WORDS; ++j) {{
+                printf(" %lu", (unsigned long)m_arena_bits(arena)[j]);
+            }}
+            for (j = 0; j < M_NUM_CLASSES; ++j) {{
+                printf(" %.9g", (double)scores[j]);
+            }}
+            printf("\\n");
+        }}
+    }}
+    /* misuse: NULL stream, never begun, predicted twice, a NULL chunk (sticky), too long */
+    if (m_text_begin(NULL) != -1 || m_text_feed(NULL, NULL, 0) != -1 || m_text_predict(NULL, scores) != -1 ||
+        m_text_feed(&zeroed, (const uint8_t *)"a", 1) != -3 || m_text_predict(&zeroed, scores) != -3) {{
+        return 1;
+    }}
+    if (m_text_begin(s) != 0 || m_text_feed(s, (const uint8_t *)"ab", 2) != 0 || m_text_predict(s, scores) < 0 ||
+        m_text_predict(s, scores) != -3 || m_text_feed(s, (const uint8_t *)"a", 1) != -3) {{
+        return 1;
+    }}
+    if (m_text_begin(s) != 0 || m_text_feed(s, NULL, 1) != -1 || m_text_feed(s, (const uint8_t *)"a", 1) != -1 ||
+        m_text_predict(s, scores) != -1) {{
+        return 1;
+    }}
+    if (m_text_begin(s) != 0 || m_text_feed(s, (const uint8_t *)"a", (size_t)1 << 26) != -2 ||
+        m_text_predict_with_arena(s, scores, (uint8_t *)arena + 1) != -3 || m_text_predict(s, scores) != -2) {{
+        return 1;
+    }}
+    free(s);
+    return 0;
+}}
+"""
+
+
+@pytest.mark.skipif(not have("gcc"), reason="needs gcc")
+@pytest.mark.parametrize("precision", ["int8", "float32"])
+def test_streaming_text_equals_one_shot(tmp_path, models, precision):
+    """m_text_begin/_feed/_predict over chunks of 1, 2, 3, 7 and 64 bytes give the reference's
+    class, bits and scores (those of the one-shot call) on every text, under the sanitizers."""
+    from tests.compiler.model_factory import text_samples
+
+    cm = compile_model(models["text"], tmp_path / "m", name="m", precision=precision)
+    texts = TEXTS + text_samples(40, seed=9)[0] + [("très long texte, " * 40).encode()]
+    out = _build_and_run(tmp_path, [cm], _stream_main(texts), extra=["-fsanitize=address,undefined", "-g"])
+    lines = out.splitlines()
+    per_size = [lines[k::len(STREAM_CHUNKS)] for k in range(len(STREAM_CHUNKS))]
+    for size_lines in per_size:
+        _expect(cm, texts, size_lines)

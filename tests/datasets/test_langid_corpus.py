@@ -128,6 +128,18 @@ def test_real_corpus_is_deterministic_balanced_and_disjoint(real_langid):
     assert digest == hashlib.sha256(b"".join(again.x_test)).hexdigest()
 
 
+def test_whole_texts_hold_every_test_span(real_langid):
+    """langid-texts: the same split, texts whole; every test span lies in a whole test text of
+    its language, and no whole test text is a training text."""
+    spans, whole = real_langid, load_dataset("langid-texts")
+    assert whole.name == "langid-texts" and whole.labels == spans.labels
+    assert not set(whole.x_train) & set(whole.x_test)
+    assert max(len(t) for t in whole.x_test) > langid.SPAN_MAX  # not cut to spans
+    texts_of = {c: b"\n".join(t for t, y in zip(whole.x_test, whole.y_test) if y == c) for c in set(whole.y_test)}
+    missing = [t for t, y in zip(spans.x_test, spans.y_test) if t not in texts_of[y]]
+    assert not missing, missing[:3]
+
+
 TRANSLATION = """Package: grep
 Description-md5: f9188c5583d41955f3b3fe60b9d445f1
 Description-de: GNU grep, egrep und fgrep

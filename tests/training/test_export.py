@@ -167,12 +167,15 @@ def test_text_model_export(tmp_path):
     assert got.shape == (len(x), 2)
 
 
-def test_lstm_trainer_export_matches_torch(tmp_path):
+@pytest.mark.parametrize("kind", ["lstm", "cnn", "mlp"])
+def test_text_trainer_export_matches_torch(tmp_path, kind):
+    """Every text trainer (LSTM, CNN over bytes, hashed byte n-gram MLP) exports to an ONNX
+    graph that computes the torch logits, padding and texts shorter than an n-gram included."""
     from pnetc.training.data import encode_bytes
     from pnetc.training.models import build_trainer
 
     torch.manual_seed(0)
-    trainer = build_trainer("lstm", None, (), 3).eval()
+    trainer = build_trainer(kind, None, (), 3).eval()
     ids, lengths = encode_bytes([b"hello there", b"", "Stra\u00dfe und Welt, nicht wahr?".encode(), b"x" * 40])
     ids = ids[:, : int(lengths.max())]
     export.export_trainer(trainer, (ids, lengths), tmp_path / "trainer.onnx")

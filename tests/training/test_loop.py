@@ -121,4 +121,6 @@ def test_dataset_defaults_and_overrides():
     assert implied.kind == "ternary" and implied.density == 0.2
     text = resolve(TrainConfig(dataset="langid"), "text", (), "langid")
     assert text.trainer == "none" and text.mode == "projection-only" and text.kind == "binary" and text.balance is True
+    # the shipped langid shape: 2048 bits x FC24, the best measured within 64 KB of flash (docs/results.md)
+    assert (text.tables, text.bits_per_table, text.fc, text.epochs) == (128, 16, [24], 8)
     assert fm.balance is False

@@ -77,7 +77,7 @@ def test_featurizer_options_reach_the_model(tmp_path, capsys, text_csv):
         (["--char-max-n", "-1"], "--char-max-n"),
         (["--char-max-n", "0", "--no-words"], "no"),
         (["--trainer", "none", "--trainer-only"], "none"),
-        (["--trainer", "mlp"], "text"),
+        (["--kind", "ternary"], "binary"),
     ],
 )
 def test_bad_text_options_exit_2_with_one_line(tmp_path, capsys, text_csv, args, needle):

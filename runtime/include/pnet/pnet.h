@@ -141,9 +141,10 @@ void pnet_project_ternary_table(const int16_t *x, const uint16_t *entries, int32
  * private.
  */
 typedef struct pnet_text_iter {
-    const uint8_t *text;
+    const uint8_t *text;    /* the bytes at hand: the whole text, a chunk, or the window */
     size_t len;
-    size_t pos;             /* next input byte to normalise */
+    size_t pos;             /* next input byte of text to normalise */
+    size_t decided;         /* the rules apply below this position (all of len but at a chunk's end) */
     int32_t char_max_n;     /* 0..5 */
     int32_t words;          /* 0 or 1 */
     int32_t phase;          /* 0 = start frame pending, 1 = body, 2 = input done, 3 = finished */
@@ -151,7 +152,7 @@ typedef struct pnet_text_iter {
     int32_t pend[2];        /* bytes produced by one normalisation rule, not yet consumed */
     int32_t pend_n;
     int32_t pend_i;
-    int32_t look;           /* normalised byte that starts the next char, -1 if none */
+    int32_t look;           /* normalised byte that starts the next char, -1 if none, -3 mid-char */
     uint32_t char_hash;     /* fnv1a of the current char */
     uint32_t char_len;      /* bytes in the current char (saturates at 2) */
     int32_t char_first;     /* first byte of the current char */
@@ -165,6 +166,14 @@ typedef struct pnet_text_iter {
     uint32_t queue[PNET_TEXT_MAX_CHAR_N + 3]; /* features of the last finished char */
     int32_t q_n;
     int32_t q_i;
+    /* streaming only (pnet_text_begin_stream) */
+    size_t fed;             /* bytes supplied so far (< PNET_TEXT_MAX_LEN in total) */
+    int32_t final;          /* 1: no more input after text (always, when not streaming) */
+    uint8_t window[4];      /* the bytes carried from the previous chunk (not normalised yet, at
+                               most 2), then the current chunk's first 2 */
+    int32_t carry_n;
+    const uint8_t *rest;    /* the chunk, while the window is read (NULL: none) */
+    size_t rest_len;
 } pnet_text_iter;
 
 /* Start iterating the features of text[0..len). text may be NULL when len == 0 (empty text).
@@ -172,8 +181,20 @@ typedef struct pnet_text_iter {
    (len >= PNET_TEXT_MAX_LEN) or PNET_ERR_ARG (char_max_n outside 0..5, words not 0/1).
    On error the iterator yields nothing. */
 int pnet_text_begin(pnet_text_iter *it, const uint8_t *text, size_t len, int32_t char_max_n, int32_t words);
-/* Next feature id: returns 1 and stores it in *feature_id, or 0 when done. */
+/* Next feature id: returns 1 and stores it in *feature_id, or 0 when done (streaming: when the
+   bytes supplied so far give no further feature). */
 int pnet_text_next(pnet_text_iter *it, uint32_t *feature_id);
+/* Streaming: the same features as pnet_text_begin over the concatenation of the chunks, fed one
+   at a time (any sizes, including 0). Begin (errors as pnet_text_begin); then per chunk:
+   pnet_text_supply, pnet_text_next until it returns 0, pnet_text_park (which keeps the at most 2
+   bytes whose normalisation depends on the next chunk, so the chunk may be freed). The last chunk
+   is supplied with final = 1 (it may be empty); then pnet_text_next runs to the end of the text.
+   supply returns PNET_OK, PNET_ERR_NULL (chunk NULL with len > 0), PNET_ERR_ARG (the last chunk
+   was supplied already) or PNET_ERR_LENGTH (2^26 bytes or more in total: the iterator then
+   yields nothing more). */
+int pnet_text_begin_stream(pnet_text_iter *it, int32_t char_max_n, int32_t words);
+int pnet_text_supply(pnet_text_iter *it, const uint8_t *chunk, size_t len, int32_t final);
+void pnet_text_park(pnet_text_iter *it);
 
 /* ----------------------------------------------------- text_project.c -- */
 /* Text projection: bit_k = acc_k > 0 with acc_k = sum over feature occurrences f of s_k(f), and
@@ -185,6 +206,34 @@ int pnet_text_next(pnet_text_iter *it, uint32_t *feature_id);
    PNET_ERR_ARG (char_max_n / words out of range). On error bits is all zero (if not NULL). */
 int pnet_text_project(const uint8_t *text, size_t len, uint32_t seed, int32_t num_bits, int32_t char_max_n,
                       int32_t words, int32_t *acc, uint32_t *bits);
+
+/* Streaming text projection: the bits of pnet_text_project over the concatenation of the chunks
+   fed, for text that arrives in pieces (a UART, a socket). The state is one pnet_text_stream
+   followed by its counters: PNET_TEXT_STREAM_BYTES(num_bits) bytes, 8-byte aligned, owned by the
+   caller; the chunks are not kept after a feed returns. The counters are sized for the longest
+   text (2^26 - 1 bytes), so the cost per byte is the one-shot kernel's.
+   begin: PNET_OK, PNET_ERR_NULL, PNET_ERR_LENGTH (num_bits < 1) or PNET_ERR_ARG (char_max_n /
+   words out of range). feed: PNET_OK, PNET_ERR_NULL (chunk NULL with len > 0), PNET_ERR_LENGTH
+   (2^26 bytes or more in total) or PNET_ERR_ARG (not begun, or finished). An error sticks: every
+   later feed and the finish return it; a never begun (zeroed) or finished stream gives
+   PNET_ERR_ARG. finish ends the text and writes PNET_WORDS(num_bits) words to bits (untouched on
+   error); the stream must be begun again before the next text. */
+typedef struct pnet_text_stream {
+    pnet_text_iter it;
+    uint32_t seed;
+    int32_t num_bits;
+    int32_t planes;         /* bit planes per 32-bit group: enough for the longest text */
+    int32_t n;              /* features buffered in fb */
+    uint32_t total;         /* features counted so far */
+    int32_t state;          /* PNET_OK while feeding, 1 when finished, or the sticky error */
+    uint32_t fb[16];        /* buffered features, fold(id * GOLDEN_B) */
+} pnet_text_stream;         /* followed in memory by PNET_WORDS(num_bits) hash rows, then the counters */
+#define PNET_TEXT_STREAM_PLANES 30 /* bit_length((PNET_TEXT_MAX_LEN + 1) * (PNET_TEXT_MAX_CHAR_N + 3)) */
+#define PNET_TEXT_STREAM_BYTES(num_bits) \
+    (sizeof(pnet_text_stream) + 4u * (size_t)(PNET_TEXT_STREAM_PLANES + 1) * (size_t)PNET_WORDS(num_bits))
+int pnet_text_stream_begin(pnet_text_stream *s, uint32_t seed, int32_t num_bits, int32_t char_max_n, int32_t words);
+int pnet_text_stream_feed(pnet_text_stream *s, const uint8_t *chunk, size_t len);
+int pnet_text_stream_finish(pnet_text_stream *s, uint32_t *bits);
 
 /* ------------------------------------------- first layer over bits -- */
 

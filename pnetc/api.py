@@ -187,6 +187,7 @@ def train(
     center: bool = True,
     balance: Optional[bool] = None,
     qat: bool = False,
+    weight_bits: int = 8,
     projection_only: bool = False,
     trainer_only: bool = False,
     resume: bool = False,
@@ -201,7 +202,8 @@ def train(
     means no hidden layer. `out` defaults to runs/<dataset>. `balance`: class-weighted loss
     (None: the data set's default). A folder that holds a run needs `resume` (continue it) or `force`
     (start over; files pnetc did not write stay untouched). `char_max_n`, `words`: the text featurizer's
-    char n-gram orders and word features (None: the data set's default). Needs torch."""
+    char n-gram orders and word features (None: the data set's default). `weight_bits`: 8, 4 or 1
+    for the hidden layers after the first (trained on their grid; docs/training.md). Needs torch."""
     try:
         from pnetc.training import run_from_cli
     except ImportError as exc:  # torch missing: say which extra to install
@@ -214,7 +216,7 @@ def train(
         dataset=str(dataset), out=None if out is None else str(out), data_dir=None if data_dir is None else str(data_dir),
         trainer=trainer, tables=tables, bits_per_table=bits_per_table, kind=kind, density=density, fc=fc_list,
         lambdas=lambdas, temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-        device=device, center=center, qat=qat, projection_only=projection_only, trainer_only=trainer_only,
+        device=device, center=center, qat=qat, weight_bits=weight_bits, projection_only=projection_only, trainer_only=trainer_only,
         resume=resume, force=force, progress=_progress.wanted(progress, terminal_only=False),
         char_max_n=char_max_n, words=words,
         **({} if balance is None else {"balance": balance}),

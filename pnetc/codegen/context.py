@@ -18,7 +18,7 @@ from pnetc.errors import PnetcError
 from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, TextProjection
 from pnetc.ir.passes.memory import Scratch, buffer_requests
 
-CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t",
+CTYPES = {np.dtype(np.uint8): "uint8_t", np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t",
           np.dtype(np.uint32): "uint32_t", np.dtype(np.uint16): "uint16_t", np.dtype(np.float32): "float"}
 
 
@@ -123,6 +123,12 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
                     args["w"] = _weight(weights, f"l{i}_w", np.ascontiguousarray(q.w_q.T), f"{op.name}: int8 weights [num_bits][out]")
                 elif op.lowering == "xnor":
                     args["w"] = _weight(weights, f"l{i}_w", q.w_q.astype(np.uint32), f"{op.name}: sign bits [out][words]")
+                elif op.lowering == "dense_s4":  # low-bit hidden layers (ir/passes/lowbit.py)
+                    args["w"] = _weight(weights, f"l{i}_w", kernels.pack_s4(q.w_q),
+                                        f"{op.name}: int4 weights [out][4 * ceil(in / 8)], two per byte")
+                elif op.lowering == "dense_pm1":
+                    args["w"] = _weight(weights, f"l{i}_w", kernels.pack_bits((q.w_q > 0).astype(np.uint8)),
+                                        f"{op.name}: sign bits [out][words]")
                 else:
                     args["w"] = _weight(weights, f"l{i}_w", q.w_q, f"{op.name}: int8 weights [out][in]")
                 args["b"] = _weight(weights, f"l{i}_b", q.bias_q.astype(np.int32), f"{op.name}: int32 bias")
@@ -131,7 +137,8 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
                 args.update(in_offset=q.in_offset, out_offset=q.out_offset, act_min=q.act_min, act_max=q.act_max)
                 if op.lowering in ("bitsum", "xnor"):
                     args["acc"] = view(Scratch(step, "acc"), "int32_t", f"accumulators of {op.name}")
-                kind = {"bitsum": "bitsum_s8", "xnor": "xnor_s8", "dense": "dense_s8"}[op.lowering]
+                kind = {"bitsum": "bitsum_s8", "xnor": "xnor_s8", "dense": "dense_s8", "dense_s4": "dense_s4",
+                        "dense_pm1": "dense_pm1"}[op.lowering]
             if op.lowering in ("bitsum", "xnor"):
                 args["x"] = bits_var
             steps.append(Step(kind, stage, args))

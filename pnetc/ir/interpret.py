@@ -203,6 +203,13 @@ class Reference:
         if op.lowering == "xnor":
             acc = kernels.xnor_popcount(x, nbits, q.w_q, q.bias_q)
             return kernels.requantize_s8(acc, q.mult, q.shift, q.out_offset, q.act_min, q.act_max)
+        # low-bit hidden layers (ir/passes/lowbit.py): w_q holds the grid integers, packed as the C reads them
+        if op.lowering == "dense_s4":
+            return kernels.dense_s4(x, kernels.pack_s4(q.w_q), op.in_features, q.bias_q, q.in_offset, q.mult, q.shift,
+                                    q.out_offset, q.act_min, q.act_max)
+        if op.lowering == "dense_pm1":
+            return kernels.dense_pm1(x, kernels.pack_bits((q.w_q > 0).astype(np.uint8)), op.in_features, q.bias_q,
+                                     q.in_offset, q.mult, q.shift, q.out_offset, q.act_min, q.act_max)
         return kernels.dense_s8(x, q.w_q, q.bias_q, q.in_offset, q.mult, q.shift, q.out_offset, q.act_min, q.act_max)
 
     def _activation(self, op: Activation, x: np.ndarray, int_mode: bool) -> np.ndarray:

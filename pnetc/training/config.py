@@ -17,6 +17,8 @@ TEXT_TRAINERS = ("lstm", "none")
 # well as with an LSTM teacher, in a fraction of the time (docs/training.md, "Text trainers").
 DEFAULT_TRAINER = {"text": "none"}
 DEVICES = ("auto", "cpu", "cuda")
+# weight bits of the hidden layers after the first (the compiler reads them: pnetc/ir/passes/lowbit.py)
+WEIGHT_BITS = (1, 4, 8)
 
 # Defaults chosen per dataset (measured; see docs/training.md). Anything not listed
 # falls back to GENERIC_DEFAULTS. Keys are TrainConfig field names.
@@ -53,6 +55,7 @@ class TrainConfig:
     center: bool = True
     balance: bool | None = None  # class-weighted CE on the label terms (n / (C * count_c))
     qat: bool = False
+    weight_bits: int = 8  # hidden layers after the first: 8 (int8), 4 (int4) or 1 (+-alpha), trained by STE
     qat_epochs: int | None = None  # None: the last max(1, epochs // 4) epochs
     mode: str = "joint"  # "joint" | "projection-only" | "trainer-only"
     device: str = "auto"
@@ -178,6 +181,10 @@ def validate(c: TrainConfig, task: str, input_shape: tuple) -> None:
         bad(f"--device must be one of {', '.join(DEVICES)}, got {c.device!r}")
     if c.qat_epochs is not None and not (0 < c.qat_epochs <= c.epochs):
         bad(f"QAT epochs must be in 1..{c.epochs}, got {c.qat_epochs}")
+    if isinstance(c.weight_bits, bool) or c.weight_bits not in WEIGHT_BITS:
+        bad(f"--weight-bits must be one of {', '.join(map(str, WEIGHT_BITS))}, got {c.weight_bits!r}")
+    if c.weight_bits != 8 and not c.fc:
+        bad("--weight-bits sets the layers after the first; a linear net (--fc 0) has none")
     if c.qat and c.mode == "trainer-only":
         bad("--qat fine-tunes the projection net; it cannot be combined with --trainer-only")
     l1, l2, l3 = c.effective_lambdas

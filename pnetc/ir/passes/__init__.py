@@ -1,4 +1,4 @@
-"""IR passes, run in this order by `run_passes`: fold -> lower -> quantize -> plan memory."""
+"""IR passes, run in this order by `run_passes`: fold -> lower (+ low-bit hidden layers) -> quantize -> plan memory."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ def run_passes(graph: Graph, *, precision: str = "int8", projection: str = "hash
                calib: Optional[np.ndarray | list] = None) -> Graph:
     from pnetc.ir.passes.fold import fold
     from pnetc.ir.passes.lower import lower
+    from pnetc.ir.passes.lowbit import lower_low_bit
     from pnetc.ir.passes.memory import plan_memory
     from pnetc.ir.passes.quantize import quantize
 
@@ -22,6 +23,7 @@ def run_passes(graph: Graph, *, precision: str = "int8", projection: str = "hash
     fold(graph)
     check_values(graph, "folding")
     lower(graph, precision=precision, projection=projection)
+    lower_low_bit(graph)
     check_values(graph, "lowering")
     quantize(graph, calib=calib)
     check_values(graph, "quantisation")

@@ -188,6 +188,7 @@ def train(
     balance: Optional[bool] = None,
     qat: bool = False,
     weight_bits: int = 8,
+    first_layer_bits: int = 8,
     projection_only: bool = False,
     trainer_only: bool = False,
     resume: bool = False,
@@ -203,7 +204,8 @@ def train(
     (None: the data set's default). A folder that holds a run needs `resume` (continue it) or `force`
     (start over; files pnetc did not write stay untouched). `char_max_n`, `words`: the text featurizer's
     char n-gram orders and word features (None: the data set's default). `weight_bits`: 8, 4 or 1
-    for the hidden layers after the first (trained on their grid; docs/training.md). Needs torch."""
+    for the hidden layers after the first (trained on their grid; docs/training.md); `first_layer_bits`
+    1 trains the layer over the bits as +-alpha (what --precision binary compiles). Needs torch."""
     try:
         from pnetc.training import run_from_cli
     except ImportError as exc:  # torch missing: say which extra to install
@@ -216,7 +218,8 @@ def train(
         dataset=str(dataset), out=None if out is None else str(out), data_dir=None if data_dir is None else str(data_dir),
         trainer=trainer, tables=tables, bits_per_table=bits_per_table, kind=kind, density=density, fc=fc_list,
         lambdas=lambdas, temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-        device=device, center=center, qat=qat, weight_bits=weight_bits, projection_only=projection_only, trainer_only=trainer_only,
+        device=device, center=center, qat=qat, weight_bits=weight_bits,
+        first_layer_bits=first_layer_bits, projection_only=projection_only, trainer_only=trainer_only,
         resume=resume, force=force, progress=_progress.wanted(progress, terminal_only=False),
         char_max_n=char_max_n, words=words,
         **({} if balance is None else {"balance": balance}),

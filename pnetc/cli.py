@@ -86,6 +86,8 @@ def train_cmd(
     qat: bool = typer.Option(False, "--qat", help="Int8 quantization-aware fine-tuning in the last epochs."),
     weight_bits: int = typer.Option(8, "--weight-bits", help="Layers after the first: 8 (int8), 4 (packed int4) or "
                                                               "1 (+-1), trained on their grid."),
+    first_layer_bits: int = typer.Option(8, "--first-layer-bits", help="The layer over the bits: 8, or 1 (+-1, "
+                                                                        "trained for --precision binary)."),
     projection_only: bool = typer.Option(False, "--projection-only", help="Train the projection net alone."),
     trainer_only: bool = typer.Option(False, "--trainer-only", help="Train the trainer alone."),
     resume: bool = typer.Option(False, "--resume", help="Continue from DIR/checkpoint.pt."),
@@ -103,7 +105,8 @@ def train_cmd(
         dataset, out, data_dir=data_dir, trainer=trainer, tables=tables,
         bits_per_table=bits_per_table, kind=kind, density=density, fc=fc, lambdas=lambdas,
         temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
-        center=center, balance=balance, qat=qat, weight_bits=weight_bits, projection_only=projection_only, trainer_only=trainer_only, resume=resume,
+        center=center, balance=balance, qat=qat, weight_bits=weight_bits,
+        first_layer_bits=first_layer_bits, projection_only=projection_only, trainer_only=trainer_only, resume=resume,
         force=force,
         char_max_n=char_max_n, words=words,
     ).to_dict()

@@ -56,6 +56,7 @@ class TrainConfig:
     balance: bool | None = None  # class-weighted CE on the label terms (n / (C * count_c))
     qat: bool = False
     weight_bits: int = 8  # hidden layers after the first: 8 (int8), 4 (int4) or 1 (+-alpha), trained by STE
+    first_layer_bits: int = 8  # the layer over the bits: 8, or 1 (+-alpha by STE, for --precision binary)
     qat_epochs: int | None = None  # None: the last max(1, epochs // 4) epochs
     mode: str = "joint"  # "joint" | "projection-only" | "trainer-only"
     device: str = "auto"
@@ -183,6 +184,8 @@ def validate(c: TrainConfig, task: str, input_shape: tuple) -> None:
         bad(f"QAT epochs must be in 1..{c.epochs}, got {c.qat_epochs}")
     if isinstance(c.weight_bits, bool) or c.weight_bits not in WEIGHT_BITS:
         bad(f"--weight-bits must be one of {', '.join(map(str, WEIGHT_BITS))}, got {c.weight_bits!r}")
+    if isinstance(c.first_layer_bits, bool) or c.first_layer_bits not in (1, 8):
+        bad(f"--first-layer-bits must be 1 or 8, got {c.first_layer_bits!r}")
     if c.weight_bits != 8 and not c.fc:
         bad("--weight-bits sets the layers after the first; a linear net (--fc 0) has none")
     if c.qat and c.mode == "trainer-only":

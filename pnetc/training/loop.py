@@ -284,7 +284,8 @@ def _train(prepared: Prepared, world, out: Path, folder, *, resume: bool, progre
     torch.set_num_threads(1)
     torch.manual_seed(cfg.seed)
     trainer = build_trainer(cfg.trainer, ds.x_train, tuple(ds.input_shape), prepared.num_classes).to(device)
-    head = ProjectionHead(cfg.num_bits, list(cfg.fc), prepared.num_classes, cfg.weight_bits).to(device)
+    head = ProjectionHead(cfg.num_bits, list(cfg.fc), prepared.num_classes, cfg.weight_bits,
+                          cfg.first_layer_bits).to(device)
     params = []
     if cfg.trains_trainer:
         params += list(trainer.parameters())
@@ -459,6 +460,8 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, histor
         )
         if cfg.weight_bits != 8:  # read by the compiler (pnetc/ir/passes/lowbit.py); absent means int8
             training["weight_bits"] = cfg.weight_bits
+        if cfg.first_layer_bits != 8:  # informational: --precision binary compiles these +-alpha exactly
+            training["first_layer_bits"] = cfg.first_layer_bits
         model_path = out / "model.onnx"
         with folder.writing("model.onnx") as tmp:
             export.export_projection_model(

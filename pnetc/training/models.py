@@ -86,9 +86,11 @@ class ProjectionHead(nn.Module):
     "bits", hidden layer i outputs "fc{i}" (Gemm) and "relu{i}" (Relu), the last Gemm "logits".
     """
 
-    def __init__(self, num_bits: int, hidden: list[int], num_classes: int, weight_bits: int = 8):
+    def __init__(self, num_bits: int, hidden: list[int], num_classes: int, weight_bits: int = 8,
+                 first_layer_bits: int = 8):
         super().__init__()
         self.weight_bits = int(weight_bits)  # layers after the first (8: float weights, int8 at compile time)
+        self.first_layer_bits = int(first_layer_bits)  # 1: +-alpha, what --precision binary compiles exactly
         widths = [num_bits, *hidden, num_classes]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         self.qat_ranges: dict[str, tuple[float, float]] | None = None  # set to enable fake quant
@@ -106,8 +108,7 @@ class ProjectionHead(nn.Module):
             record["bits"] = h
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            w = self.deployed_weight(i) if i > 0 and self.weight_bits < 8 else (
-                fake_quant_weight(layer.weight) if q else layer.weight)
+            w = self.deployed_weight(i) if self._bits(i) < 8 else (fake_quant_weight(layer.weight) if q else layer.weight)
             h = F.linear(h, w, layer.bias)
             name = "logits" if i == last else f"fc{i}"
             if q and name in q:
@@ -120,15 +121,18 @@ class ProjectionHead(nn.Module):
                     record[f"relu{i}"] = h
         return h
 
+    def _bits(self, i: int) -> int:
+        return self.first_layer_bits if i == 0 else self.weight_bits
+
     def deployed_weight(self, i: int) -> torch.Tensor:
-        """Layer i's weights as trained: on the low-bit grid (straight-through) for layers after the first."""
+        """Layer i's weights as trained: on its low-bit grid (straight-through) when it has one."""
         w = self.layers[i].weight
-        return low_bit_weight(w, self.weight_bits) if i > 0 and self.weight_bits < 8 else w
+        return low_bit_weight(w, self._bits(i)) if self._bits(i) < 8 else w
 
     def exported_weight(self, i: int) -> torch.Tensor:
         """Layer i's weights as exported: exactly the grid values for low-bit layers."""
         w = self.layers[i].weight.detach()
-        return low_bit_grid(w, self.weight_bits) if i > 0 and self.weight_bits < 8 else w
+        return low_bit_grid(w, self._bits(i)) if self._bits(i) < 8 else w
 
     def weight_bytes(self) -> int:
         """float32 bytes of all weights and biases."""

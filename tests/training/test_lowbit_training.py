@@ -77,3 +77,25 @@ def test_cli_refuses_bad_weight_bits_in_one_line(tmp_path):
                         "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == ["pnetc: error: --weight-bits must be one of 1, 4, 8, got 2"]
+
+
+def test_binary_first_layer_is_what_precision_binary_compiles(digits, tmp_path):
+    """--first-layer-bits 1: the layer over the bits is trained and exported as +-alpha per row, so the
+    compiler's XNOR lowering (sign(W), alpha = mean|W|) takes exactly the trained weights."""
+    from pnetc.frontend import load_model
+    from pnetc.ir.passes import run_passes
+    from pnetc.training.loop import train
+
+    train(TrainConfig(dataset="digits", epochs=2, fc=[16], first_layer_bits=1), tmp_path, progress=False,
+          dataset=digits)
+    graph = run_passes(load_model(tmp_path / "model.onnx"), precision="binary")
+    first = graph.dense_layers()[0]
+    assert first.lowering == "xnor"
+    np.testing.assert_allclose(np.abs(first.weight), np.broadcast_to(first.alpha[:, None], first.weight.shape),
+                               rtol=1e-6)
+    assert graph.info.training["first_layer_bits"] == 1
+
+
+def test_bad_first_layer_bits_is_refused():
+    with pytest.raises(PnetcError, match="--first-layer-bits must be 1 or 8, got 4"):
+        resolve(TrainConfig(dataset="digits", first_layer_bits=4), "image", (8, 8), "digits")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ckernel_harness import HOST_AND_ARM, Reader, pack
+from ckernel_harness import SIMD_VARIANTS, Reader, pack
 
 from pnetc import hashing as H
 from pnetc import kernels as K
@@ -30,12 +30,13 @@ def _case(rng, n_in, n_out, kind="random", has_bias=True):
     return x, wbits, plus, bias, in_offset, mult, shift, out_offset, act_min, act_max
 
 
-@pytest.mark.parametrize("toolchain", HOST_AND_ARM)
+@pytest.mark.parametrize("toolchain", SIMD_VARIANTS + ["arm-qemu"])
 def test_dense_pm1(build_kernel, toolchain, rng):
     kernel = build_kernel("test_dense_pm1", ["dense_pm1.c", "requantize.c"], toolchain)
-    cases = [_case(rng, i, o) for i, o in [(1, 1), (5, 2), (31, 3), (32, 4), (33, 5), (100, 16), (128, 10),
-                                           (1024, 10)]]
-    cases += [_case(rng, 67, 9, kind) for kind in ["all_plus", "all_minus", "min"]]
+    shapes = [(1, 1), (3, 2), (4, 3), (5, 2), (31, 3), (32, 4), (33, 5), (36, 3), (64, 2), (100, 16), (128, 10),
+              (1024, 10)]  # groups of 4 (DSP), tails, word boundaries
+    cases = [_case(rng, i, o) for i, o in shapes]
+    cases += [_case(rng, n, 9, kind) for n in (67, 64) for kind in ["all_plus", "all_minus", "min"]]  # DSP and tails
     cases += [_case(rng, 20, 5, has_bias=False)]
     data = b""
     for x, wbits, _, bias, io, m, s, oo, lo, hi in cases:

@@ -9,7 +9,7 @@
    inputs per step, widened with in_offset into 16-bit lanes (x0,x2) and (x1,x3) by SXTAB16; their
    four sign bits index a 16-entry table of the matching +-1 lanes, and two SMLADs add the four signed
    inputs. Integer sums: identical results to the C loop. */
-#include "pnet/pnet.h"
+#include "pnet/pnet_support.h"
 
 #if !defined(PNET_PORTABLE) && defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)
 #define PNET_DENSE_PM1_DSP 1
@@ -28,20 +28,6 @@ static const int32_t pm1_lanes[16][2] = {
     PM1_ENTRY(12), PM1_ENTRY(13), PM1_ENTRY(14), PM1_ENTRY(15),
 };
 
-static int32_t load_s32(const int8_t *p)
-{
-    int32_t v;
-    __builtin_memcpy(&v, p, 4); /* unaligned-safe; one LDR on ARMv7 */
-    return v;
-}
-
-static int32_t sxtab16_ror8(int32_t a, int32_t w)
-{
-    int32_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(w));
-    return r;
-}
-
 /* sum_{i < in4} (x[i] + in_offset) * s_i over one row, in4 a multiple of 4 */
 static int32_t row_dsp(const int8_t *x, int32_t in4, const uint32_t *row, int32_t off2)
 {
@@ -51,10 +37,10 @@ static int32_t row_dsp(const int8_t *x, int32_t in4, const uint32_t *row, int32_
         uint32_t bits = row[i >> 5];
         const int32_t end = i + 32 < in4 ? i + 32 : in4;
         for (; i < end; i += 4, bits >>= 4) {
-            const int32_t xv = load_s32(x + i);
+            const int32_t xv = pnet_load_s32(x + i);
             const int32_t *lanes = pm1_lanes[bits & 15u];
             acc = __smlad(__sxtab16(off2, xv), lanes[0], acc);
-            acc = __smlad(sxtab16_ror8(off2, xv), lanes[1], acc);
+            acc = __smlad(pnet_sxtab16_ror8(off2, xv), lanes[1], acc);
         }
     }
     return acc;
@@ -77,7 +63,6 @@ void pnet_dense_pm1(const int8_t *x, int32_t in, const uint32_t *wbits, const in
         const uint32_t *row = wbits + (size_t)j * (size_t)nwords;
         int32_t acc = bias != NULL ? bias[j] : 0;
         int32_t i;
-        int64_t r;
 #if defined(PNET_DENSE_PM1_DSP)
         acc += row_dsp(x, from, row, off2);
 #endif
@@ -86,13 +71,6 @@ void pnet_dense_pm1(const int8_t *x, int32_t in, const uint32_t *wbits, const in
             const int32_t m = (int32_t)((row[i >> 5] >> (i & 31)) & 1u) - 1;
             acc += (((int32_t)x[i] + in_offset) ^ m) - m;
         }
-        r = (int64_t)pnet_requantize(acc, mult[j], shift[j]) + out_offset;
-        if (r < act_min) {
-            r = act_min;
-        }
-        if (r > act_max) {
-            r = act_max;
-        }
-        y[j] = (int8_t)r;
+        y[j] = pnet_clamp_requantized(acc, mult[j], shift[j], out_offset, act_min, act_max);
     }
 }

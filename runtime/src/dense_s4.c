@@ -11,25 +11,12 @@
    lanes with no shift; SMLAD then accumulates 16 * (x + in_offset) * w. The sum is a multiple of 16
    and |sum| <= 16 * 255 * 8 * in < 2^31 for in <= 2^15 (the compiler's limit), so dividing by 16
    at the end gives exactly the portable loop's sum. Two rows share the widened inputs. */
-#include "pnet/pnet.h"
+#include "pnet/pnet_support.h"
 
 #if !defined(PNET_PORTABLE) && defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)
 #define PNET_DENSE_S4_DSP 1
 #include <arm_acle.h>
 #endif
-
-static int8_t clamp_out(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset, int32_t act_min,
-                        int32_t act_max)
-{
-    int64_t r = (int64_t)pnet_requantize(acc, mult, shift) + out_offset;
-    if (r < act_min) {
-        r = act_min;
-    }
-    if (r > act_max) {
-        r = act_max;
-    }
-    return (int8_t)r;
-}
 
 /* weight i of a packed row, sign-extended */
 static int32_t weight_at(const uint8_t *row, int32_t i)
@@ -51,36 +38,15 @@ static int32_t dot_tail(const int8_t *x, const uint8_t *row, int32_t from, int32
 }
 
 #if defined(PNET_DENSE_S4_DSP)
-static int32_t load_u32(const void *p)
-{
-    uint32_t v;
-    __builtin_memcpy(&v, p, 4); /* unaligned-safe; one LDR on ARMv7 */
-    return (int32_t)v;
-}
-
-static int32_t sxtb16_ror8(int32_t w)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
-    return r;
-}
-
-static int32_t sxtab16_ror8(int32_t a, int32_t w)
-{
-    int32_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(w));
-    return r;
-}
-
 /* acc + 16 * sum of 8 products: inputs widened to lanes (x0,x2) (x1,x3) (x4,x6) (x5,x7) */
 static int32_t group8(int32_t acc, uint32_t v, int32_t x02, int32_t x13, int32_t x46, int32_t x57)
 {
     const int32_t lo = (int32_t)((v << 4) & 0xF0F0F0F0u); /* 16 * w0..w3 */
     const int32_t hi = (int32_t)(v & 0xF0F0F0F0u);        /* 16 * w4..w7 */
     acc = __smlad(x02, __sxtb16(lo), acc);
-    acc = __smlad(x13, sxtb16_ror8(lo), acc);
+    acc = __smlad(x13, pnet_sxtb16_ror8(lo), acc);
     acc = __smlad(x46, __sxtb16(hi), acc);
-    return __smlad(x57, sxtb16_ror8(hi), acc);
+    return __smlad(x57, pnet_sxtb16_ror8(hi), acc);
 }
 #endif
 
@@ -99,28 +65,28 @@ void pnet_dense_s4(const int8_t *x, int32_t in, const uint8_t *w, const int32_t 
         int32_t a0 = 0, a1 = 0;
         int32_t i;
         for (i = 0; i < in8; i += 8) {
-            const int32_t xa = load_u32(x + i), xb = load_u32(x + i + 4);
-            const int32_t x02 = __sxtab16(off2, xa), x13 = sxtab16_ror8(off2, xa);
-            const int32_t x46 = __sxtab16(off2, xb), x57 = sxtab16_ror8(off2, xb);
-            a0 = group8(a0, (uint32_t)load_u32(r0 + i / 2), x02, x13, x46, x57);
-            a1 = group8(a1, (uint32_t)load_u32(r1 + i / 2), x02, x13, x46, x57);
+            const int32_t xa = pnet_load_s32(x + i), xb = pnet_load_s32(x + i + 4);
+            const int32_t x02 = __sxtab16(off2, xa), x13 = pnet_sxtab16_ror8(off2, xa);
+            const int32_t x46 = __sxtab16(off2, xb), x57 = pnet_sxtab16_ror8(off2, xb);
+            a0 = group8(a0, (uint32_t)pnet_load_s32(r0 + i / 2), x02, x13, x46, x57);
+            a1 = group8(a1, (uint32_t)pnet_load_s32(r1 + i / 2), x02, x13, x46, x57);
         }
         a0 = a0 / 16 + dot_tail(x, r0, in8, in, in_offset) + (bias != NULL ? bias[j] : 0);
         a1 = a1 / 16 + dot_tail(x, r1, in8, in, in_offset) + (bias != NULL ? bias[j + 1] : 0);
-        y[j] = clamp_out(a0, mult[j], shift[j], out_offset, act_min, act_max);
-        y[j + 1] = clamp_out(a1, mult[j + 1], shift[j + 1], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_requantized(a0, mult[j], shift[j], out_offset, act_min, act_max);
+        y[j + 1] = pnet_clamp_requantized(a1, mult[j + 1], shift[j + 1], out_offset, act_min, act_max);
     }
     for (; j < out; ++j) {
         const uint8_t *r0 = w + (size_t)j * (size_t)row_bytes;
         int32_t a0 = 0;
         int32_t i;
         for (i = 0; i < in8; i += 8) {
-            const int32_t xa = load_u32(x + i), xb = load_u32(x + i + 4);
-            a0 = group8(a0, (uint32_t)load_u32(r0 + i / 2), __sxtab16(off2, xa), sxtab16_ror8(off2, xa),
-                        __sxtab16(off2, xb), sxtab16_ror8(off2, xb));
+            const int32_t xa = pnet_load_s32(x + i), xb = pnet_load_s32(x + i + 4);
+            a0 = group8(a0, (uint32_t)pnet_load_s32(r0 + i / 2), __sxtab16(off2, xa), pnet_sxtab16_ror8(off2, xa),
+                        __sxtab16(off2, xb), pnet_sxtab16_ror8(off2, xb));
         }
         a0 = a0 / 16 + dot_tail(x, r0, in8, in, in_offset) + (bias != NULL ? bias[j] : 0);
-        y[j] = clamp_out(a0, mult[j], shift[j], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_requantized(a0, mult[j], shift[j], out_offset, act_min, act_max);
     }
 #endif
     for (; j < out; ++j) {
@@ -137,6 +103,6 @@ void pnet_dense_s4(const int8_t *x, int32_t in, const uint8_t *w, const int32_t 
             }
         }
         acc += dot_tail(x, row, in8, in, in_offset);
-        y[j] = clamp_out(acc, mult[j], shift[j], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_requantized(acc, mult[j], shift[j], out_offset, act_min, act_max);
     }
 }

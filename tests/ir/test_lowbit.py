@@ -105,3 +105,14 @@ def test_generated_c_is_bit_exact_on_the_host(tmp_path, bits, kernel):
     np.savez(tmp_path / "data.npz", x=x, y=np.arange(400) % 10)
     report = verify_model(path, data=str(tmp_path / "data.npz"), builds=("signed-char", "asan-ubsan"))
     assert report.samples > 0 and report.mismatches == 0  # the data file's test split
+
+
+@pytest.mark.parametrize("kernel, needs", [("pnet_dense_s8", "dense_s8.c"), ("pnet_dense_s4", "dense_s4.c"),
+                                           ("pnet_dense_pm1", "dense_pm1.c")])
+def test_kernels_bring_what_their_support_helpers_call(kernel, needs):
+    """The int8 dense kernels requantize through pnet_support.h's inline helper: the file list of a
+    generated model must still carry requantize.c, and a float kernel must not pull it in."""
+    from pnetc.codegen.render import kernel_files
+
+    assert kernel_files(f"{kernel}(x);") == sorted([needs, "requantize.c"])
+    assert kernel_files("pnet_bitsum_f32(x);") == ["bitsum_f32.c"]

@@ -85,4 +85,47 @@ static inline int32_t pnet_sum_set_s16(const int16_t *xp, uint32_t h, int32_t m)
         }                                                                 \
     } while (0)
 
+/* clamp(requantize(acc, mult, shift) + out_offset, act_min, act_max) as int8: one output of the int8
+   dense kernels (dense_s8.c, dense_s4.c, dense_pm1.c). 64-bit add: requantize may return up to
+   INT32_MAX before the clamp. */
+static inline int8_t pnet_clamp_requantized(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset,
+                                            int32_t act_min, int32_t act_max)
+{
+    int64_t r = (int64_t)pnet_requantize(acc, mult, shift) + out_offset;
+    if (r < act_min) {
+        r = act_min;
+    }
+    if (r > act_max) {
+        r = act_max;
+    }
+    return (int8_t)r;
+}
+
+#if defined(PNET_SUPPORT_DSP)
+/* bytes 1 and 3 of w, sign-extended to 16-bit lanes (SXTB16 with ROR #8: ACLE has no rotated
+   form and gcc does not fold a separate rotate into it) */
+static inline int32_t pnet_sxtb16_ror8(int32_t w)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+    return r;
+}
+
+/* a + bytes 1 and 3 of w, sign-extended, per 16-bit lane */
+static inline int32_t pnet_sxtab16_ror8(int32_t a, int32_t w)
+{
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(w));
+    return r;
+}
+
+/* 4 bytes from p (unaligned-safe; one LDR on ARMv7) */
+static inline int32_t pnet_load_s32(const void *p)
+{
+    int32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+#endif
+
 #endif /* PNET_SUPPORT_H */

@@ -72,7 +72,7 @@ def train_cmd(
     kind: Optional[str] = typer.Option(None, "--kind", help="binary | ternary projection."),
     density: Optional[float] = typer.Option(None, "--density", help="Ternary density rho in (0, 1]."),
     fc: Optional[list[int]] = typer.Option(None, "--fc", help="Hidden layer width (repeat; --fc 0 for none)."),
-    lambdas: Optional[str] = typer.Option(None, "--lambdas", help="l1,l2,l3 loss weights (default 1.0,0.1,1.0)."),
+    lambdas: Optional[str] = typer.Option(None, "--lambdas", help="l1,l2,l3 loss weights (default 1.0,0.0,1.0: no distillation)."),
     temperature: float = typer.Option(1.0, "--temperature", help="Distillation temperature."),
     epochs: Optional[int] = typer.Option(None, "--epochs"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),

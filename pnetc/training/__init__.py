@@ -43,7 +43,7 @@ def run_from_cli(
 ) -> dict:
     """Turn CLI options into a TrainConfig, train, and return the results (see loop.train)."""
     from pnetc.errors import PnetcError
-    from pnetc.training.config import TrainConfig, parse_lambdas, DEVICES
+    from pnetc.training.config import DEFAULT_LAMBDAS, DEVICES, TrainConfig, parse_lambdas
 
     if projection_only and trainer_only:
         raise PnetcError("--projection-only and --trainer-only exclude each other; pick one")
@@ -63,7 +63,7 @@ def run_from_cli(
         kind=kind,
         density=density,
         fc=None if fc is None else list(fc),
-        lambdas=parse_lambdas(lambdas) if lambdas is not None else (1.0, 0.1, 1.0),
+        lambdas=parse_lambdas(lambdas) if lambdas is not None else DEFAULT_LAMBDAS,
         temperature=temperature,
         epochs=epochs,
         batch_size=batch_size,

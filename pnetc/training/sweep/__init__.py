@@ -53,7 +53,7 @@ def run_sweep(
     Returns {"csv", "png", "trained", "skipped", "rows"} (rows: every CSV row, typed)."""
     import os
 
-    from pnetc.training.config import TrainConfig, parse_lambdas, resolve
+    from pnetc.training.config import DISTILL_LAMBDAS, TrainConfig, parse_lambdas, resolve
 
     if int(os.environ.get("WORLD_SIZE") or 1) > 1:  # every rank would run the whole grid and write the CSV
         raise PnetcError("pnetc sweep runs its grid in one process; start it without torchrun")
@@ -72,7 +72,7 @@ def run_sweep(
         trainer = "lstm"  # a sweep compares joint training with a trainer; text trains none by default
     base = TrainConfig(dataset=dataset, data_dir=data_dir, trainer=trainer, kind=kind, density=density,
                        epochs=epochs, seed=seed, device=device, temperature=temperature,
-                       lambdas=parse_lambdas(lambdas) if lambdas is not None else TrainConfig().lambdas)
+                       lambdas=parse_lambdas(lambdas) if lambdas is not None else DISTILL_LAMBDAS)
     shape = tuple(ds.input_shape)
     # Resolve (and so validate) every configuration before the first run.
     configs: list[tuple[Point, TrainConfig]] = []

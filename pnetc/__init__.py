@@ -20,16 +20,16 @@ from pnetc.errors import PnetcError
 __version__ = "0.1.0"
 
 _API_NAMES = (
-    "train", "load", "compile", "verify", "build", "run", "bench", "sweep",
-    "Model", "TrainResult", "CompileResult", "VerifyResult", "BuildResult", "RunResult", "BenchResult",
+    "train", "load", "compile", "verify", "build", "run", "bench", "sweep", "eval", "predict",
+    "EvalResult", "PredictResult", "Model", "TrainResult", "CompileResult", "VerifyResult", "BuildResult", "RunResult", "BenchResult",
     "SweepResult",
 )
 __all__ = ["PnetcError", "__version__", *_API_NAMES]
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
     from pnetc.api import (  # noqa: F401
-        BenchResult, BuildResult, CompileResult, Model, RunResult, SweepResult, TrainResult, VerifyResult, bench,
-        build, compile, load, run, sweep, train, verify,
+        BenchResult, BuildResult, CompileResult, EvalResult, Model, PredictResult, RunResult, SweepResult,
+        TrainResult, VerifyResult, bench, build, compile, eval, load, predict, run, sweep, train, verify,
     )
 
 

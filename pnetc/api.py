@@ -18,42 +18,41 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from pnetc import progress as _progress
 from pnetc.errors import PnetcError
+from pnetc.results import Result
+from pnetc.training.options import with_option_keywords
 
 PathLike = Union[str, Path]
 
 __all__ = [
     "PnetcError", "Model", "TrainResult", "CompileResult", "VerifyResult", "BuildResult", "RunResult",
-    "BenchResult", "SweepResult", "train", "load", "compile", "verify", "build", "run", "bench", "sweep",
+    "BenchResult", "SweepResult", "EvalResult", "PredictResult", "train", "load", "compile", "verify", "build",
+    "run", "bench", "sweep", "eval", "predict",
 ]
 
 
-class _Result:
-    """Shared behaviour: `to_dict()` is JSON-ready (paths as strings, no private fields)."""
+if TYPE_CHECKING:
+    from pnetc.evaluate import EvalResult, PredictResult, RunResult, VerifyResult
+    from pnetc.measure.benchmark import BenchResult
+    from pnetc.targets.build import BuildResult
+    from pnetc.training.sweep import SweepResult
 
-    def to_dict(self) -> dict:
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            if f.name.startswith("_") or not f.repr:
-                continue
-            out[f.name] = _jsonable(getattr(self, f.name))
-        extra = out.pop("extra", None)
-        if isinstance(extra, dict):
-            out.update(extra)
-        return out
+# Results the stages define, the API returns as they are; loaded on first use (numpy and the
+# stages stay out of `import pnetc`).
+_STAGE_RESULTS = {"VerifyResult": "pnetc.evaluate", "RunResult": "pnetc.evaluate", "EvalResult": "pnetc.evaluate",
+                  "PredictResult": "pnetc.evaluate", "BuildResult": "pnetc.targets.build",
+                  "BenchResult": "pnetc.measure.benchmark", "SweepResult": "pnetc.training.sweep"}
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, Path):
-        return str(v)
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    return v
+def __getattr__(name: str):
+    if name in _STAGE_RESULTS:
+        import importlib
+
+        return getattr(importlib.import_module(_STAGE_RESULTS[name]), name)
+    raise AttributeError(f"module 'pnetc.api' has no attribute {name!r}")
 
 
 def _model_path(model: Any) -> Path:
@@ -68,20 +67,27 @@ def _model_path(model: Any) -> Path:
     raise PnetcError(f"expected a model path, pnetc.Model or pnetc.TrainResult, got {type(model).__name__}")
 
 
-def _recorded_dataset(path: Path) -> Optional[str]:
-    """The built-in data set a pnetc export was trained on (None for others and foreign models)."""
+def _recorded_data(path: Path, output: Optional[str] = None) -> tuple[Optional[str], Optional[str]]:
+    """(name, None) or (None, data file) a pnetc export was trained on; PnetcError when it records
+    neither, or its data file is gone or changed (pnetc.datasets.recorded)."""
+    from pnetc.datasets.recorded import recorded_data
     from pnetc.frontend import load_model
 
-    training = load_model(path).info.training
-    name = training.get("dataset") if isinstance(training, dict) else None
-    return name if name in ("digits", "fashion-mnist", "langid") else None
+    return recorded_data(load_model(path, output).info.training, path)
+
+
+def _records_data_file(path: Path, output: Optional[str] = None) -> bool:
+    from pnetc.frontend import load_model
+
+    training = load_model(path, output).info.training
+    return isinstance(training, dict) and "data_file" in training
 
 
 # ---- load ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Model(_Result):
+class Model(Result):
     """A model.onnx as pnetc reads it: what it takes, what it outputs, how it was trained."""
 
     path: Path
@@ -102,6 +108,20 @@ class Model(_Result):
         """The projection net's float test accuracy recorded at training time (None if unknown)."""
         return self.training.get("projection_accuracy")
 
+    def quantize(self, x):
+        """Float features [n, N] -> the uint8 levels this pnetc model takes, by its stored encoding
+        (docs/format.md 2.1; the generated NAME_quantize gives the same bytes). A float-input model's
+        int8 encoding comes from calibration: use `CompileResult.quantize`."""
+        from pnetc.quantization import encoding_from_input_spec
+
+        dtype = self.input_spec.get("dtype", "")
+        encoding = encoding_from_input_spec({"size": self.input_size, **self.input_spec}, dtype, str(self.path))
+        if encoding is None or not self.pnetc_format:
+            raise PnetcError(f"{self.path}: this model records no input encoding; "
+                             + ("compile it for int8 and use CompileResult.quantize" if not self.pnetc_format
+                                else "it takes its inputs as they are"))
+        return encoding.quantize(x)
+
 
 def load(path: PathLike) -> Model:
     """Read a model.onnx (a pnetc export or a plain float MLP) without compiling it."""
@@ -120,7 +140,7 @@ def load(path: PathLike) -> Model:
 
 
 @dataclass(frozen=True)
-class TrainResult(_Result):
+class TrainResult(Result):
     """What `train` wrote and measured. `path` is the model.onnx to compile."""
 
     model: Path                             # model.onnx (trainer.onnx for trainer-only runs); None on torchrun ranks > 0
@@ -152,79 +172,34 @@ class TrainResult(_Result):
 
 
 
-def _check_hidden_widths(fc: Optional[list[int]], tables: Optional[int], bits_per_table: Optional[int]) -> None:
-    """--fc within what the compiler accepts (pnetc.ir.limits), before torch tries to allocate it:
-    `--fc 100000000` asked for 288 GB and ended in a traceback."""
-    from pnetc.ir.limits import MAX_DENSE_WEIGHTS, MAX_LAYER_WIDTH
-
-    widths = [w for w in fc or [] if isinstance(w, int) and w > 0]
-    if any(w > MAX_LAYER_WIDTH for w in widths):
-        raise PnetcError(f"--fc widths must be at most {MAX_LAYER_WIDTH:,}, got {fc}")
-    bits = tables * bits_per_table if isinstance(tables, int) and isinstance(bits_per_table, int) else None
-    chain = ([bits] if bits and bits > 0 else []) + widths
-    weights = sum(a * b for a, b in zip(chain, chain[1:]))
-    if weights > MAX_DENSE_WEIGHTS:
-        raise PnetcError(f"--fc {fc} needs {weights:,} weights; a compiled model may have at most {MAX_DENSE_WEIGHTS:,}")
-
-def train(
-    dataset: str = "digits",
-    out: Optional[PathLike] = None,
-    *,
-    data_dir: Optional[PathLike] = None,
-    trainer: Optional[str] = None,
-    tables: Optional[int] = None,
-    bits_per_table: Optional[int] = None,
-    kind: Optional[str] = None,
-    density: Optional[float] = None,
-    fc: Optional[Sequence[int]] = None,
-    lambdas: Union[str, Sequence[float], None] = None,
-    temperature: float = 1.0,
-    epochs: Optional[int] = None,
-    batch_size: Optional[int] = None,
-    lr: Optional[float] = None,
-    seed: int = 0,
-    device: str = "auto",
-    center: bool = True,
-    balance: Optional[bool] = None,
-    qat: bool = False,
-    weight_bits: int = 8,
-    first_layer_bits: int = 8,
-    projection_only: bool = False,
-    trainer_only: bool = False,
-    resume: bool = False,
-    force: bool = False,
-    progress: Optional[bool] = None,
-    char_max_n: Optional[int] = None,
-    words: Optional[bool] = None,
-) -> TrainResult:
+@with_option_keywords("train")
+def train(dataset: Union[str, tuple] = "digits", out: Optional[PathLike] = None, **options: Any) -> TrainResult:
     """Train a trainer and a projection net jointly (Ravi 2017) and export OUT/model.onnx.
 
-    Options left as None take the data set's defaults (docs/training.md). `fc=[0]` or `fc=[]`
-    means no hidden layer. `out` defaults to runs/<dataset>. `balance`: class-weighted loss
-    (None: the data set's default). A folder that holds a run needs `resume` (continue it) or `force`
-    (start over; files pnetc did not write stay untouched). `char_max_n`, `words`: the text featurizer's
-    char n-gram orders and word features (None: the data set's default). `weight_bits`: 8, 4 or 1
-    for the hidden layers after the first (trained on their grid; docs/training.md); `first_layer_bits`
-    1 trains the layer over the bits as +-alpha (what --precision binary compiles). Needs torch."""
+    `dataset`: a built-in name, a data file path, or numpy arrays (x, y) / (x, y, x_test, y_test); float
+    x is quantized per feature on the training split and the encoding is stored in the model
+    (docs/datasets.md). The keywords are the training options, exactly those of `pnetc train --help` (declared once in
+    pnetc/training/options.py; an unknown keyword is a PnetcError). Options left as None take the
+    data set's defaults (docs/training.md). `fc=[0]` or `fc=[]` means no hidden layer. `out`
+    defaults to runs/<dataset>. A folder that holds a run needs `resume` (continue it) or `force`
+    (start over; files pnetc did not write stay untouched). `progress`: bars on stderr (None: when
+    it is a terminal). Needs torch."""
     try:
-        from pnetc.training import run_from_cli
+        import torch  # noqa: F401
     except ImportError as exc:  # torch missing: say which extra to install
         raise PnetcError(f"training needs torch ({exc.name} is not installed): pip install 'pnetc[train]'") from None
-    if lambdas is not None and not isinstance(lambdas, str):
-        lambdas = ",".join(str(float(v)) for v in lambdas)
-    fc_list = None if fc is None else ([0] if len(fc) == 0 else [int(w) for w in fc])
-    _check_hidden_widths(fc_list, tables, bits_per_table)
-    raw = run_from_cli(
-        dataset=str(dataset), out=None if out is None else str(out), data_dir=None if data_dir is None else str(data_dir),
-        trainer=trainer, tables=tables, bits_per_table=bits_per_table, kind=kind, density=density, fc=fc_list,
-        lambdas=lambdas, temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-        device=device, center=center, qat=qat, weight_bits=weight_bits,
-        first_layer_bits=first_layer_bits, projection_only=projection_only, trainer_only=trainer_only,
-        resume=resume, force=force, progress=_progress.wanted(progress, terminal_only=False),
-        char_max_n=char_max_n, words=words,
-        **({} if balance is None else {"balance": balance}),
-    )
-    return _train_result(raw)
+    from pnetc.training import train_with_options
+
+    data = None
+    if isinstance(dataset, (tuple, list)):  # (x, y) or (x, y, x_test, y_test) numpy arrays
+        from pnetc.datasets import from_arrays
+
+        if len(dataset) not in (2, 4):
+            raise PnetcError(f"dataset arrays must be (x, y) or (x, y, x_test, y_test), got {len(dataset)} items")
+        data = from_arrays(*dataset)
+        dataset = data.name
+    options["progress"] = _progress.wanted(options.get("progress"), terminal_only=False)
+    return _train_result(train_with_options({"dataset": dataset, "out": out, **options}, data=data))
 
 
 def _train_result(raw: dict) -> TrainResult:
@@ -241,7 +216,7 @@ def _train_result(raw: dict) -> TrainResult:
 
 
 @dataclass(frozen=True)
-class CompileResult(_Result):
+class CompileResult(Result):
     """The generated C library: where it is and what it costs."""
 
     out_dir: Path
@@ -260,6 +235,7 @@ class CompileResult(_Result):
     seconds: float
     board: Optional[str] = None
     package: Optional[str] = None  # "cmake" | "zephyr" | "arduino" when laid out as a drop-in package
+    warnings: tuple[str, ...] = ()  # int8 level warnings on the --calib samples (pnetc.ir.levels)
     compiled: Any = field(default=None, repr=False, compare=False)  # pnetc.compiler.CompiledModel
 
     def to_dict(self) -> dict:
@@ -274,6 +250,16 @@ class CompileResult(_Result):
         """The golden interpreter: `reference.run(x)` gives bits, scores and predictions."""
         return self.compiled.reference
 
+    def quantize(self, x):
+        """Float features [n, N] -> the input levels of the generated NAME_quantize, byte for byte
+        (the model's per-feature encoding, its global scale, or a float-input model's int8 input scale)."""
+        from pnetc.ir.inputs import input_encoding
+
+        encoding = input_encoding(self.compiled.graph)
+        if encoding is None:
+            raise PnetcError("this model takes its inputs as they are (text or float32): there is nothing to quantize")
+        return encoding.quantize(x)
+
 
 def compile(
     model: Any,
@@ -286,6 +272,7 @@ def compile(
     board: Optional[str] = None,
     package: Optional[str] = None,
     force: bool = False,
+    output: Optional[str] = None,
 ) -> CompileResult:
     """Compile a model to C99 in out_dir: <name>.h/.c, weights, runtime kernels, Makefile fragment, CMakeLists.txt.
 
@@ -294,63 +281,35 @@ def compile(
     board: a board name from `pnetc boards`; checks that weights and arena can fit its flash and RAM
     (`build` measures the exact numbers) before anything is written. package: cmake | zephyr | arduino
     lays the library out as a drop-in package (docs/packages.md). force: write into a folder that
-    holds files pnetc did not write (beside them; they are never replaced or deleted)."""
+    holds files pnetc did not write (beside them; they are never replaced or deleted). output: the
+    graph output holding the class scores, for a model with several (default: the one float
+    tensor output, e.g. a scikit-learn export's probabilities; docs/compiler.md)."""
     from pnetc.compiler import compile_model
 
-    board_obj = None
+    check_fits = None
     if board is not None:
+        from functools import partial
+
         from pnetc.targets.boards import get_board
+        from pnetc.targets.fit import refuse_over_capacity
 
         board_obj = get_board(board)  # fail on an unknown board before writing anything
-
-    def check_fits(cm) -> None:
-        if board_obj is None:
-            return
-        if board_obj.flash_size and cm.weight_bytes > board_obj.flash_size:
-            raise PnetcError(f"the weights alone ({cm.weight_bytes:,} bytes) exceed the {board_obj.flash_size:,} "
-                             f"bytes of flash of {board_obj.name}; train a smaller model or use --precision binary")
-        if board_obj.ram_size and cm.arena_bytes > board_obj.ram_size:
-            raise PnetcError(f"the arena ({cm.arena_bytes:,} bytes) exceeds the {board_obj.ram_size:,} bytes of RAM "
-                             f"of {board_obj.name}; use fewer hidden units")
+        check_fits = partial(refuse_over_capacity, board_obj)
 
     path = _model_path(model)
     t0 = time.perf_counter()
     cm = compile_model(path, out_dir, name=name, precision=precision, projection=projection, calib=calib,
-                       force=force, check=check_fits, **({} if package is None else {"package": package}))
+                       force=force, check=check_fits, output=output, **({} if package is None else {"package": package}))
     seconds = time.perf_counter() - t0
     return CompileResult(
         out_dir=cm.out_dir, name=cm.name, precision=precision, projection=projection, header=cm.header,
         sources=tuple(cm.sources), files=tuple(cm.out_dir / rel for rel in cm.files), input_kind=cm.input_kind,
         input_size=cm.input_size, num_classes=cm.num_classes, num_bits=cm.num_bits, weight_bytes=cm.weight_bytes,
-        arena_bytes=cm.arena_bytes, seconds=round(seconds, 4), board=board, package=package, compiled=cm)
+        arena_bytes=cm.arena_bytes, seconds=round(seconds, 4), board=board, package=package,
+        warnings=tuple(cm.warnings), compiled=cm)
 
 
 # ---- verify ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VerifyResult(_Result):
-    """Host builds of the generated C compared sample by sample with the golden interpreter."""
-
-    model: str
-    precision: str
-    projection: str
-    samples: int
-    mismatches: int
-    accuracy_reference: float
-    accuracy_c: float
-    accuracy_float: float
-    weight_bytes: int
-    arena_bytes: int
-    compile_seconds: float
-    builds: tuple[dict, ...]                 # per build: mismatches by kind, accuracy, seconds
-    onnxruntime_max_rel_diff: Optional[float] = None
-    accuracy_change: float = 0.0             # reference (quantised) minus float32
-    _report: Any = field(default=None, repr=False, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.mismatches == 0
 
 
 def verify(
@@ -367,6 +326,7 @@ def verify(
     keep: Optional[PathLike] = None,
     force: bool = False,
     progress: Optional[bool] = None,
+    output: Optional[str] = None,
 ) -> VerifyResult:
     """Build the generated C for this machine three ways (signed char, unsigned char, ASan+UBSan) and
     compare bits, scores and predictions of every test sample with the golden interpreter.
@@ -376,88 +336,62 @@ def verify(
 
     path = _model_path(model)
     with _progress.tracker("verify", _progress.wanted(progress)) as t:
-        report = verify_model(path, dataset=dataset, data=None if data is None else str(data), data_dir=data_dir,
-                              precision=precision, projection=projection, calib=calib, name=name, limit=limit,
-                              keep_dir=None if keep is None else Path(keep), force=force, progress=t.rich)
-    d = report.as_dict()
-    return VerifyResult(**{k: d[k] for k in d if k != "builds"}, builds=tuple(d["builds"]), _report=report)
+        return verify_model(path, dataset=dataset, data=None if data is None else str(data), data_dir=data_dir,
+                            precision=precision, projection=projection, calib=calib, name=name, limit=limit,
+                            keep_dir=None if keep is None else Path(keep), force=force, progress=t.rich,
+                            output=output)
+
+
+# ---- evaluate and predict (the golden interpreter alone: no C compiler, no torch) ------------
+
+
+def eval(model: Any, *, dataset: Optional[str] = None, data: Optional[PathLike] = None,
+             data_dir: Optional[PathLike] = None, precision: str = "float32", calib: Any = None,
+             limit: Optional[int] = None, plot: Optional[PathLike] = None, output: Optional[str] = None) -> EvalResult:
+    """Score the golden interpreter on the test split. Without dataset/data, a pnetc export uses
+    the data it was trained on. plot: also draw the confusion matrix into this PNG (needs matplotlib)."""
+    from pnetc.evaluate import evaluate_model
+
+    path = _model_path(model)
+    d = evaluate_model(path, dataset=dataset, data=None if data is None else str(data), data_dir=data_dir,
+                       precision=precision, calib=calib, limit=limit, output=output)
+    png = None
+    if plot is not None:
+        from pnetc.metrics import plot_confusion
+
+        png = plot_confusion(d.confusion, d.labels, Path(plot),
+                             title=f"{path.name} on {d.dataset} ({precision}): accuracy {d.accuracy:.4f}")
+    return dataclasses.replace(d, plot=png)
+
+
+def predict(model: Any, texts: Optional[Sequence[Union[str, bytes]]] = None, *, data: Optional[PathLike] = None,
+            precision: str = "float32", calib: Any = None, output: Optional[str] = None) -> PredictResult:
+    """Classify texts (a text model) or the samples of a data file (file order) with the golden
+    interpreter (float32 by default; int8/binary give what the device will answer)."""
+    from pnetc.evaluate import predict_model
+
+    if isinstance(texts, (str, bytes)):
+        texts = [texts]
+    return predict_model(_model_path(model), texts=None if texts is None else list(texts),
+                         data=None if data is None else str(data), precision=precision, calib=calib, output=output)
 
 
 # ---- build -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BuildResult(_Result):
-    """Firmware for one board and the model's measured flash and RAM (delta against the same
-    firmware without the model)."""
-
-    board: str
-    core: str
-    precision: str
-    model: str
-    out_dir: Path
-    elf: Path
-    bin: Optional[Path]
-    map: Optional[Path]
-    size_report: Path
-    flash_bytes: int               # model code + weights
-    flash_code_bytes: int
-    flash_weight_bytes: int
-    ram_bytes: int                 # model static RAM (the arena)
-    ram_arena_bytes: int
-    stack_high_water_bytes: Optional[int]
-    image_flash_bytes: int
-    image_ram_bytes: int
-    fits: bool
-    extra: dict = field(default_factory=dict)  # section breakdowns and board capacities
-    _build: Any = field(default=None, repr=False, compare=False)
-
-
 def build(model: Any, board: str, out_dir: PathLike, *, precision: str = "int8", calib: Optional[PathLike] = None,
-          force: bool = False, progress: Optional[bool] = None) -> BuildResult:
+          force: bool = False, progress: Optional[bool] = None, output: Optional[str] = None) -> BuildResult:
     """Compile the model for a board (see `pnetc boards`), link the firmware, measure it, and
     raise PnetcError if it does not fit (the message holds the numbers)."""
     from pnetc.targets.build import build_model
 
     path = _model_path(model)
-    out = Path(out_dir).resolve()  # the emulator runs in another directory
     with _progress.tracker(board, _progress.wanted(progress)) as t:
         t.stage("compile + link + measure")
-        result = build_model(path, board, out, precision=precision, calib=calib, force=force)
-    s = result.size.to_dict()
-    fw = result.firmware
-    keys = ("flash_bytes", "flash_code_bytes", "flash_weight_bytes", "ram_bytes", "ram_arena_bytes",
-            "stack_high_water_bytes", "image_flash_bytes", "image_ram_bytes", "fits")
-    return BuildResult(board=result.board.name, core=result.board.core, precision=precision, model=str(path), out_dir=out, elf=fw.elf,
-                       bin=fw.bin or None, map=fw.map or None, size_report=out / "size_report.json",
-                       **{k: s[k] for k in keys}, extra={k: v for k, v in s.items() if k not in keys and k != "board"},
-                       _build=result)
+        return build_model(path, board, out_dir, precision=precision, calib=calib, force=force, output=output)
 
 
 # ---- run -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunResult(_Result):
-    """Every sample run on the board and compared with the golden interpreter (bits, scores,
-    prediction). `mismatches` must be 0."""
-
-    board: str
-    dataset: str
-    precision: str
-    samples: int
-    mismatches: int
-    mismatch_kinds: dict
-    first_mismatches: tuple[dict, ...]
-    accuracy_reference: Optional[float]
-    accuracy_device: Optional[float]
-    stack_high_water_bytes: int
-    host_wall_seconds: float
-    status: str = "ok"                  # "ok" | "mismatch"
-
-    @property
-    def ok(self) -> bool:
-        return self.mismatches == 0
 
 
 def run(
@@ -473,6 +407,7 @@ def run(
     out_dir: Optional[PathLike] = None,
     force: bool = False,
     progress: Optional[bool] = None,
+    output: Optional[str] = None,
 ) -> RunResult:
     """Run the test split on a board (QEMU or native) and compare every answer with the golden
     interpreter. Without dataset/data, a pnetc export uses the built-in data set it was trained on.
@@ -482,68 +417,14 @@ def run(
     from pnetc.evaluate import run_model
 
     path = _model_path(model)
-    if dataset is None and data is None:
-        dataset = _recorded_dataset(path)
-        if dataset is None:
-            raise PnetcError("pass dataset=NAME or data=FILE (the model does not record a built-in data set)")
     with _progress.tracker(board, _progress.wanted(progress)) as t:
         t.stage("compile + build")
-        report = _kept_in(out_dir, "run", force, lambda where: run_model(
-            path, board, dataset=dataset, data=None if data is None else str(data), limit=limit,
-            precision=precision, calib=calib, out_dir=where, timeout_s=timeout, progress=t.sample_callback("run")))
-    d = report.to_dict()
-    d["status"] = "ok" if not report.mismatches else "mismatch"
-    d["first_mismatches"] = tuple(d["first_mismatches"])
-    return RunResult(**d)
-
-
-def _kept_in(out_dir: Optional[PathLike], command: str, force: bool, work):
-    """Call work(folder): a transaction into out_dir (pnetc/outdir.py), or work(None) without one.
-    A fault or timeout still keeps the files: they are what explains it."""
-    if out_dir is None:
-        return work(None)
-    from pnetc import outdir
-    from pnetc.targets.run import DeviceError
-
-    failure = None
-    with outdir.transaction(out_dir, command=command, force=force) as staged:
-        try:
-            value = work(staged.path)
-        except DeviceError as exc:
-            failure = exc
-    if failure is not None:
-        raise failure
-    return value
+        return run_model(path, board, dataset=dataset, data=None if data is None else str(data), limit=limit,
+                         precision=precision, calib=calib, out_dir=out_dir, force=force, timeout_s=timeout,
+                         progress=t.sample_callback("run"), output=output)
 
 
 # ---- bench -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BenchResult(_Result):
-    """Exact instruction counts (QEMU TCG plugin) per inference and per stage, and flash/RAM."""
-
-    board: str
-    core: str
-    precision: str
-    samples: int
-    instructions_per_inference: float    # mean over the samples
-    instructions_min: int
-    instructions_max: int
-    stages: tuple[dict, ...]             # per stage: name, mean, min, max
-    flash_bytes: int
-    flash_code_bytes: int
-    flash_weight_bytes: int
-    ram_bytes: int                       # static + stack high-water
-    ram_static_bytes: int
-    ram_arena_bytes: int
-    stack_high_water_bytes: Optional[int]
-    mismatches: int
-    extra: dict = field(default_factory=dict)  # size breakdown, marker overhead, labelled cycle estimate
-
-    @property
-    def ok(self) -> bool:
-        return self.mismatches == 0
 
 
 def bench(
@@ -559,6 +440,7 @@ def bench(
     out_dir: Optional[PathLike] = None,
     force: bool = False,
     progress: Optional[bool] = None,
+    output: Optional[str] = None,
 ) -> BenchResult:
     """Count the instructions of n inferences on a QEMU board (exact, not time) and measure flash/RAM.
 
@@ -570,63 +452,35 @@ def bench(
     n = check_limit(n, "-n")
     path = _model_path(model)
     samples = None
+    if dataset is None and data is None and path.is_file() and _records_data_file(path, output):
+        dataset, data = _recorded_data(path, output)  # built-in names keep the random samples (bench's default)
     if dataset is not None or data is not None:
-        _, x, _ = load_samples(dataset, None if data is None else str(data), n)
+        from pnetc.frontend import load_model
+
+        _, x, _ = load_samples(dataset, None if data is None else str(data), n, graph=load_model(path))
         samples = list(x)
     with _progress.tracker(f"{board} bench", _progress.wanted(progress)) as t:
         t.stage("compile + build + measure")
-        report = _kept_in(out_dir, "bench", force, lambda where: bench_model(
-            path, board, n=n, samples=samples, precision=precision, calib=calib,
-            out_dir=where, timeout_s=timeout, progress=t.sample_callback("count instructions")))
-    d = report.to_dict()
-    names = {f.name for f in dataclasses.fields(BenchResult)} - {"extra"}
-    known = {k: d[k] for k in names}
-    known["stages"] = tuple(d["stages"])
-    return BenchResult(**known, extra={k: v for k, v in d.items() if k not in names})
+        return bench_model(path, board, n=n, samples=samples, precision=precision, calib=calib, out_dir=out_dir,
+                           force=force, timeout_s=timeout, progress=t.sample_callback("count instructions"),
+                           output=output)
 
 
 # ---- sweep -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SweepResult(_Result):
-    """A (T, d, FC) grid trained joint and alone: one row per run (see docs/sweep.md)."""
-
-    csv: Path
-    png: Path
-    trained: int
-    skipped: int
-    rows: tuple[dict, ...]
-
-
-def sweep(
-    dataset: str = "digits",
-    out: PathLike = "runs/sweep",
-    *,
-    grid: Union[str, Sequence[str], None] = None,
-    modes: str = "joint,alone",
-    epochs: Optional[int] = None,
-    seed: int = 0,
-    trainer: Optional[str] = None,
-    kind: Optional[str] = None,
-    density: Optional[float] = None,
-    lambdas: Optional[str] = None,
-    temperature: float = 1.0,
-    data_dir: Optional[PathLike] = None,
-    device: str = "auto",
-    force: bool = False,
-    progress: Optional[bool] = None,
-) -> SweepResult:
+@with_option_keywords("sweep")
+def sweep(dataset: str = "digits", out: PathLike = "runs/sweep", *, grid: Union[str, Sequence[str], None] = None,
+          modes: str = "joint,alone", force: bool = False, progress: Optional[bool] = None,
+          **options: Any) -> SweepResult:
     """How many neural bits: train every grid point (e.g. grid="T=8,16 d=8 fc=0,64") joint and
-    alone, plus the trainer reference; write sweep.csv and sweep.png. Resumable. Needs torch."""
+    alone, plus the trainer reference; write sweep.csv and sweep.png. Resumable. The other
+    keywords are the training options `pnetc sweep` shares with `pnetc train` (epochs, seed,
+    trainer, kind, density, lambdas, temperature, data_dir, device). Needs torch."""
     try:
         from pnetc.training.sweep import run_sweep
     except ImportError as exc:
         raise PnetcError(f"sweeps need torch ({exc.name} is not installed): pip install 'pnetc[train]'") from None
     items = [grid] if isinstance(grid, str) else (None if grid is None else list(grid))
-    raw = run_sweep(dataset=dataset, out=str(out), grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
-                    kind=kind, density=density, lambdas=lambdas, temperature=temperature,
-                    data_dir=None if data_dir is None else str(data_dir), device=device, force=force,
-                    progress=_progress.wanted(progress, terminal_only=False))
-    return SweepResult(csv=Path(raw["csv"]), png=Path(raw["png"]), trained=raw["trained"], skipped=raw["skipped"],
-                       rows=tuple(raw["rows"]))
+    return run_sweep(dataset=dataset, out=str(out), grid=items, modes=modes, force=force,
+                     progress=_progress.wanted(progress, terminal_only=False), **options)

@@ -7,6 +7,7 @@ Heavy imports (torch, onnx) happen inside the commands so `pnetc --help` starts 
 
 from __future__ import annotations
 
+import inspect
 import signal
 import sys
 import threading
@@ -57,59 +58,36 @@ _FORCE_HELP = "Write into a folder that holds files pnetc did not write (beside 
 # Each command imports its stage lazily and only translates arguments.
 
 
+def _with_training_options(command: str):
+    """Decorator: the command's own parameters, then the training options of `command` as Typer
+    options, flags and --help from the one schema (pnetc/training/options.py)."""
+    from pnetc.training.options import for_command
+
+    def decorate(func):
+        own = [p for p in inspect.signature(func).parameters.values() if p.kind != p.VAR_KEYWORD]
+        names = {p.name for p in own}
+        options = [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, annotation=o.type,
+                                     default=typer.Option(o.default, *o.cli_flags,
+                                                          help=(command == "sweep" and o.sweep_help) or o.help))
+                   for o in for_command(command) if o.cli and o.name not in names]
+        arguments = [p for p in own if isinstance(p.default, typer.models.ArgumentInfo)]
+        rest = [p.replace(kind=p.KEYWORD_ONLY) for p in own if p not in arguments]
+        func.__signature__ = inspect.Signature([*arguments, *options, *rest])
+        return func
+    return decorate
+
+
 @app.command("train")
+@_with_training_options("train")
 def train_cmd(
-    dataset: str = typer.Option("digits", "--dataset", help="digits, fashion-mnist, langid, or a CSV/JSONL/NPZ/IDX path."),
-    out: Optional[str] = typer.Option(
-        None, "--out", help="Output directory for model.onnx, trainer.onnx, checkpoint.pt (default runs/<dataset>)."
-    ),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset's files live."),
-    trainer: Optional[str] = typer.Option(
-        None, "--trainer", help="mlp | cnn | lstm | none (default: mlp; none for text: the projection net alone)."
-    ),
-    tables: Optional[int] = typer.Option(None, "-T", "--tables", help="T: projection functions."),
-    bits_per_table: Optional[int] = typer.Option(None, "-d", "--bits-per-table", help="d: bits per function."),
-    kind: Optional[str] = typer.Option(None, "--kind", help="binary | ternary projection."),
-    density: Optional[float] = typer.Option(None, "--density", help="Ternary density rho in (0, 1]."),
-    fc: Optional[list[int]] = typer.Option(None, "--fc", help="Hidden layer width (repeat; --fc 0 for none)."),
-    lambdas: Optional[str] = typer.Option(None, "--lambdas", help="l1,l2,l3 loss weights (default 1.0,0.0,1.0: no distillation)."),
-    temperature: float = typer.Option(1.0, "--temperature", help="Distillation temperature."),
-    epochs: Optional[int] = typer.Option(None, "--epochs"),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
-    lr: Optional[float] = typer.Option(None, "--lr"),
-    seed: int = typer.Option(0, "--seed"),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
-    center: bool = typer.Option(True, "--center/--no-center", help="Subtract the integer training mean."),
-    balance: Optional[bool] = typer.Option(
-        None, "--balance/--no-balance", help="Class-weighted loss (default: on for langid, off otherwise)."
-    ),
-    qat: bool = typer.Option(False, "--qat", help="Int8 quantization-aware fine-tuning in the last epochs."),
-    weight_bits: int = typer.Option(8, "--weight-bits", help="Layers after the first: 8 (int8), 4 (packed int4) or "
-                                                              "1 (+-1), trained on their grid."),
-    first_layer_bits: int = typer.Option(8, "--first-layer-bits", help="The layer over the bits: 8, or 1 (+-1, "
-                                                                        "trained for --precision binary)."),
-    projection_only: bool = typer.Option(False, "--projection-only", help="Train the projection net alone."),
-    trainer_only: bool = typer.Option(False, "--trainer-only", help="Train the trainer alone."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from DIR/checkpoint.pt."),
-    force: bool = typer.Option(False, "--force", help="Start over in a DIR that holds a run, or write beside "
-                                                      "files pnetc did not write (never over them)."),
-    char_max_n: Optional[int] = typer.Option(None, "--char-max-n", help="Text: char n-grams of orders 1..N (0: none)."),
-    words: Optional[bool] = typer.Option(None, "--words/--no-words", help="Text: word uni/bi/skip-gram features."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+    **options,
 ) -> None:
     """Train a trainer and a projection net jointly and export DIR/model.onnx."""
     from pnetc import api
     from pnetc.report import summary_lines
 
-    result = api.train(
-        dataset, out, data_dir=data_dir, trainer=trainer, tables=tables,
-        bits_per_table=bits_per_table, kind=kind, density=density, fc=fc, lambdas=lambdas,
-        temperature=temperature, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
-        center=center, balance=balance, qat=qat, weight_bits=weight_bits,
-        first_layer_bits=first_layer_bits, projection_only=projection_only, trainer_only=trainer_only, resume=resume,
-        force=force,
-        char_max_n=char_max_n, words=words,
-    ).to_dict()
+    result = api.train(**options).to_dict()
     if json_out:
         print_json(result)
     else:
@@ -118,34 +96,24 @@ def train_cmd(
 
 
 @app.command("sweep")
+@_with_training_options("sweep")
 def sweep_cmd(
     grid_items: Optional[list[str]] = typer.Argument(None, metavar="[KEY=VALUES]...", help="More grid items, e.g. d=10,12."),
-    dataset: str = typer.Option("digits", "--dataset", help="digits, fashion-mnist, langid, or a CSV/JSONL/NPZ/IDX path."),
     out: str = typer.Option(..., "--out", help="Output directory: sweep.csv, sweep.png, runs/<config>/model.onnx."),
     grid: Optional[list[str]] = typer.Option(
         None, "--grid", help="Grid 'T=8,10,60 d=10,12 fc=0,128,256-128' (default 'T=2,4,8,16,32 d=8 fc=0,64')."
     ),
     modes: str = typer.Option("joint,alone", "--modes", help="joint, alone (projection net trained alone), or both."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs per run (default: the dataset's)."),
-    seed: int = typer.Option(0, "--seed"),
-    trainer: Optional[str] = typer.Option(None, "--trainer", help="mlp | cnn | lstm (default: mlp, lstm for text)."),
-    kind: Optional[str] = typer.Option(None, "--kind", help="binary | ternary projection."),
-    density: Optional[float] = typer.Option(None, "--density", help="Ternary density rho in (0, 1]."),
-    lambdas: Optional[str] = typer.Option(None, "--lambdas", help="l1,l2,l3 of the joint runs (default 1.0,0.1,1.0)."),
-    temperature: float = typer.Option(1.0, "--temperature", help="Distillation temperature of the joint runs."),
-    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="Where the dataset's files live."),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda"),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+    **options,
 ) -> None:
     """How many neural bits: train a (T, d, FC) grid joint and alone; write sweep.csv and sweep.png. Resumable."""
     from pnetc import api
     from pnetc.report import print_sweep
 
     items = [*(grid or []), *(grid_items or [])] or None
-    result = api.sweep(dataset, out, grid=items, modes=modes, epochs=epochs, seed=seed, trainer=trainer,
-                       kind=kind, density=density, lambdas=lambdas, temperature=temperature, data_dir=data_dir,
-                       device=device, force=force).to_dict()
+    result = api.sweep(out=out, grid=items, modes=modes, force=force, **options).to_dict()
     if json_out:
         print_json(result)
     else:
@@ -158,6 +126,8 @@ _CALIB_HELP = (".npz of sample inputs (array x) for the int8 ranges; a model wit
                "metadata (e.g. a plain torch or scikit-learn export) needs it for int8")
 _PRECISION_HELP = "float32 | int8 | binary (1-bit first layer, int8 after)."
 _PROJECTION_HELP = "hash (on the fly, no table) | table (projection stored in flash)."
+_OUTPUT_HELP = ("The graph output holding the class scores, for a model with several (default: the one float "
+                "tensor output, e.g. a scikit-learn export's probabilities).")
 
 
 @app.command("compile")
@@ -172,18 +142,25 @@ def compile_cmd(
         None, "--package", help="cmake | zephyr | arduino: write a drop-in package (docs/packages.md)."),
     board: Optional[str] = typer.Option(None, "--board", "-b", help="Check weights and arena fit this board."),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Compile MODEL to C99: <name>.h/.c, <name>_weights.c, runtime kernels, Makefile fragment, CMakeLists.txt."""
     from pnetc import api
 
     cm = api.compile(model, out, name=name, precision=precision, projection=projection, calib=calib,
-                     board=board, package=package, force=force)
+                     board=board, package=package, force=force, output=output)
+    _print_warnings(cm.warnings)
     if json_out:
         print_json(cm.to_dict())
     else:
         typer.echo(f"wrote {len(cm.sources)} sources to {cm.out_dir}: weights {cm.weight_bytes} B, "
                    f"arena {cm.arena_bytes} B, {cm.seconds:.2f} s")
+
+
+def _print_warnings(lines) -> None:
+    for line in lines:
+        typer.echo(f"pnetc: warning: {line}", err=True)
 
 
 @app.command("inspect")
@@ -192,6 +169,7 @@ def inspect_cmd(
     precision: str = typer.Option("int8", "--precision", help=_PRECISION_HELP),
     projection: str = typer.Option("hash", "--projection", help=_PROJECTION_HELP),
     calib: Optional[str] = typer.Option(None, "--calib", help=".npz of sample inputs for int8 ranges."),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Print the compiled graph: per-layer parameters and bytes, and the memory plan."""
@@ -201,7 +179,7 @@ def inspect_cmd(
     from pnetc.ir.summary import summary
     from pnetc.report import print_graph
 
-    info = summary(build_graph(model, precision=precision, projection=projection, calib=calib))
+    info = summary(build_graph(model, precision=precision, projection=projection, calib=calib, output=output))
     if json_out:
         print_json(info)
     else:
@@ -217,20 +195,45 @@ def eval_cmd(
     precision: str = typer.Option("float32", "--precision", help="Reference precision: " + _PRECISION_HELP),
     calib: Optional[str] = typer.Option(None, "--calib", help=".npz of sample inputs for int8 ranges."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N test samples."),
+    plot: Optional[str] = typer.Option(None, "--plot", help="Also draw the confusion matrix into this PNG file."),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
-    """Accuracy of the numpy golden interpreter on the test split (no C, no torch)."""
-    from pnetc.evaluate import evaluate_model
+    """Accuracy, per-class precision/recall/F1 and the confusion matrix of the numpy golden
+    interpreter on the test split (no C, no torch)."""
+    from pnetc import api
     from pnetc.report import print_eval
 
-    result = evaluate_model(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
-                            calib=calib, limit=limit)
+    result = api.eval(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
+                          calib=calib, limit=limit, plot=plot, output=output).to_dict()
     if json_out:
         print_json(result)
     else:
         from rich.console import Console
 
         print_eval(result, Console())
+
+
+@app.command("predict")
+def predict_cmd(
+    model: str = typer.Argument(..., help="The .onnx model."),
+    texts: Optional[list[str]] = typer.Argument(None, help="Texts to classify (text models)."),
+    data: Optional[str] = typer.Option(None, "--data", help="Samples to classify: .npz/.npy/.csv (features), "
+                                                            ".txt/.csv/.jsonl (text)."),
+    precision: str = typer.Option("float32", "--precision", help="Reference precision: " + _PRECISION_HELP),
+    calib: Optional[str] = typer.Option(None, "--calib", help=_CALIB_HELP),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
+) -> None:
+    """The label of each sample from the numpy golden interpreter (no compiler, no torch)."""
+    from pnetc import api
+    from pnetc.report import print_predict
+
+    result = api.predict(model, texts, data=data, precision=precision, calib=calib, output=output).to_dict()
+    if json_out:
+        print_json(result)
+    else:
+        print_predict(result)
 
 
 @app.command("verify")
@@ -246,6 +249,7 @@ def verify_cmd(
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N test samples."),
     keep: Optional[str] = typer.Option(None, "--keep", help="Keep the generated code and builds in this directory."),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Build the generated C for the host 3 ways and compare every test sample with the golden interpreter."""
@@ -255,8 +259,10 @@ def verify_cmd(
     from pnetc.report import print_verify
 
     result = api.verify(model, dataset=dataset, data=data, data_dir=data_dir, precision=precision,
-                        projection=projection, calib=calib, name=name, limit=limit, keep=keep, force=force)
-    print_verify(result._report, Console(stderr=json_out))
+                        projection=projection, calib=calib, name=name, limit=limit, keep=keep, force=force,
+                        output=output)
+    _print_warnings(result.warnings)
+    print_verify(result, Console(stderr=json_out))
     if json_out:
         print_json(result.to_dict())
     if result.mismatches:
@@ -281,12 +287,13 @@ def build_cmd(
     precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
     calib: Optional[str] = typer.Option(None, "--calib", help=_CALIB_HELP),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Build firmware for a board, report the model's flash/RAM, refuse (exit 2) if it does not fit."""
     from pnetc.report import build_command
 
-    raise typer.Exit(build_command(model, board, out, precision, json_out, force, calib=calib))
+    raise typer.Exit(build_command(model, board, out, precision, json_out, force, calib=calib, output=output))
 
 
 @app.command("run")
@@ -301,6 +308,7 @@ def run_cmd(
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the firmware is killed."),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Keep the build and run files in this directory."),
     force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Run every test sample on the board (QEMU or native) and compare with the golden interpreter.
@@ -309,7 +317,7 @@ def run_cmd(
     from pnetc.report import run_command
 
     raise typer.Exit(run_command(model, board, dataset, data, limit, precision, timeout, out, json_out, force,
-                                 calib=calib))
+                                 calib=calib, output=output))
 
 
 @app.command("bench")
@@ -322,12 +330,14 @@ def bench_cmd(
     precision: str = typer.Option("int8", "--precision", help="int8 | float32 | binary"),
     calib: Optional[str] = typer.Option(None, "--calib", help=_CALIB_HELP),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before the firmware is killed."),
+    output: Optional[str] = typer.Option(None, "--output", help=_OUTPUT_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
 ) -> None:
     """Exact instructions per inference and per stage (QEMU plugin), flash and RAM of the model."""
     from pnetc.report import bench_command
 
-    raise typer.Exit(bench_command(model, board, n, dataset, data, precision, timeout, json_out, calib=calib))
+    raise typer.Exit(bench_command(model, board, n, dataset, data, precision, timeout, json_out, calib=calib,
+                                   output=output))
 
 
 @app.command("demo")

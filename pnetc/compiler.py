@@ -19,8 +19,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from pnetc.errors import PnetcError
-from pnetc.ir.graph import PRECISIONS, PROJECTION_MODES, Graph
+from pnetc.ir.graph import Graph, check_modes
 from pnetc.ir.interpret import Reference
+from pnetc.ir.levels import level_warnings
 
 C_KEYWORDS = set(
     "auto break case char const continue default do double else enum extern float for goto if inline int long "
@@ -50,6 +51,7 @@ class CompiledModel:
     needs_libm: bool = False
     labels: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict, repr=False)  # relative path -> text
+    warnings: list[str] = field(default_factory=list)  # int8 level warnings (pnetc.ir.levels), one line each
 
 
 # Target names CMake keeps for itself (cmGlobalGenerator::IsReservedTarget, CTest, CPack), refused in
@@ -130,15 +132,15 @@ def load_calibration(calib) -> Optional[object]:
     return x
 
 
-def build_graph(model_path, *, precision: str = "int8", projection: str = "hash", calib=None) -> Graph:
+def build_graph(model_path, *, precision: str = "int8", projection: str = "hash", calib=None,
+                output: Optional[str] = None) -> Graph:
+    """output: the graph output that holds the class scores, for a model with several
+    (default: chosen by pnetc.frontend.outputs)."""
     from pnetc.frontend import load_model
     from pnetc.ir.passes import run_passes
 
-    if precision not in PRECISIONS:
-        raise PnetcError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
-    if projection not in PROJECTION_MODES:
-        raise PnetcError(f"unknown projection mode {projection!r}; choose one of {', '.join(PROJECTION_MODES)}")
-    graph = load_model(model_path)
+    check_modes(precision, projection)
+    graph = load_model(model_path, output)
     return run_passes(graph, precision=precision, projection=projection, calib=load_calibration(calib))
 
 
@@ -185,7 +187,7 @@ def _write_atomically(files: dict[str, str], out_dir: Path, *, force: bool = Fal
 
 def compile_model(model_path, out_dir, *, name: str = "model", precision: str = "int8", projection: str = "hash",
                   calib=None, package: Optional[str] = None, force: bool = False,
-                  check: Optional[Callable[[CompiledModel], None]] = None) -> CompiledModel:
+                  check: Optional[Callable[[CompiledModel], None]] = None, output: Optional[str] = None) -> CompiledModel:
     """`package` ("cmake" | "zephyr" | "arduino", docs/packages.md) lays the files out as that package.
 
     `check(compiled)` runs before any file is written (e.g. a board's fit check): raising there
@@ -194,7 +196,8 @@ def compile_model(model_path, out_dir, *, name: str = "model", precision: str = 
 
     check_name(name)
     check_package(package)
-    graph = build_graph(model_path, precision=precision, projection=projection, calib=calib)
+    samples = load_calibration(calib)
+    graph = build_graph(model_path, precision=precision, projection=projection, calib=samples, output=output)
     options = {"name": name, "precision": precision, "projection": projection,
                "calib": Path(calib).name if isinstance(calib, (str, os.PathLike)) else ("samples" if calib is not None else "metadata")}
     if graph.precision == "float32":
@@ -215,7 +218,7 @@ def compile_model(model_path, out_dir, *, name: str = "model", precision: str = 
         score_dtype="float32" if graph.precision == "float32" else "int8",
         arena_bytes=graph.plan.arena_bytes, weight_bytes=ctx["weight_bytes"], reference=Reference(graph),
         graph=graph, num_stages=ctx["num_stages"], needs_libm=ctx["needs_libm"], labels=list(graph.info.labels),
-        files=files,
+        files=files, warnings=level_warnings(graph, samples),
     )
     if check is not None:
         check(compiled)

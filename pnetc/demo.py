@@ -44,9 +44,9 @@ class DemoResult:
     runner: str = "qemu-system"           # how the board ran: qemu-system | qemu-user | host
 
     def to_dict(self) -> dict:
-        from pnetc.api import _jsonable
+        from pnetc.results import jsonable
 
-        return {k: _jsonable(v) for k, v in self.__dict__.items()}
+        return {k: jsonable(v) for k, v in self.__dict__.items()}
 
 
 def run_demo(board: str = DEFAULT_BOARD, out: str | Path = DEFAULT_OUT, *, epochs: Optional[int] = None,
@@ -96,7 +96,7 @@ def run_demo(board: str = DEFAULT_BOARD, out: str | Path = DEFAULT_OUT, *, epoch
         accuracy_float=trained.projection_accuracy, accuracy_reference=ran.accuracy_reference,
         accuracy_device=ran.accuracy_device, flash_bytes=built.flash_bytes, flash_code_bytes=built.flash_code_bytes,
         flash_weight_bytes=built.flash_weight_bytes,
-        ram_bytes=built.ram_bytes + (built.stack_high_water_bytes or 0), ram_static_bytes=built.ram_bytes,
+        ram_bytes=built.ram_bytes, ram_static_bytes=built.ram_static_bytes,
         stack_high_water_bytes=built.stack_high_water_bytes,
         instructions_per_inference=benched.instructions_per_inference, bench_samples=benched.samples,
         seconds=seconds, runner=b.runner,

@@ -13,12 +13,17 @@ Conventions (as in runtime/include/pnet/pnet.h):
   takes one sample at a time (x[..., n] -> y[..., out]).
 * Matrices are laid out like the C arguments: dense weights ``w[out, in]``, bit-layer
   weights ``w[num_bits, out]`` (a row per bit), xnor weights ``wbits[out, words]``.
+* Convolution and pooling are NCHW as ONNX: x ``[..., C, H, W]``, conv weights
+  ``w[out_c, in_c, k_h, k_w]``; ``window`` builds the geometry (``Window``, the C ``pnet_window``).
 
 The hash and the projection/featurizer rules come from ``pnetc.hashing`` (the spec);
 nothing here re-derives them differently.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -446,3 +451,369 @@ def softmax_f32(x) -> np.ndarray:
 def argmax_f32(x) -> np.ndarray:
     """Index of the first maximum along the last axis (int32); inputs are assumed NaN-free."""
     return np.argmax(np.asarray(x, dtype=np.float32), axis=-1).astype(np.int32)
+
+
+# ---------------------------------------------------------------------------
+# convolution and pooling (NCHW, as ONNX)
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """The geometry of one conv/pool layer: the C struct pnet_window, fields in its order."""
+
+    in_h: int
+    in_w: int
+    out_h: int
+    out_w: int
+    k_h: int
+    k_w: int
+    stride_h: int = 1
+    stride_w: int = 1
+    dilation_h: int = 1
+    dilation_w: int = 1
+    pad_top: int = 0
+    pad_left: int = 0
+    pad_bottom: int = 0
+    pad_right: int = 0
+
+    def c_fields(self) -> tuple[int, ...]:
+        """The values of a C initializer of pnet_window, in field order."""
+        return dataclasses.astuple(self)
+
+
+def window_out_size(size: int, k: int, stride: int = 1, pad_begin: int = 0, pad_end: int = 0, dilation: int = 1,
+                    ceil_mode: bool = False) -> int:
+    """Output length of a window along one axis (ONNX Conv/MaxPool/AveragePool; ceil_mode as ONNX
+    Runtime and torch: a last window that would start in the end padding is dropped)."""
+    span = size + pad_begin + pad_end - dilation * (k - 1) - 1
+    if span < 0:
+        return 0
+    out = (_ceil_div(span, stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + pad_begin:
+        out -= 1
+    return out
+
+
+def window(in_hw: Sequence[int], kernel: Sequence[int], strides: Sequence[int] = (1, 1),
+           pads: Sequence[int] = (0, 0, 0, 0), dilations: Sequence[int] = (1, 1), ceil_mode: bool = False) -> Window:
+    """Window for input (H, W), kernel (k_h, k_w), ONNX pads (top, left, bottom, right); checked."""
+    (h, w), (kh, kw), (sh, sw), (dh, dw) = (tuple(int(v) for v in a) for a in (in_hw, kernel, strides, dilations))
+    pt, pl, pb, pr = (int(v) for v in pads)
+    if min(h, w, kh, kw, sh, sw, dh, dw) < 1 or min(pt, pl, pb, pr) < 0:
+        raise PnetcError(f"bad window: input {h}x{w}, kernel {kh}x{kw}, strides {sh},{sw}, dilations {dh},{dw}, "
+                         f"pads {pt},{pl},{pb},{pr} (sizes must be >= 1, pads >= 0)")
+    oh = window_out_size(h, kh, sh, pt, pb, dh, ceil_mode)
+    ow = window_out_size(w, kw, sw, pl, pr, dw, ceil_mode)
+    if oh < 1 or ow < 1:
+        raise PnetcError(f"the {kh}x{kw} window (dilations {dh},{dw}) is larger than the padded {h}x{w} input")
+    return Window(h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tap:
+    """One window tap (kh, kw): the output rectangle whose tap is inside the input, and the
+    input rows/columns it reads there (strided slices)."""
+
+    kh: int
+    kw: int
+    out_rows: slice
+    out_cols: slice
+    in_rows: slice
+    in_cols: slice
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _tap_range(k: int, out: int, size: int, stride: int, pad: int, dilation: int) -> tuple[slice, slice]:
+    """Outputs o with 0 <= o*stride - pad + k*dilation < size, and the input indices they read."""
+    base = k * dilation - pad  # input index of output 0
+    lo = max(0, _ceil_div(-base, stride))
+    hi = min(out, _ceil_div(size - base, stride))
+    if hi <= lo:
+        return slice(0, 0), slice(0, 0)
+    start = lo * stride + base
+    return slice(lo, hi), slice(start, start + (hi - lo - 1) * stride + 1, stride)
+
+
+def _taps(win: Window) -> list[_Tap]:
+    """Every tap with at least one inside output, in (kh, kw) order."""
+    taps = []
+    for kh in range(win.k_h):
+        orow, irow = _tap_range(kh, win.out_h, win.in_h, win.stride_h, win.pad_top, win.dilation_h)
+        for kw in range(win.k_w):
+            ocol, icol = _tap_range(kw, win.out_w, win.in_w, win.stride_w, win.pad_left, win.dilation_w)
+            if orow.stop > orow.start and ocol.stop > ocol.start:
+                taps.append(_Tap(kh, kw, orow, ocol, irow, icol))
+    return taps
+
+
+def _window_counts(win: Window, include_pad: bool) -> np.ndarray:
+    """Taps counted by the average pool per output position: int64 [out_h, out_w]."""
+
+    def axis(out, size, k, stride, pad_begin, pad_end, dilation):
+        lo, hi = (-pad_begin, size + pad_end) if include_pad else (0, size)
+        pos = np.arange(out)[:, None] * stride - pad_begin + np.arange(k)[None, :] * dilation
+        return ((pos >= lo) & (pos < hi)).sum(axis=1)
+
+    ch = axis(win.out_h, win.in_h, win.k_h, win.stride_h, win.pad_top, win.pad_bottom, win.dilation_h)
+    cw = axis(win.out_w, win.in_w, win.k_w, win.stride_w, win.pad_left, win.pad_right, win.dilation_w)
+    return ch[:, None].astype(np.int64) * cw[None, :]
+
+
+def _pool_geometry(x: np.ndarray, kernel, strides, pads, dilations, ceil_mode) -> tuple[Window, list[_Tap]]:
+    """The checked window of a pool over x [..., C, H, W] and its taps."""
+    win = _geometry(x, kernel, strides, pads, dilations, ceil_mode)
+    if np.any(_window_counts(win, include_pad=False) == 0):
+        raise PnetcError("a pooling window lies entirely in the padding (pads must be smaller than the kernel)")
+    return win, _taps(win)
+
+
+def _per_sample(x: np.ndarray, sample_dims: int, out_elements: int, fn: Callable[[np.ndarray], np.ndarray]):
+    """fn over x [..., sample dims] in chunks of whole samples (bounded memory for big batches)."""
+    lead = x.shape[: x.ndim - sample_dims]
+    flat = x.reshape((-1,) + x.shape[x.ndim - sample_dims:])
+    step = max(1, BLOCK_ELEMENTS // max(1, out_elements))
+    parts = [fn(flat[lo: lo + step]) for lo in range(0, flat.shape[0], step)]
+    y = np.concatenate(parts) if parts else fn(flat)
+    return y.reshape(lead + y.shape[1:])
+
+
+def _geometry(x: np.ndarray, kernel, strides, pads, dilations, ceil_mode) -> Window:
+    if x.ndim < 3:
+        raise PnetcError(f"conv/pool input must be [..., C, H, W], got shape {x.shape}")
+    return window(x.shape[-2:], kernel, strides, pads, dilations, ceil_mode)
+
+
+def _conv_geometry(x, w, dtype, strides, pads, dilations) -> tuple[np.ndarray, np.ndarray, Window, list[_Tap]]:
+    """x [..., in_c, H, W] and w [out_c, in_c, k_h, k_w] as dtype, checked, with the window and its taps."""
+    x = np.asarray(x, dtype=dtype)
+    w = np.asarray(w, dtype=dtype)
+    if w.ndim != 4 or x.ndim < 3 or w.shape[1] != x.shape[-3]:
+        raise PnetcError(f"conv weights {w.shape} do not fit the input {x.shape} ([out_c, in_c, k_h, k_w])")
+    win = _geometry(x, w.shape[2:], strides, pads, dilations, False)
+    return x, w, win, _taps(win)
+
+
+def conv2d_s8(x, w, bias, in_offset: int, mult, shift, out_offset: int, act_min: int = -128, act_max: int = 127, *,
+              strides: Sequence[int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),
+              dilations: Sequence[int] = (1, 1)) -> np.ndarray:
+    """int8 convolution (pnet_conv2d_s8): x int8 [..., in_c, H, W], w int8 [out_c, in_c, k_h, k_w],
+    bias int32 [out_c] or None, per-channel mult/shift [out_c] -> int8 [..., out_c, out_h, out_w].
+    Taps in the padding add nothing (the padding is the real zero)."""
+    x, w, win, _ = _conv_geometry(x, w, np.int8, strides, pads, dilations)
+    out_c = w.shape[0]
+    b = np.zeros(out_c, np.int64) if bias is None else np.asarray(bias, dtype=np.int32).astype(np.int64)
+
+    # im2col over the input padded with the real zero (x + in_offset == 0), so every tap is a full
+    # strided slice; columns in (ci, kh, kw) order, as w flattens; one exact matmul per chunk
+    end_h = max(0, (win.out_h - 1) * win.stride_h + (win.k_h - 1) * win.dilation_h - win.pad_top - (win.in_h - 1))
+    end_w = max(0, (win.out_w - 1) * win.stride_w + (win.k_w - 1) * win.dilation_w - win.pad_left - (win.in_w - 1))
+    w_rows = w.reshape(out_c, -1).T  # [in_c * k_h * k_w, out_c]
+
+    def run(xb: np.ndarray) -> np.ndarray:
+        xs = np.pad(xb.astype(np.int32) + int(in_offset),
+                    ((0, 0), (0, 0), (win.pad_top, end_h), (win.pad_left, end_w)))
+        cols = np.stack([xs[:, :, kh * win.dilation_h: kh * win.dilation_h + (win.out_h - 1) * win.stride_h + 1:
+                            win.stride_h,
+                            kw * win.dilation_w: kw * win.dilation_w + (win.out_w - 1) * win.stride_w + 1:
+                            win.stride_w]
+                         for kh in range(win.k_h) for kw in range(win.k_w)], axis=2)  # [N, C, taps, oh, ow]
+        cols = cols.transpose(0, 3, 4, 1, 2).reshape(xb.shape[0], win.out_h, win.out_w, -1)
+        acc = _exact_matmul(cols, w_rows) + b
+        if np.any(acc > INT32_MAX) or np.any(acc < INT32_MIN):
+            raise PnetcError("int8 conv accumulator overflows int32; the layer has too many inputs per output")
+        return np.moveaxis(requantize_s8(acc, mult, shift, out_offset, act_min, act_max), -1, 1)
+
+    per_sample = max(out_c, w_rows.shape[0]) * win.out_h * win.out_w
+    return _per_sample(x, 3, per_sample, run)
+
+
+def conv2d_f32(x, w, bias=None, *, strides: Sequence[int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),
+               dilations: Sequence[int] = (1, 1)) -> np.ndarray:
+    """float convolution (pnet_conv2d_f32) in float32, summing from 0 in the C order (ci, then kh,
+    then kw; taps in the padding skipped), bias added last: x [..., in_c, H, W], w [out_c, in_c, k_h, k_w]."""
+    x, w, win, taps = _conv_geometry(x, w, np.float32, strides, pads, dilations)
+    out_c = w.shape[0]
+    b = np.zeros(out_c, np.float32) if bias is None else np.asarray(bias, dtype=np.float32)
+
+    def run(xb: np.ndarray) -> np.ndarray:
+        acc = np.zeros((xb.shape[0], out_c, win.out_h, win.out_w), dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # IEEE inf/NaN, as the C gives them
+            for ci in range(w.shape[1]):
+                for t in taps:
+                    xv = xb[:, None, ci, t.in_rows, t.in_cols]  # [N, 1, h, w]
+                    acc[:, :, t.out_rows, t.out_cols] += xv * w[None, :, ci, t.kh, t.kw, None, None]
+            return acc + b[:, None, None]
+
+    return _per_sample(x, 3, out_c * win.out_h * win.out_w, run)
+
+
+def maxpool_s8(x, kernel: Sequence[int], *, strides: Sequence[int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),
+               dilations: Sequence[int] = (1, 1), ceil_mode: bool = False, act_min: int = -128,
+               act_max: int = 127) -> np.ndarray:
+    """int8 max pool (pnet_maxpool_s8): x int8 [..., C, H, W] -> clamp(max over inside taps)."""
+    x = np.asarray(x, dtype=np.int8)
+    win, taps = _pool_geometry(x, kernel, strides, pads, dilations, ceil_mode)
+
+    def run(xb: np.ndarray) -> np.ndarray:
+        m = np.full(xb.shape[:2] + (win.out_h, win.out_w), -128, dtype=np.int8)  # every window has a tap
+        for t in taps:
+            np.maximum(m[:, :, t.out_rows, t.out_cols], xb[:, :, t.in_rows, t.in_cols],
+                       out=m[:, :, t.out_rows, t.out_cols])
+        return np.clip(m, act_min, act_max).astype(np.int8)
+
+    return _per_sample(x, 3, x.shape[-3] * win.out_h * win.out_w, run)
+
+
+def maxpool_f32(x, kernel: Sequence[int], *, strides: Sequence[int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),
+                dilations: Sequence[int] = (1, 1), ceil_mode: bool = False) -> np.ndarray:
+    """float max pool (pnet_maxpool_f32): the first inside tap, replaced by each later tap v > max."""
+    x = np.asarray(x, dtype=np.float32)
+    win, taps = _pool_geometry(x, kernel, strides, pads, dilations, ceil_mode)
+
+    def run(xb: np.ndarray) -> np.ndarray:
+        m = np.zeros(xb.shape[:2] + (win.out_h, win.out_w), dtype=np.float32)
+        have = np.zeros((win.out_h, win.out_w), dtype=bool)
+        with np.errstate(invalid="ignore"):
+            for t in taps:
+                cur = m[:, :, t.out_rows, t.out_cols]
+                v = xb[:, :, t.in_rows, t.in_cols]
+                take = ~have[t.out_rows, t.out_cols] | (v > cur)
+                m[:, :, t.out_rows, t.out_cols] = np.where(take, v, cur)
+                have[t.out_rows, t.out_cols] = True
+        return m
+
+    return _per_sample(x, 3, x.shape[-3] * win.out_h * win.out_w, run)
+
+
+def _pool_sums(xb: np.ndarray, win: Window, taps: list[_Tap], dtype) -> np.ndarray:
+    """Sum of the inside taps per output, in (kh, kw) order from 0, in dtype: [N, C, out_h, out_w]."""
+    s = np.zeros(xb.shape[:2] + (win.out_h, win.out_w), dtype=dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in taps:
+            s[:, :, t.out_rows, t.out_cols] += xb[:, :, t.in_rows, t.in_cols].astype(dtype)
+    return s
+
+
+def avgpool_s8(x, kernel: Sequence[int], *, strides: Sequence[int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),
+               dilations: Sequence[int] = (1, 1), ceil_mode: bool = False, count_include_pad: bool = False,
+               act_min: int = -128, act_max: int = 127) -> np.ndarray:
+    """int8 average pool (pnet_avgpool_s8): clamp(round(sum / count)), half away from zero, on the raw
+    int8 values; count = inside taps, or taps inside the padded extent with count_include_pad."""
+    x = np.asarray(x, dtype=np.int8)
+    win, taps = _pool_geometry(x, kernel, strides, pads, dilations, ceil_mode)
+    n = _window_counts(win, bool(count_include_pad))
+
+    def run(xb: np.ndarray) -> np.ndarray:
+        s = _pool_sums(xb, win, taps, np.int64)
+        q = np.sign(s) * ((np.abs(s) + n // 2) // n)  # C: s >= 0 ? (s + n/2) / n : (s - n/2) / n
+        return np.clip(q, act_min, act_max).astype(np.int8)
+
+    return _per_sample(x, 3, x.shape[-3] * win.out_h * win.out_w, run)
+
+
+def avgpool_f32(x, kernel: Sequence[int], *, strides: Sequence[int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),
+                dilations: Sequence[int] = (1, 1), ceil_mode: bool = False,
+                count_include_pad: bool = False) -> np.ndarray:
+    """float average pool (pnet_avgpool_f32): (float32 sum of the inside taps in (kh, kw) order) / count."""
+    x = np.asarray(x, dtype=np.float32)
+    win, taps = _pool_geometry(x, kernel, strides, pads, dilations, ceil_mode)
+    n = _window_counts(win, bool(count_include_pad)).astype(np.float32)
+
+    def run(xb: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (_pool_sums(xb, win, taps, np.float32) / n).astype(np.float32)
+
+    return _per_sample(x, 3, x.shape[-3] * win.out_h * win.out_w, run)
+
+
+# ---------------------------------------------------------------------------
+# the table the golden interpreter runs lowered kernel calls with (pnetc.ir.calls)
+# ---------------------------------------------------------------------------
+
+
+def _text_project_batch(text, seed: int, num_bits: int, char_max_n: int = 3, words: int = 1) -> np.ndarray:
+    """text_project over a batch of texts -> packed bits uint32 [n, W]."""
+    out = np.zeros((len(text), num_words(num_bits)), dtype=_U32)
+    for i, t in enumerate(text):
+        out[i] = text_project(t, seed, num_bits, char_max_n, words)
+    return out
+
+
+def _window_args(win: Window) -> dict:
+    """A Window as the keyword arguments of the conv/pool twins."""
+    return dict(strides=(win.stride_h, win.stride_w), pads=(win.pad_top, win.pad_left, win.pad_bottom, win.pad_right),
+                dilations=(win.dilation_h, win.dilation_w))
+
+
+def _nchw(x, win: Window) -> np.ndarray:
+    """Flat activations [..., C*H*W] (NCHW order) -> [..., C, H, W]."""
+    x = np.asarray(x)
+    return x.reshape(x.shape[:-1] + (-1, win.in_h, win.in_w))
+
+
+def _flat(y: np.ndarray) -> np.ndarray:
+    return y.reshape(y.shape[:-3] + (-1,))
+
+
+def _ceil_mode(win: Window) -> bool:
+    """Whether the window's output size needs ceil_mode (the C struct holds only the sizes)."""
+    return (win.out_h, win.out_w) != (
+        window_out_size(win.in_h, win.k_h, win.stride_h, win.pad_top, win.pad_bottom, win.dilation_h),
+        window_out_size(win.in_w, win.k_w, win.stride_w, win.pad_left, win.pad_right, win.dilation_w))
+
+
+def _conv2d_s8_flat(x, w, bias, in_offset, mult, shift, out_offset, act_min, act_max, win: Window) -> np.ndarray:
+    return _flat(conv2d_s8(_nchw(x, win), w, bias, in_offset, mult, shift, out_offset, act_min, act_max,
+                           **_window_args(win)))
+
+
+def _conv2d_f32_flat(x, w, bias, win: Window) -> np.ndarray:
+    return _flat(conv2d_f32(_nchw(x, win), w, bias, **_window_args(win)))
+
+
+def _pool_flat(pool: Callable) -> Callable:
+    def run(x, win: Window, **options) -> np.ndarray:
+        return _flat(pool(_nchw(x, win), (win.k_h, win.k_w), ceil_mode=_ceil_mode(win), **_window_args(win),
+                          **options))
+
+    return run
+
+
+# kernel name (C pnet_<name>) -> its numpy twin, called with the call's operands by parameter name
+# the low-bit dense kernels as called: the C's `in` (not a Python name) is x's last axis
+def _dense_s4_call(x, w, bias, in_offset, mult, shift, out_offset, act_min, act_max) -> np.ndarray:
+    return dense_s4(x, w, np.shape(x)[-1], bias, in_offset, mult, shift, out_offset, act_min, act_max)
+
+
+def _dense_pm1_call(x, wbits, bias, in_offset, mult, shift, out_offset, act_min, act_max) -> np.ndarray:
+    return dense_pm1(x, wbits, np.shape(x)[-1], bias, in_offset, mult, shift, out_offset, act_min, act_max)
+
+
+TWINS = {
+    "center_u8": center_u8, "center_s8": center_s8,
+    "project_binary": project_binary, "project_binary_table": project_binary_table,
+    "project_ternary": project_ternary, "project_ternary_table": project_ternary_table,
+    "text_project": _text_project_batch,
+    "bitsum_s32": bitsum_s32, "bitsum_f32": bitsum_f32, "xnor_popcount": xnor_popcount,
+    "requantize_s8": requantize_s8, "dense_s8": dense_s8, "lut_s8": lut_s8,
+    "dense_s4": _dense_s4_call, "dense_pm1": _dense_pm1_call,
+    "dense_f32": dense_f32, "relu_f32": relu_f32, "sigmoid_f32": sigmoid_f32, "tanh_f32": tanh_f32,
+    "softmax_f32": softmax_f32,
+    # conv/pool over flat NCHW activations, the geometry in `win` as the C takes it
+    "conv2d_s8": _conv2d_s8_flat, "conv2d_f32": _conv2d_f32_flat,
+    "maxpool_s8": _pool_flat(maxpool_s8), "maxpool_f32": _pool_flat(maxpool_f32),
+    "avgpool_s8": _pool_flat(avgpool_s8), "avgpool_f32": _pool_flat(avgpool_f32),
+}
+
+
+def twin(kernel: str):
+    """The numpy twin of a kernel; a kernel without one is a pnetc bug, named in one line."""
+    try:
+        return TWINS[kernel]
+    except KeyError:
+        raise PnetcError(f"kernel '{kernel}' has no numpy twin in pnetc.kernels.TWINS; the golden interpreter "
+                         "cannot run it") from None

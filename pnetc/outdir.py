@@ -303,6 +303,22 @@ def transaction(target, *, command: str, force: bool = False, flag: str = "-o",
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def kept(target, work, *, command: str, force: bool = False, keep_on: tuple = ()):
+    """work(folder) inside a transaction into `target`, or work(None) when target is None. An
+    exception of a type in keep_on still keeps the files (they are what explains it), then rises."""
+    if target is None:
+        return work(None)
+    failure = None
+    with transaction(target, command=command, force=force) as staged:
+        try:
+            value = work(staged.path)
+        except keep_on as exc:
+            failure = exc
+    if failure is not None:
+        raise failure
+    return value
+
+
 def _commit(stage: Path, target: Path, command: str, force: bool, flag: str) -> None:
     new = {rel: sha256_file(stage / rel) for rel in _entries(stage) if (stage / rel).is_file()}
     created = not target.exists()

@@ -96,10 +96,10 @@ def boards_command(json_out: bool) -> int:
 
 
 def build_command(model: str, board: str, out: str, precision: str, json_out: bool, force: bool = False,
-                  calib: str | None = None) -> int:
+                  calib: str | None = None, output: str | None = None) -> int:
     from pnetc import api
 
-    built = api.build(model, board, out, precision=precision, force=force, calib=calib)  # a refusal (does not fit) is a user error: cli.main
+    built = api.build(model, board, out, precision=precision, force=force, calib=calib, output=output)  # a refusal (does not fit) is a user error: cli.main
     if json_out:
         _say(json_line(built.to_dict()))
         return 0
@@ -121,24 +121,33 @@ def _device_failure(exc, board: str, json_out: bool, extra: dict) -> int:
 
 def run_command(model: str, board: str, dataset: str | None, data: str | None, limit: int | None, precision: str,
                 timeout: float | None, out: str | None, json_out: bool, force: bool = False,
-                calib: str | None = None) -> int:
+                calib: str | None = None, output: str | None = None) -> int:
     from pnetc import api
+
+    return _device_command(lambda: api.run(model, board, dataset=dataset, data=data, limit=limit, precision=precision,
+                                           out_dir=out, timeout=timeout, force=force, calib=calib, output=output),
+                           board, precision, json_out, print_run, "samples")
+
+
+def _device_command(call, board: str, precision: str, json_out: bool, show, what: str) -> int:
+    """The tail `run` and `bench` share: a fault or timeout is its exit code, the result is printed
+    (or its JSON line), and a mismatch against the reference is one error line and exit 1."""
     from pnetc.targets.run import DeviceError
 
     try:
-        report = api.run(model, board, dataset=dataset, data=data, limit=limit, precision=precision,
-                         out_dir=out, timeout=timeout, force=force, calib=calib)
+        result = call()
     except DeviceError as exc:
         return _device_failure(exc, board, json_out, {"precision": precision})
-    d = report.to_dict()
+    d = result.to_dict()
     if json_out:
         _say(json_line(d))
     else:
-        print_run(report)
-    if report.mismatches:
-        kinds = ", ".join(f"{k} {v}" for k, v in d["mismatch_kinds"].items() if v)
-        _err(f"pnetc: error: mismatch: {report.mismatches} of {report.samples} samples differ from the "
-             f"reference ({kinds})")
+        show(result)
+    if result.mismatches:
+        kinds = d.get("mismatch_kinds")
+        detail = f" ({', '.join(f'{k} {v}' for k, v in kinds.items() if v)})" if kinds else ""
+        _err(f"pnetc: error: mismatch: {result.mismatches} of {result.samples} {what} differ from the "
+             f"reference{detail}")
         return EXIT_MISMATCH
     return 0
 
@@ -147,25 +156,12 @@ def run_command(model: str, board: str, dataset: str | None, data: str | None, l
 
 
 def bench_command(model: str, board: str, n: int, dataset: str | None, data: str | None, precision: str,
-                  timeout: float | None, json_out: bool, calib: str | None = None) -> int:
+                  timeout: float | None, json_out: bool, calib: str | None = None, output: str | None = None) -> int:
     from pnetc import api
-    from pnetc.targets.run import DeviceError
 
-    try:
-        report = api.bench(model, board, n=n, dataset=dataset, data=data, precision=precision, timeout=timeout,
-                           calib=calib)
-    except DeviceError as exc:
-        return _device_failure(exc, board, json_out, {"precision": precision})
-    d = report.to_dict()
-    if json_out:
-        _say(json_line(d))
-    else:
-        print_bench(report)
-    if report.mismatches:
-        _err(f"pnetc: error: mismatch: {report.mismatches} of {report.samples} benchmark samples differ from the "
-             f"reference")
-        return EXIT_MISMATCH
-    return 0
+    return _device_command(lambda: api.bench(model, board, n=n, dataset=dataset, data=data, precision=precision,
+                                             timeout=timeout, calib=calib, output=output),
+                           board, precision, json_out, print_bench, "benchmark samples")
 
 
 def _bytes(n) -> str:
@@ -222,7 +218,8 @@ def print_build(r) -> None:
         "not measured (the board cannot run here)"
     rows = [("firmware", files),
             ("model flash", f"{r.flash_bytes:,} bytes = code {r.flash_code_bytes:,} + weights {r.flash_weight_bytes:,}"),
-            ("model RAM", f"{r.ram_bytes:,} bytes static (arena {r.ram_arena_bytes:,}); stack high-water {stack}")]
+            ("model RAM", f"{r.ram_bytes:,} bytes = static {r.ram_static_bytes:,} (arena {r.ram_arena_bytes:,}) + "
+                          f"stack high-water {stack}")]
     if x.get("board_flash_bytes"):
         rows.append(("image", f"flash {r.image_flash_bytes:,} of {x['board_flash_bytes']:,} bytes, RAM "
                               f"{r.image_ram_bytes:,} of {x['board_ram_bytes']:,} bytes (including the "
@@ -319,12 +316,18 @@ def print_demo(result, *, stderr: bool = False) -> None:
     print_table("pnetc demo: digits -> int8 C99 -> " + result.board, rows, stderr=stderr)
 
 
+def input_phrase(kind: str, size: int) -> str:
+    """What a model reads: text has no fixed size (not "text input of 0")."""
+    return "text input (UTF-8 bytes, any length)" if kind == "text" else f"{kind} input of {size} values"
+
+
 def print_graph(info: dict, console) -> None:
     """Names and paths come from the model and the user: escaped, so rich never reads them as markup."""
     from rich.table import Table
 
-    console.print(f"[bold]{_escape(info['model'])}[/] ({info['task']}, {info['input']} input of {info['input_size']}, "
-                  f"{info['num_classes']} classes) precision={info['precision']} projection={info['projection']}")
+    console.print(f"[bold]{_escape(info['model'])}[/] ({info['task']}, {input_phrase(info['input'], info['input_size'])}, "
+                  f"{info['num_classes']} classes) precision={info['precision']}"
+                  + (f" projection={info['projection']}" if info["num_bits"] else ""))
     t = Table(title="layers")
     for col in ("#", "name", "op", "detail", "params", "bytes", "stored"):
         t.add_column(col, justify="right" if col in ("#", "params", "bytes") else "left")
@@ -345,7 +348,8 @@ def print_graph(info: dict, console) -> None:
 def print_verify(report, console) -> None:
     from rich.table import Table
 
-    t = Table(title=f"verify {_escape(Path(report.model).name)}: {report.precision}, projection {report.projection}, "
+    projection = f", projection {report.projection}" if report.num_bits else ""  # an MLP has none
+    t = Table(title=f"verify {_escape(Path(report.model).name)}: {report.precision}{projection}, "
                     f"{report.samples} samples")
     for col in ("build", "mismatch", "bits", "scores", "preds", "errors", "acc C", "s"):
         t.add_column(col, justify="left" if col == "build" else "right")
@@ -375,14 +379,34 @@ def print_eval(result: dict, console) -> None:
     if result.get("accuracy_float") is not None:
         console.print(f"float32 accuracy {result['accuracy_float']:.4f} (change from quantisation "
                       f"{result['accuracy'] - result['accuracy_float']:+.4f})")
-    if result["task"] == "text" or len(result["per_class"]) <= 20:
-        t = Table(title="per class")
-        t.add_column("class")
-        t.add_column("samples", justify="right")
-        t.add_column("accuracy", justify="right")
-        for label, v in result["per_class"].items():
-            t.add_row(_escape(label), str(v["samples"]), _acc(v["accuracy"]))
-        console.print(t)
+    if result.get("macro_f1") is not None:
+        console.print(f"macro F1 {result['macro_f1']:.4f}")
+    t = Table(title="per class")
+    for col in ("class", "samples", "precision", "recall", "F1"):
+        t.add_column(col, justify="left" if col == "class" else "right")
+    for label, v in result["per_class"].items():
+        t.add_row(_escape(printable(label)), str(v["samples"]), _acc(v["precision"]), _acc(v["recall"]),
+                  _acc(v["f1"]))
+    console.print(t)
+    labels = result["labels"]
+    if len(labels) <= 20:
+        m = Table(title="confusion matrix (rows: true class, columns: predicted)")
+        m.add_column("true \\ predicted")
+        for label in labels:
+            m.add_column(_escape(printable(label)), justify="right")
+        for label, row in zip(labels, result["confusion"]):
+            m.add_row(_escape(printable(label)), *(str(v) if v else "." for v in row))
+        console.print(m)
+    else:
+        console.print(f"confusion matrix: {len(labels)} classes, in --json (confusion) or --plot FILE")
+    if result.get("plot"):
+        console.print(f"plot: {_escape(printable(str(result['plot'])))}")
+
+
+def print_predict(result: dict) -> None:
+    """One line per sample: its index and the predicted label."""
+    for row in result["predictions"]:
+        _say(f"{row['index']}\t{printable(str(row['label']))}")
 
 
 def summary_lines(result: dict) -> list[str]:

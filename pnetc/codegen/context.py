@@ -1,25 +1,30 @@
-"""IR after passes -> the plain data the templates render: weights, buffers, steps.
+"""IR after passes -> the plain data the templates render: weights, buffers, kernel calls.
 
 Nothing here writes C syntax except numeric literals (see literals.py); the templates
-own every statement. Each step names one kernel call with its arguments as values.
-Names from the model (op names in `comment`/`layer`, the source file, labels) stay raw here:
+own every statement. The calls are the lowered program's (pnetc.ir.calls), in order; each gets
+its arguments in the order pnet.h declares them (signatures.py), so no kernel is chosen here.
+Names from the model (op names in `CCall.op` and comments, the source file, labels) stay raw here:
 the templates escape them (escape.py), and render.py refuses any they forget.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
-from pnetc import __version__, kernels
+from pnetc import __version__
 from pnetc.codegen.escape import word
+from pnetc.codegen.signatures import signature
 from pnetc.errors import PnetcError
-from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, TextProjection
-from pnetc.ir.passes.memory import Scratch, buffer_requests
+from pnetc.ir.calls import KernelCall, lower_calls
+from pnetc.ir.graph import Graph
+from pnetc.ir.passes.memory import buffer_requests
+from pnetc.kernels import Window
 
-CTYPES = {np.dtype(np.uint8): "uint8_t", np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t",
-          np.dtype(np.uint32): "uint32_t", np.dtype(np.uint16): "uint16_t", np.dtype(np.float32): "float"}
+CTYPES = {np.dtype(np.uint8): "uint8_t", np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t",
+          np.dtype(np.int32): "int32_t", np.dtype(np.uint32): "uint32_t", np.dtype(np.uint16): "uint16_t", np.dtype(np.float32): "float"}
 
 
 @dataclass
@@ -39,13 +44,6 @@ class WeightArray:
 
 
 @dataclass
-class Step:
-    kind: str  # which kernel sequence the template emits
-    stage: int  # PNET_STAGE_MARK index
-    args: dict = field(default_factory=dict)
-
-
-@dataclass
 class BufferView:
     var: str
     ctype: str
@@ -54,107 +52,100 @@ class BufferView:
     comment: str
 
 
+@dataclass
+class CArg:
+    """One argument of a generated kernel call: how the template writes it."""
+
+    kind: str  # "var" (a buffer view or a name in scope), "input" (the model input), "weight", "int", "uint",
+    # "window" (an index into the model's pnet_window table)
+    value: object
+
+
+@dataclass
+class CCall:
+    """A lowered kernel call (pnetc.ir.calls.KernelCall) as the template writes it."""
+
+    kernel: str
+    stage: int
+    args: list[CArg]
+    op: str  # raw op name, escaped by the template
+    comment: Optional[str]  # None: no comment line
+    returns_status: bool
+
+
+# Names a kernel parameter may take from the predict function's scope instead of from the call.
+SCOPE_NAMES = ("len",)  # the text length
+LIBM_KERNELS = frozenset({"sigmoid_f32", "tanh_f32", "softmax_f32"})
+
+
 def _weight(weights: list, name: str, values: np.ndarray, comment: str) -> str:
     arr = np.ascontiguousarray(values)
     weights.append(WeightArray(name, CTYPES[arr.dtype], arr, comment))
     return name
 
 
+def _weight_field(weights: list, call: KernelCall, role: str) -> str:
+    """l<layer>_<role> for a layer's weights; the role itself otherwise, numbered if it repeats."""
+    if call.layer is not None:
+        return f"l{call.layer}_{role}"
+    return f"{role}{len(weights)}" if any(w.field == role for w in weights) else role
+
+
 def build_context(graph: Graph, *, name: str, options: dict) -> dict:
     plan = graph.plan
+    program = graph.program if graph.program is not None else lower_calls(graph)
     _, alias = buffer_requests(graph)
-    int_mode = graph.precision != "float32"
     weights: list[WeightArray] = []
-    steps: list[Step] = []
-    views: dict[str, BufferView] = {}
+    views: dict[object, BufferView] = {}
+    for decl in program.buffers:
+        b = plan.buffers[decl.key]
+        views[decl.key] = BufferView(f"buf{len(views)}", CTYPES[np.dtype(decl.dtype)], b.offset, b.nbytes,
+                                     decl.comment)
 
-    def view(buf, ctype: str, comment: str) -> str:
-        if buf not in views:
-            b = plan.buffers[buf]
-            views[buf] = BufferView(f"buf{len(views)}", ctype, b.offset, b.nbytes, comment)
-        return views[buf].var
+    def buffer(key) -> CArg:
+        if key == graph.input:
+            return CArg("input", None)
+        return CArg("var", views[alias.get(key, key)].var)
 
+    calls = []
+    windows: list[tuple[int, ...]] = []  # pnet_window initializers of the conv/pool calls
+    for call in program.calls:
+        sig = signature(call.kernel)
+        args = []
+        for param in sig.params:
+            p = param.name
+            if p in call.inputs:
+                args.append(buffer(call.inputs[p]))
+            elif p == call.output[0]:
+                args.append(buffer(call.output[1]))
+            elif p in call.scratch:
+                args.append(buffer(call.scratch[p]))
+            elif p in call.consts:
+                c = call.consts[p]
+                args.append(CArg("weight", _weight(weights, _weight_field(weights, call, c.role), c.values,
+                                                   c.comment)))
+            elif isinstance(call.params.get(p), Window):
+                windows.append(call.params[p].c_fields())
+                args.append(CArg("window", len(windows) - 1))
+            elif p in call.params or p in call.sizes:
+                value = int(call.params[p] if p in call.params else call.sizes[p])
+                args.append(CArg("uint" if param.unsigned_scalar else "int", value))
+            elif p in SCOPE_NAMES:
+                args.append(CArg("var", p))
+            else:
+                raise PnetcError(f"the call of pnet_{call.kernel} for '{call.op}' gives no operand for its "
+                                 f"parameter '{p}'")
+        given = {*call.inputs, call.output[0], *call.scratch, *call.consts, *call.params, *call.sizes}
+        unused = given - {param.name for param in sig.params}
+        if unused:
+            raise PnetcError(f"the call of pnet_{call.kernel} for '{call.op}' has operands the kernel does not "
+                             f"take: {', '.join(sorted(unused))}")
+        calls.append(CCall(call.kernel, call.stage, args, call.op, call.comment, sig.returns_status))
     proj = graph.projection
-    stage = 0
-    bits_var = None
-    needs_libm = False
-    for step, op in enumerate(graph.ops):
-        if isinstance(op, HashProjection):
-            xc = view(Scratch(step, "x"), "int16_t", "centered input")
-            bits_var = view(op.outputs[0], "uint32_t", "projection bits")
-            mean = _weight(weights, "mean", op.mean.astype(np.int16), "per-feature integer mean")
-            args = dict(n=op.input_size, num_bits=op.num_bits, seed=op.seed, nnz=op.nnz, x=xc, bits=bits_var,
-                        mean=mean, signed_input=op.input_dtype == "int8")
-            if op.table and op.proj_kind == "binary":
-                args["table"] = _weight(weights, "sign_words", kernels.binary_table(op.seed, op.num_bits, op.input_size),
-                                        "projection signs [num_bits][words]")
-            elif op.table:
-                args["table"] = _weight(weights, "entries",
-                                        kernels.ternary_table(op.seed, op.num_bits, op.input_size, op.nnz),
-                                        "projection nonzeros [num_bits][nnz]")
-            kind = f"project_{op.proj_kind}" + ("_table" if op.table else "")
-            steps.append(Step(kind, stage, args))
-            stage += 1
-        elif isinstance(op, TextProjection):
-            acc = view(Scratch(step, "acc"), "int32_t", "projection accumulators")
-            bits_var = view(op.outputs[0], "uint32_t", "projection bits")
-            steps.append(Step("project_text", stage, dict(seed=op.seed, num_bits=op.num_bits, char_max_n=op.char_max_n,
-                                                           words=op.words, acc=acc, bits=bits_var)))
-            stage += 1
-        elif isinstance(op, Dense):
-            i = len([s for s in steps if s.kind.startswith(("dense", "bitsum", "xnor"))])
-            src = alias.get(op.inputs[0], op.inputs[0])
-            x = views[src].var if src in views else "x"
-            out = view(op.outputs[0], "int8_t" if int_mode else "float", f"output of {op.name}")
-            args = dict(x=x, y=out, n_in=op.in_features, n_out=op.out_features, num_bits=graph.num_bits,
-                        relu=op.activation == "relu", layer=op.name)
-            if not int_mode:
-                if op.lowering in ("bitsum", "xnor"):
-                    args["w"] = _weight(weights, f"l{i}_w", np.ascontiguousarray(op.weight.T, np.float32),
-                                        f"{op.name}: weights [num_bits][out]")
-                    kind = "bitsum_f32"
-                else:
-                    args["w"] = _weight(weights, f"l{i}_w", op.weight.astype(np.float32), f"{op.name}: weights [out][in]")
-                    kind = "dense_f32"
-                args["b"] = _weight(weights, f"l{i}_b", op.bias.astype(np.float32), f"{op.name}: bias")
-            else:
-                q = op.quant
-                if op.lowering == "bitsum":
-                    args["w"] = _weight(weights, f"l{i}_w", np.ascontiguousarray(q.w_q.T), f"{op.name}: int8 weights [num_bits][out]")
-                elif op.lowering == "xnor":
-                    args["w"] = _weight(weights, f"l{i}_w", q.w_q.astype(np.uint32), f"{op.name}: sign bits [out][words]")
-                elif op.lowering == "dense_s4":  # low-bit hidden layers (ir/passes/lowbit.py)
-                    args["w"] = _weight(weights, f"l{i}_w", kernels.pack_s4(q.w_q),
-                                        f"{op.name}: int4 weights [out][4 * ceil(in / 8)], two per byte")
-                elif op.lowering == "dense_pm1":
-                    args["w"] = _weight(weights, f"l{i}_w", kernels.pack_bits((q.w_q > 0).astype(np.uint8)),
-                                        f"{op.name}: sign bits [out][words]")
-                else:
-                    args["w"] = _weight(weights, f"l{i}_w", q.w_q, f"{op.name}: int8 weights [out][in]")
-                args["b"] = _weight(weights, f"l{i}_b", q.bias_q.astype(np.int32), f"{op.name}: int32 bias")
-                args["mult"] = _weight(weights, f"l{i}_mult", q.mult.astype(np.int32), f"{op.name}: Q31 multipliers")
-                args["shift"] = _weight(weights, f"l{i}_shift", q.shift.astype(np.int32), f"{op.name}: shifts")
-                args.update(in_offset=q.in_offset, out_offset=q.out_offset, act_min=q.act_min, act_max=q.act_max)
-                if op.lowering in ("bitsum", "xnor"):
-                    args["acc"] = view(Scratch(step, "acc"), "int32_t", f"accumulators of {op.name}")
-                kind = {"bitsum": "bitsum_s8", "xnor": "xnor_s8", "dense": "dense_s8", "dense_s4": "dense_s4",
-                        "dense_pm1": "dense_pm1"}[op.lowering]
-            if op.lowering in ("bitsum", "xnor"):
-                args["x"] = bits_var
-            steps.append(Step(kind, stage, args))
-            stage += 1
-        elif isinstance(op, Activation):
-            buf = alias[op.outputs[0]]
-            if buf not in views:
-                raise PnetcError(f"'{op.name}' ({op.func}) applies to the model input directly; pnetc needs a "
-                                 "dense layer first")
-            var = views[buf].var
-            if int_mode:
-                lut = _weight(weights, f"lut{len(weights)}", op.lut.astype(np.int8), f"{op.name}: {op.func} table")
-                steps.append(Step("lut_s8", stage - 1, dict(x=var, n=graph.tensors[op.outputs[0]].size, lut=lut)))
-            else:
-                needs_libm = needs_libm or op.func != "relu"
-                steps.append(Step(f"{op.func}_f32", stage - 1, dict(x=var, n=graph.tensors[op.outputs[0]].size)))
+    int_mode = graph.precision != "float32"
+    bits_var = views[proj.outputs[0]].var if proj is not None else None
+    needs_libm = any(c.kernel in LIBM_KERNELS for c in calls)
+    stage = program.stages
     out_var = views[alias[graph.output]].var
     upper = name.upper()
     in_q = graph.tensors[graph.input].quant
@@ -169,10 +160,51 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
         input_kind=graph.input_kind, input_ctype=input_ctype, score_ctype="int8_t" if int_mode else "float",
         input_size=graph.input_size, num_classes=graph.num_classes, num_bits=graph.num_bits,
         num_words=(graph.num_bits + 31) // 32, num_stages=stage, arena_bytes=plan.arena_bytes,
-        alignment=plan.alignment, weight_bytes=weight_bytes, weights=weights, steps=steps,
+        alignment=plan.alignment, weight_bytes=weight_bytes, weights=weights, calls=calls, windows=windows,
         views=list(views.values()), out_var=out_var, bits_var=bits_var, labels=graph.info.labels,
         needs_libm=needs_libm,
         input_scale=in_q.scale if (in_q is not None and proj is None) else None,
         input_zero_point=in_q.zero_point if (in_q is not None and proj is None) else None,
         output_activation=graph.output_activation,
+        **_glue(graph, input_ctype, int_mode),
     )
+
+
+def _glue(graph: Graph, input_ctype: str, int_mode: bool) -> dict:
+    """The header's caller glue: the input encoding of `<name>_quantize` (pnetc.quantization), the
+    class names, and the output scale/zero point of `<name>_scores_to_probabilities`."""
+    from pnetc.ir.inputs import input_encoding
+
+    encoding = input_encoding(graph)
+    glue = None
+    if encoding is not None and input_ctype in ("uint8_t", "int8_t"):
+        qmin, qmax = encoding.levels
+        glue = dict(per_feature=encoding.per_feature, qmin=qmin, qmax=qmax,
+                    scale=encoding.scale.astype(np.float32), zero_point=encoding.zero_point.astype(np.int32))
+    out_q = graph.tensors[graph.output].quant if int_mode else None
+    labels = [c_label(label) for label in graph.info.labels]
+    return dict(input_encoding=glue,
+                label_pieces=[[b[i:i + LABEL_PIECE] for i in range(0, len(b), LABEL_PIECE)] or [b""] for b in labels],
+                output_scale=out_q.scale if out_q is not None else 1.0,
+                output_zero_point=out_q.zero_point if out_q is not None else 0)
+
+
+C_LABEL_MAX = 4095  # bytes: the longest string literal C99 requires compilers to take (-pedantic enforces it)
+LABEL_PIECE = 48  # bytes per line of a label: adjacent literals keep the lines short
+
+
+def c_label(label) -> bytes:
+    """A class name's bytes for NAME_labels: its UTF-8, cut to C_LABEL_MAX bytes when longer, never
+    inside a UTF-8 sequence (an incomplete one at the cut is dropped)."""
+    data = str(label).encode("utf-8", "surrogatepass")
+    if len(data) <= C_LABEL_MAX:
+        return data
+    cut = data[:C_LABEL_MAX]
+    for back in range(1, 4):  # the last character starts at most 3 bytes before the end
+        byte = cut[-back]
+        if byte < 0x80:
+            return cut  # ASCII: the cut ends a character
+        if byte >= 0xC0:  # the lead byte: its sequence needs 2, 3 or 4 bytes
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return cut if back >= need else cut[:-back]
+    return cut

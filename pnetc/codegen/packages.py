@@ -6,7 +6,9 @@ The C sources are the same bytes as in the plain output; only their place change
 
 Every package has one flat src/ folder (<name>.c, <name>_weights.*, pnet_<kernel>.c, pnet/pnet.h).
   cmake:   CMakeLists.txt (static library <name> + alias pnetc::<name>), include/<name>.h, src/,
-           cmake/<board>.cmake toolchain files for the cross-compiled boards
+           cmake/<board>.cmake toolchain files for the cross-compiled boards (Release, -O2, by
+           default), and boards/: the Cortex-M startup, semihosting and a linker script per
+           bare-metal board (object library pnetc::board), so a program links from the package alone
   zephyr:  zephyr/module.yml, CMakeLists.txt, Kconfig (CONFIG_PNETC_<NAME>), include/<name>.h, src/
   arduino: library.properties, src/ (with <name>.h),
            examples/<Name>Classify/<Name>Classify.ino
@@ -70,20 +72,54 @@ def example_sample(ctx: dict, reference) -> dict:
     return dict(sample_literal=Fragment(literal), expected_class=int(out.predictions[0]))
 
 
-def toolchain_files() -> dict[str, str]:
-    """cmake/<board>.cmake for every cross-compiled board, with the board file's flags."""
+def linker_script(board, *, unlimited: bool = False) -> str:
+    """A bare-metal board's linker script; `unlimited` gives both regions 256 MB to measure an image
+    that overflows."""
     from pnetc.codegen.render import render
+
+    big = 256 * 1024 * 1024
+    return render(f"linker/{board.linker_template}", dict(
+        board=board.name, description=board.description, flash_origin=board.flash_origin,
+        flash_size=big if unlimited else board.flash_size, ram_origin=board.ram_origin,
+        ram_size=big if unlimited else board.ram_size, stack_size=board.stack_size))
+
+
+# The board support a bare-metal program needs besides the model: the vector table and reset
+# handler, and semihosting for its console and exit code (runtime/, the same files pnetc's own
+# firmware builds from). boards/<file> in the package.
+BOARD_SUPPORT = {"startup_cortex_m.c": "startup/cortex_m.c", "semihost.c": "semihost/semihost.c",
+                 "semihost.h": "semihost/semihost.h", "io_semihost.c": "semihost/io_semihost.c",
+                 "pnet_io.h": "semihost/pnet_io.h"}
+
+
+def _packaged_boards():
+    """The cross-compiled boards, and among them those whose program the package can link alone."""
     from pnetc.targets.boards import list_boards
 
-    files = {}
-    for board in list_boards():
-        if not board.toolchain:
-            continue
+    cross = [b for b in list_boards() if b.toolchain]
+    return cross, [b for b in cross if b.bare_metal and b.startup == "cortex-m" and b.linker_template]
+
+
+def toolchain_files() -> dict[str, str]:
+    """cmake/<board>.cmake for every cross-compiled board, with the board file's flags, and the
+    board support of the bare-metal ones (boards/)."""
+    from pnetc.codegen.render import render
+    from pnetc.resources import data_dir
+
+    cross, linkable = _packaged_boards()
+    files = {"cmake/pnetc-flags.cmake": render("packages/cmake/flags.cmake.j2", {})}
+    for board in cross:
         files[f"cmake/{board.name}.cmake"] = render("packages/cmake/toolchain.cmake.j2", dict(
             board=board.name, description=board.description, prefix=word(board.toolchain),
             system="Generic" if board.bare_metal else "Linux", bare_metal=board.bare_metal,
             processor="aarch64" if board.toolchain.startswith("aarch64") else "arm",
-            cflags=flags(board.cflags), ldflags=flags(board.ldflags)))
+            cflags=flags(board.cflags), ldflags=flags(board.ldflags), linkable=board in linkable))
+    if linkable:
+        runtime = data_dir("runtime")
+        for dest, src in BOARD_SUPPORT.items():
+            files[f"boards/{dest}"] = (runtime / src).read_text()
+        for board in linkable:
+            files[f"boards/{board.name}.ld"] = linker_script(board)
     return files
 
 

@@ -47,26 +47,12 @@ def _kernel_index() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
     """function name -> defining file, and file -> the pnet_ functions it calls."""
     defined: dict[str, str] = {}
     calls: dict[str, frozenset[str]] = {}
-    helpers = _support_helper_calls()
     for path in sorted((data_dir("runtime") / "src").glob("*.c")):
         text = path.read_text()
         for name in _DEFINITION.findall(text):
             defined.setdefault(name, path.name)
-        called = set(_CALL.findall(text))
-        for helper in called & helpers.keys():  # a helper's calls are its caller's calls
-            called |= helpers[helper]
-        calls[path.name] = frozenset(called)
+        calls[path.name] = frozenset(_CALL.findall(text))
     return defined, calls
-
-
-_INLINE_HELPER = re.compile(r"^static inline [^(\n]*\bpnet_(\w+)\s*\(", re.MULTILINE)
-
-
-def _support_helper_calls() -> dict[str, set[str]]:
-    """pnet_support.h's static inline helpers -> the pnet_ functions each calls (pnet_requantize...)."""
-    text = runtime_path("include", "pnet", "pnet_support.h").read_text()
-    starts = [(m.start(), m.group(1)) for m in _INLINE_HELPER.finditer(text)] + [(len(text), "")]
-    return {name: set(_CALL.findall(text[at:nxt])) - {name} for (at, name), (nxt, _) in zip(starts, starts[1:])}
 
 
 def kernel_files(generated_c: str) -> list[str]:

@@ -2,8 +2,9 @@
 
 Built-in names: ``digits`` (scikit-learn's 8x8 digits, the default), ``fashion-mnist``
 (IDX files), ``langid`` (language identification from the Debian fortune packages).
-Anything else is a path: a ``.csv`` / ``.jsonl`` file of ``text,label``, an ``.npz``
-of integer features, or a directory of MNIST-format IDX files.
+Anything else is a path: a ``.csv`` / ``.jsonl`` file of ``text,label`` (or a ``.csv`` of
+numeric feature columns and ``label``), an ``.npz`` of features (integer levels 0..255, or
+floats, quantized per feature), or a directory of MNIST-format IDX files.
 
 Splits are deterministic: a fixed official split where one exists, otherwise a
 stratified split by the SHA-256 of each sample's bytes (see `hash_split`), so a
@@ -43,7 +44,8 @@ class Dataset:
     """One labelled data set, already split (see docs/architecture.md, "Datasets").
 
     image/features: x_* are uint8 arrays [n, N] (N = prod(input_shape)); the real
-    value of a quantized entry q is scale * (q - zero_point).
+    value of a quantized entry q is scale * (q - zero_point), or, for float features,
+    encoding.scale[j] * (q - encoding.zero_point[j]) (x_*_raw hold the floats).
     text: x_* are lists of UTF-8 bytes; input_shape is ().
     y_* are int64 class ids indexing `labels`.
     """
@@ -59,6 +61,11 @@ class Dataset:
     scale: float
     zero_point: int
     source: str = ""  # where the samples came from, for summaries and error messages
+    # Float features (pnetc.quantization): the per-feature encoding fitted on the training split,
+    # which gave x_*, and the raw float32 samples [n, N] (None for data that came as levels).
+    encoding: object = None
+    x_train_raw: object = None
+    x_test_raw: object = None
 
     @property
     def num_classes(self) -> int:
@@ -114,6 +121,25 @@ def load_dataset(name_or_path: str | Path = DEFAULT_DATASET, data_dir: str | Pat
         "'idx' with --data-dir (MNIST-format IDX files), or a path: a .csv or .jsonl file "
         "(columns text,label), an .npz file (arrays x, y) or a directory of MNIST-format IDX files"
     )
+
+
+def from_arrays(x, y, x_test=None, y_test=None, labels=None, name: str = "arrays") -> Dataset:
+    """A feature data set from numpy arrays (the Python API's `pnetc.train((x, y))`): the same rules
+    as an .npz with those members. Float x is quantized per feature (pnetc.quantization)."""
+    from pnetc.datasets.userdata import arrays_dataset
+
+    arrays = {"x": x, "y": y}
+    if x_test is not None or y_test is not None:
+        arrays.update(x_test=x_test, y_test=y_test)
+    if labels is not None:
+        arrays["labels"] = np.asarray(labels)
+    try:
+        arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    except (ValueError, TypeError) as exc:  # ragged lists
+        raise PnetcError(f"{name}: cannot read the arrays ({exc})") from None
+    ds = arrays_dataset(name, arrays, name=name)
+    ds.source = "arrays given to pnetc.train"
+    return validate(ds)
 
 
 def hash_split(keys: Sequence[bytes], y: np.ndarray, test_fraction: float = TEST_FRACTION) -> np.ndarray:
@@ -177,6 +203,9 @@ def validate(ds: Dataset) -> Dataset:
                 raise PnetcError(
                     f"{where}: {part} samples have {x.shape[1]} features, expected {int(np.prod(ds.input_shape))}"
                 )
+            raw = getattr(ds, f"x_{part}_raw")
+            if raw is not None and (not isinstance(raw, np.ndarray) or raw.dtype != np.float32 or raw.shape != x.shape):
+                raise ValueError(f"{where}: x_{part}_raw must be a float32 array shaped like x_{part}")
         if len(y) and (y.min() < 0 or y.max() >= len(ds.labels)):
             raise PnetcError(f"{where}: {part} labels must be class ids 0..{len(ds.labels) - 1}")
     if len(ds.y_train) == 0:
@@ -265,6 +294,7 @@ def describe(ds: Dataset) -> dict:
         "test": int(len(ds.y_test)),
         "scale": ds.scale,
         "zero_point": ds.zero_point,
+        "float_features": ds.encoding is not None,  # quantized per feature (pnetc.quantization)
         "classes": [
             {"label": label, "train": int(a), "test": int(b)} for label, a, b in zip(ds.labels, train, test)
         ],
@@ -281,6 +311,7 @@ __all__ = [
     "check_limit",
     "check_text_lengths",
     "describe",
+    "from_arrays",
     "hash_split",
     "load_dataset",
     "to_model_classes",

@@ -24,6 +24,7 @@ import numpy as np
 
 from pnetc.datasets import MAX_DATA_FILE_BYTES, MAX_SAMPLES, MAX_TEXT_BYTES, Dataset, hash_split, text_too_long
 from pnetc.errors import PnetcError
+from pnetc.quantization import check_finite, fit_features
 
 SPLITS = ("train", "test")
 
@@ -32,8 +33,13 @@ def load_user_file(path: Path) -> Dataset:
     suffix = path.suffix.lower()
     if suffix == ".npz":
         return load_npz(path)
-    rows = read_csv(path) if suffix == ".csv" else read_jsonl(path)
-    return text_dataset(path, rows)
+    if suffix == ".csv":
+        reader, header = _csv_header(path)
+        names = [h.strip().lower() for h in header]
+        if "text" not in names and "label" in names and len(set(names) - {"label", "split"}) > 0:
+            return feature_csv(path, reader, header)
+        return text_dataset(path, read_csv(path, reader, header))
+    return text_dataset(path, read_jsonl(path))
 
 
 # ---------------------------------------------------------------------------
@@ -90,7 +96,8 @@ def _row(path: Path, line: int, text, label, split) -> tuple[bytes, str, str | N
     return data, label, split, line
 
 
-def read_csv(path: Path) -> list[tuple[bytes, str, str | None, int]]:
+def _csv_header(path: Path):
+    """(reader positioned after the header row, the header)."""
     reader = csv.reader(io.StringIO(_read_text(path), newline=""), strict=True)
     try:
         header = next(reader)
@@ -101,36 +108,100 @@ def read_csv(path: Path) -> list[tuple[bytes, str, str | None, int]]:
     except StopIteration:
         raise PnetcError(f"{path}: no header row (the file holds blank lines only)") from None
     names = [h.strip().lower() for h in header]
-    missing = [c for c in ("text", "label") if c not in names]
-    if missing:
-        raise PnetcError(
-            f"{path} line {reader.line_num}: the header must name the columns text and label "
-            f"(missing {', '.join(missing)}; found {', '.join(header) or 'nothing'})"
-        )
     if len(set(names)) != len(names):
         raise PnetcError(f"{path} line {reader.line_num}: duplicate column names in the header")
-    ti, li = names.index("text"), names.index("label")
-    si = names.index("split") if "split" in names else None
-    rows = []
+    return reader, header
+
+
+def _csv_rows(path: Path, reader, width: int, hint: str):
+    """(line number, fields) of every non-blank data row; each must have `width` fields."""
     while True:
         try:
             row = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
             raise PnetcError(f"{path} line {reader.line_num}: malformed CSV ({exc})") from None
         if not row:
             continue  # blank line
-        if len(row) != len(names):
-            raise PnetcError(
-                f"{path} line {reader.line_num}: expected {len(names)} fields, found {len(row)} "
-                "(quote texts that contain commas with double quotes)"
-            )
-        rows.append(_row(path, reader.line_num, row[ti], row[li], row[si] if si is not None else None))
+        if len(row) != width:
+            raise PnetcError(f"{path} line {reader.line_num}: expected {width} fields, found {len(row)} ({hint})")
+        yield reader.line_num, row
+
+
+def read_csv(path: Path, reader=None, header=None) -> list[tuple[bytes, str, str | None, int]]:
+    if reader is None:
+        reader, header = _csv_header(path)
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in ("text", "label") if c not in names]
+    if missing:
+        raise PnetcError(
+            f"{path} line {reader.line_num}: the header must name the columns text and label "
+            f"(missing {', '.join(missing)}; found {', '.join(header) or 'nothing'}), or label and numeric "
+            "feature columns"
+        )
+    ti, li = names.index("text"), names.index("label")
+    si = names.index("split") if "split" in names else None
+    rows = []
+    for line, row in _csv_rows(path, reader, len(names), "quote texts that contain commas with double quotes"):
+        rows.append(_row(path, line, row[ti], row[li], row[si] if si is not None else None))
         _check_row_count(path, rows)
     if not rows:
         raise PnetcError(f"{path}: no data rows after the header")
     return rows
+
+
+def feature_csv(path: Path, reader, header) -> Dataset:
+    """A CSV of numeric feature columns, a label column and an optional split column: the same
+    Dataset as an .npz with x (float features, or integer levels 0..255), y and the split."""
+    names = [h.strip().lower() for h in header]
+    li = names.index("label")
+    si = names.index("split") if "split" in names else None
+    columns = [i for i, n in enumerate(names) if i not in (li, si)]
+    values, labels, splits = [], [], []
+    for line, row in _csv_rows(path, reader, len(names), f"{len(columns)} features, a label"
+                               + (" and a split" if si is not None else "")):
+        try:
+            numbers = [float(row[i]) for i in columns]
+        except ValueError:
+            if not values:  # not a table of numbers: a text file that lacks its text column
+                raise PnetcError(
+                    f"{path} line 1: the header must name the columns text and label (missing text; found "
+                    f"{', '.join(header)}), or label and numeric feature columns") from None
+            i = next(i for i in columns if not _is_float(row[i]))
+            raise PnetcError(f"{path} line {line}: column {header[i].strip()!r} holds {row[i][:40]!r}, not a number"
+                             ) from None
+        bad = [i for i, v in zip(columns, numbers) if not np.isfinite(v)]
+        if bad:
+            raise PnetcError(f"{path} line {line}: column {header[bad[0]].strip()!r} is {row[bad[0]].strip()[:40]}; "
+                             "features must be finite numbers")
+        values.append(numbers)
+        label = row[li].strip()
+        if not label:
+            raise PnetcError(f"{path} line {line}: empty label")
+        labels.append(label)
+        split = row[si].strip().lower() if si is not None else None
+        if split is not None and split not in SPLITS:
+            raise PnetcError(f"{path} line {line}: split must be 'train' or 'test', got {split!r}")
+        splits.append(split)
+        _check_row_count(path, values)
+    if not values:
+        raise PnetcError(f"{path}: no data rows after the header")
+    x = np.asarray(values, np.float64)
+    y = np.array(labels)  # class names (ordered numerically when they are all integers)
+    arrays = {"x": x, "y": y}
+    if si is not None:
+        test = np.array([s == "test" for s in splits])
+        arrays = {"x": x[~test], "y": y[~test], "x_test": x[test], "y_test": y[test]}
+    return arrays_dataset(path, arrays, name=path.stem)
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def read_jsonl(path: Path) -> list[tuple[bytes, str, str | None, int]]:
@@ -199,24 +270,43 @@ def text_dataset(path: Path, rows: list[tuple[bytes, str, str | None, int]]) -> 
 # ---------------------------------------------------------------------------
 
 
+def is_levels(a: np.ndarray) -> bool:
+    """True when a holds quantized levels (integers 0..255, any numeric dtype); float arrays that do
+    not are raw features, quantized per feature (pnetc.quantization)."""
+    if a.dtype == np.bool_ or a.size == 0:
+        return True
+    if a.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            return bool(np.all(np.isfinite(a)) and np.array_equal(a, np.round(a)) and a.min() >= 0 and a.max() <= 255)
+    return True  # integer arrays are levels; to_uint8 checks their range
+
+
 def to_uint8(path: Path, key: str, a: np.ndarray) -> np.ndarray:
-    """Integer-valued features in 0..255 -> uint8; anything else is a user error."""
-    quantize = (
-        "quantize the features first: store q = round(x / scale) + zero_point as integers 0..255 "
-        "and add the scalars `scale` and `zero_point` to the .npz"
-    )
+    """Integer features in 0..255 -> uint8; anything else is a user error."""
+    advice = ("quantized features are integer levels 0..255; give raw measurements as a float array and pnetc "
+              "quantizes each feature (docs/datasets.md)")
     if a.dtype == np.bool_:
         return a.astype(np.uint8)
     if a.dtype.kind not in "iuf":
-        raise PnetcError(f"{path}: array {key!r} has dtype {a.dtype}; features must be numbers. {quantize}")
+        raise PnetcError(f"{path}: array {key!r} has dtype {a.dtype}; features must be numbers")
     if a.size == 0:
         return a.astype(np.uint8)
-    if a.dtype.kind == "f" and not (np.all(np.isfinite(a)) and np.array_equal(a, np.round(a))):
-        raise PnetcError(f"{path}: array {key!r} holds non-integer values; {quantize}")
     lo, hi = a.min(), a.max()
     if lo < 0 or hi > 255:
-        raise PnetcError(f"{path}: array {key!r} has values {lo:g}..{hi:g}, outside 0..255; {quantize}")
+        raise PnetcError(f"{path}: array {key!r} has values {lo:g}..{hi:g}, outside 0..255; {advice}")
     return a.astype(np.uint8)
+
+
+def to_float_features(path, key: str, a: np.ndarray) -> np.ndarray:
+    """Raw float features -> float32 [n, N], every value finite (NaN/inf are user errors)."""
+    if a.dtype.kind not in "iufb":
+        raise PnetcError(f"{path}: array {key!r} has dtype {a.dtype}; features must be numbers")
+    flat = np.asarray(a, np.float64).reshape(len(a), -1)
+    check_finite(flat, f"{path}: array {key!r}")
+    with np.errstate(over="ignore"):
+        x32 = flat.astype(np.float32)
+    check_finite(x32, f"{path}: array {key!r} (beyond the float32 range)")
+    return x32
 
 
 MAX_CLASS_ID = 2**31 - 1  # integer class ids are names of classes; anything larger is a mistake
@@ -299,9 +389,19 @@ def load_npz(path: Path) -> Dataset:
             f"{path}: missing array(s) {', '.join(missing)} (found: {', '.join(sorted(arrays)) or 'none'}); "
             "save features as x [n, ...] and labels as y [n]"
         )
+    return arrays_dataset(path, arrays, name=path.stem)
+
+
+def arrays_dataset(path, arrays: dict, name: str) -> Dataset:
+    """A feature Dataset from arrays x, y (optional x_test, y_test, labels, scale, zero_point): an .npz's
+    members or the arrays given to the Python API. `path` names the source in error messages.
+
+    x holding quantized levels (integers 0..255) is used as it is; any other numbers are raw float
+    features: the split is made on them, a per-feature encoding is fitted on the training split
+    (pnetc.quantization.fit_features) and both splits are quantized with it."""
     if ("x_test" in arrays) != ("y_test" in arrays):
         raise PnetcError(f"{path}: give both x_test and y_test, or neither")
-    x = arrays["x"]
+    x = np.asarray(arrays["x"])
     if x.ndim < 2:
         raise PnetcError(f"{path}: x must have shape [n, features...], got {x.shape}")
     if len(x) == 0:
@@ -310,24 +410,29 @@ def load_npz(path: Path) -> Dataset:
     n_features = int(np.prod(shape))
     if n_features == 0:
         raise PnetcError(f"{path}: x has no features (shape {x.shape})")
-    x = to_uint8(path, "x", x).reshape(len(x), n_features)
+    xt = np.asarray(arrays["x_test"]) if "x_test" in arrays else None
+    if xt is not None and (xt.ndim < 2 or tuple(xt.shape[1:]) != shape):
+        raise PnetcError(f"{path}: x_test must have shape [n, {', '.join(map(str, shape))}], got {xt.shape}")
+    raw = not (is_levels(x) and (xt is None or is_levels(xt)))
+    if raw and ("scale" in arrays or "zero_point" in arrays):
+        raise PnetcError(f"{path}: 'scale'/'zero_point' describe quantized integer features, but x holds float "
+                         "features; drop them: pnetc quantizes each float feature itself")
+    convert = to_float_features if raw else to_uint8
+    x = convert(path, "x", x).reshape(len(x), n_features)
 
     labels = None
     if "labels" in arrays:
-        raw = arrays["labels"]
-        if raw.ndim != 1 or raw.dtype.kind not in "USiu":
+        raw_labels = np.asarray(arrays["labels"])
+        if raw_labels.ndim != 1 or raw_labels.dtype.kind not in "USiu":
             raise PnetcError(f"{path}: 'labels' must be a 1-D array of class names")
-        labels = [_name(path, "labels", v) for v in raw.tolist()]
-    y, kind = _class_ids(path, "y", arrays["y"], len(x))
+        labels = [_name(path, "labels", v) for v in raw_labels.tolist()]
+    y, kind = _class_ids(path, "y", np.asarray(arrays["y"]), len(x))
     parts = [(x, y)]
-    if "x_test" in arrays:
-        xt = arrays["x_test"]
-        if xt.ndim < 2 or tuple(xt.shape[1:]) != shape:
-            raise PnetcError(f"{path}: x_test must have shape [n, {', '.join(map(str, shape))}], got {xt.shape}")
-        yt, kind_t = _class_ids(path, "y_test", arrays["y_test"], len(xt))
+    if xt is not None:
+        yt, kind_t = _class_ids(path, "y_test", np.asarray(arrays["y_test"]), len(xt))
         if kind_t != kind:
             raise PnetcError(f"{path}: y and y_test must both hold class ids or both class names")
-        parts.append((to_uint8(path, "x_test", xt).reshape(len(xt), n_features), yt))
+        parts.append((convert(path, "x_test", xt).reshape(len(xt), n_features), yt))
 
     if kind == "names":
         all_names = [v for _, ys in parts for v in ys]
@@ -354,15 +459,22 @@ def load_npz(path: Path) -> Dataset:
         is_test = hash_split([row.tobytes() for row in x_all], y_all)
         x_train, y_train, x_test, y_test = x_all[~is_test], y_all[~is_test], x_all[is_test], y_all[is_test]
 
-    default_scale = 1.0 / max(int(x_train.max()) if x_train.size else 1, 1)  # real values span [0, 1]
-    scale = _scalar(path, arrays, "scale", default_scale)
-    zero_point = _scalar(path, arrays, "zero_point", 0)
-    if not (np.isfinite(scale) and scale > 0):
-        raise PnetcError(f"{path}: scale must be a positive number, got {scale}")
-    if not (np.isfinite(zero_point) and zero_point == round(zero_point) and 0 <= zero_point <= 255):
-        raise PnetcError(f"{path}: zero_point must be an integer 0..255, got {zero_point}")
+    encoding = raw_train = raw_test = None
+    if raw:
+        raw_train, raw_test = x_train, x_test
+        encoding = fit_features(raw_train)
+        x_train, x_test = encoding.quantize(raw_train), encoding.quantize(raw_test)
+        scale, zero_point = 1.0, 0  # per feature: see `encoding`
+    else:
+        default_scale = 1.0 / max(int(x_train.max()) if x_train.size else 1, 1)  # real values span [0, 1]
+        scale = _scalar(path, arrays, "scale", default_scale)
+        zero_point = _scalar(path, arrays, "zero_point", 0)
+        if not (np.isfinite(scale) and scale > 0):
+            raise PnetcError(f"{path}: scale must be a positive number, got {scale}")
+        if not (np.isfinite(zero_point) and zero_point == round(zero_point) and 0 <= zero_point <= 255):
+            raise PnetcError(f"{path}: zero_point must be an integer 0..255, got {zero_point}")
     return Dataset(
-        name=path.stem,
+        name=name,
         task="features",
         labels=labels,
         x_train=np.ascontiguousarray(x_train),
@@ -373,13 +485,16 @@ def load_npz(path: Path) -> Dataset:
         scale=float(scale),
         zero_point=int(zero_point),
         source=str(path),
+        encoding=encoding,
+        x_train_raw=raw_train,
+        x_test_raw=raw_test,
     )
 
 
 def _scalar(path: Path, arrays: dict, key: str, default: float) -> float:
     if key not in arrays:
         return default
-    a = arrays[key]
+    a = np.asarray(arrays[key])
     if a.size != 1 or a.dtype.kind not in "iuf":
         raise PnetcError(f"{path}: {key!r} must be a single number")
     return a.reshape(()).item()

@@ -21,8 +21,11 @@ class Ctx:
         self.sizes: dict[str, int] = {}
         self.ranks: dict[str, int] = {}
         self.dtypes: dict[str, str] = {}
+        self.shapes: dict[str, tuple] = {}  # per-sample shape (batch axis dropped) where known
         self.ops: list = []
         self.dense_weights = 0  # weights of the dense layers so far (MAX_DENSE_WEIGHTS)
+        self.conv_macs = 0  # multiply-adds of the conv layers so far (MAX_CONV_MACS)
+        self.batch_one = False  # the input's batch axis is fixed at 1 (torch's default export)
 
     def fail(self, node, message: str) -> PnetcError:
         return PnetcError(f"{self.path}: node '{node_name(node)}' ({node.op_type}): {message}")
@@ -50,11 +53,12 @@ class Ctx:
             raise self.fail(node, f"input '{name}' must be a constant (initializer or Constant node)")
         return self.consts[name]
 
-    def emit(self, op, out: str, size: int, rank: int = 2, dtype: str = "float32") -> None:
+    def emit(self, op, out: str, size: int, rank: int = 2, dtype: str = "float32", shape=None) -> None:
         self.ops.append(op)
         self.sizes[out] = int(size)
         self.ranks[out] = rank
         self.dtypes[out] = dtype
+        self.shapes[out] = tuple(int(d) for d in shape) if shape is not None else (int(size),)
 
 
 def node_name(node) -> str:

@@ -4,6 +4,7 @@ non-finite checks, so exporter artefacts (Identity on an initializer, Cast, Resh
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -23,71 +24,94 @@ def _folded_size(op: str, a: dict, x: list) -> int:
     return math.prod(np.broadcast_shapes(s0, s1))
 
 
+def _constant(node, ctx: Ctx, a: dict, x: list) -> np.ndarray:
+    if "value" in a:
+        from onnx import numpy_helper
+
+        return numpy_helper.to_array(a["value"])
+    for key, dtype in (("value_float", np.float32), ("value_floats", np.float32), ("value_int", np.int64),
+                       ("value_ints", np.int64)):
+        if key in a:
+            return np.array(a[key], dtype)
+    raise ctx.fail(node, "unsupported Constant attribute (use value, value_float(s) or value_int(s))")
+
+
+def _cast(node, ctx: Ctx, a: dict, x: list) -> np.ndarray:
+    from onnx import helper
+
+    target = np.dtype(helper.tensor_dtype_to_np_dtype(a["to"]))
+    _check_cast(node, ctx, x[0], target)
+    return x[0].astype(target)
+
+
+def _reshape(node, ctx: Ctx, a: dict, x: list) -> np.ndarray:
+    shape = [int(s) for s in x[1]]
+    return x[0].reshape([x[0].shape[i] if s == 0 else s for i, s in enumerate(shape)])
+
+
+def _flatten(node, ctx: Ctx, a: dict, x: list) -> np.ndarray:
+    axis = a.get("axis", 1)
+    return x[0].reshape(int(np.prod(x[0].shape[:axis])), -1)
+
+
+def _gemm(node, ctx: Ctx, a: dict, x: list) -> np.ndarray:
+    A = x[0].T if a.get("transA", 0) else x[0]
+    B = x[1].T if a.get("transB", 0) else x[1]
+    val = a.get("alpha", 1.0) * (A @ B)
+    if len(x) > 2 and x[2] is not None:
+        val = val + a.get("beta", 1.0) * x[2]
+    return val
+
+
+def _elementwise(func) -> Callable:
+    return lambda node, ctx, a, x: func(*x[:2]) if func.nin == 2 else func(x[0])
+
+
+# op -> how to evaluate it on constant inputs: f(node, ctx, attributes, inputs) -> value
+FOLDERS: dict[str, Callable] = {
+    "Constant": _constant,
+    "Identity": lambda node, ctx, a, x: x[0],
+    "Dropout": lambda node, ctx, a, x: x[0],
+    "Cast": _cast,
+    "Reshape": _reshape,
+    "Flatten": _flatten,
+    "Add": _elementwise(np.add),
+    "Sub": _elementwise(np.subtract),
+    "Mul": _elementwise(np.multiply),
+    "Div": _elementwise(np.true_divide),
+    "MatMul": _elementwise(np.matmul),
+    "Gemm": _gemm,
+    "Relu": lambda node, ctx, a, x: np.maximum(x[0], 0),
+    "Sigmoid": lambda node, ctx, a, x: 1 / (1 + np.exp(-x[0])),
+    "Tanh": _elementwise(np.tanh),
+    # shape arithmetic (frontend/shape_ops.py): indices and axes as ONNX gives them
+    "Gather": lambda node, ctx, a, x: np.take(x[0], x[1], axis=int(a.get("axis", 0))),
+    "Unsqueeze": lambda node, ctx, a, x: np.expand_dims(x[0], tuple(int(i) for i in _axes(a, x))),
+    "Squeeze": lambda node, ctx, a, x: np.squeeze(x[0], tuple(int(i) for i in _axes(a, x)) or None),
+    "Concat": lambda node, ctx, a, x: np.concatenate([np.atleast_1d(v) for v in x], axis=int(a["axis"])),
+}
+
+
+def _axes(a: dict, x: list) -> list:
+    """Unsqueeze/Squeeze axes: the second input (opset 13+) or the attribute."""
+    return list(x[1]) if len(x) > 1 and x[1] is not None else list(a.get("axes", []))
+
+
 def fold_constant(node, ctx: Ctx) -> None:
     """Evaluate a node whose inputs are all constants (constant folding)."""
     a = attrs(node)
     op = node.op_type
     x = [ctx.consts[i] if i else None for i in node.input]
+    folder = FOLDERS.get(op)
     try:
+        if folder is None:
+            raise ctx.fail(node, "constant inputs are not supported for this op")
         if op in ("Add", "Sub", "Mul", "Div", "MatMul", "Gemm") and len(x) >= 2 and x[1] is not None:
             size = _folded_size(op, a, x)
             if size > MAX_FOLD_ELEMENTS:
                 raise ctx.fail(node, f"folding its constant inputs would make a tensor of {size:,} elements "
                                      f"(limit {MAX_FOLD_ELEMENTS:,}); is a dimension wrong?")
-        if op == "Constant":
-            if "value" in a:
-                from onnx import numpy_helper
-
-                val = numpy_helper.to_array(a["value"])
-            elif "value_float" in a:
-                val = np.array(a["value_float"], np.float32)
-            elif "value_floats" in a:
-                val = np.array(a["value_floats"], np.float32)
-            elif "value_int" in a:
-                val = np.array(a["value_int"], np.int64)
-            elif "value_ints" in a:
-                val = np.array(a["value_ints"], np.int64)
-            else:
-                raise ctx.fail(node, "unsupported Constant attribute (use value, value_float(s) or value_int(s))")
-        elif op in ("Identity", "Dropout"):
-            val = x[0]
-        elif op == "Cast":
-            from onnx import helper
-
-            target = np.dtype(helper.tensor_dtype_to_np_dtype(a["to"]))
-            _check_cast(node, ctx, x[0], target)
-            val = x[0].astype(target)
-        elif op == "Reshape":
-            shape = [int(s) for s in x[1]]
-            shape = [x[0].shape[i] if s == 0 else s for i, s in enumerate(shape)]
-            val = x[0].reshape(shape)
-        elif op == "Flatten":
-            axis = a.get("axis", 1)
-            val = x[0].reshape(int(np.prod(x[0].shape[:axis])), -1)
-        elif op == "Add":
-            val = x[0] + x[1]
-        elif op == "Mul":
-            val = x[0] * x[1]
-        elif op == "Sub":
-            val = x[0] - x[1]
-        elif op == "Div":
-            val = x[0] / x[1]
-        elif op == "MatMul":
-            val = x[0] @ x[1]
-        elif op == "Gemm":
-            A = x[0].T if a.get("transA", 0) else x[0]
-            B = x[1].T if a.get("transB", 0) else x[1]
-            val = a.get("alpha", 1.0) * (A @ B)
-            if len(x) > 2 and x[2] is not None:
-                val = val + a.get("beta", 1.0) * x[2]
-        elif op == "Relu":
-            val = np.maximum(x[0], 0)
-        elif op == "Sigmoid":
-            val = 1 / (1 + np.exp(-x[0]))
-        elif op == "Tanh":
-            val = np.tanh(x[0])
-        else:
-            raise ctx.fail(node, "constant inputs are not supported for this op")
+        val = folder(node, ctx, a, x)
     except PnetcError:
         raise
     except Exception as exc:
@@ -116,8 +140,7 @@ def _check_cast(node, ctx: Ctx, x: np.ndarray, target: np.dtype) -> None:
 def _check_integer_fold(node, ctx: Ctx, op: str, x: list, dtype: np.dtype) -> None:
     """Integer Add/Sub/Mul/MatMul wraps silently in numpy: redo it in float64 and compare ranges.
     (Gemm multiplies by the float alpha, so it never folds to integers.)"""
-    a, b = x[0].astype(np.float64), x[1].astype(np.float64)
-    ref = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "MatMul": np.matmul}[op](a, b)
+    ref = FOLDERS[op](node, ctx, {}, [x[0].astype(np.float64), x[1].astype(np.float64)])
     info = np.iinfo(dtype)
     if ref.size and (ref.min() < info.min or ref.max() > info.max):
         raise ctx.fail(node, f"folding its integer constants overflows {dtype} (values up to {np.abs(ref).max():g})")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from pnetc.errors import PnetcError
+from pnetc.quantization import encoding_from_input_spec
 from pnetc.frontend.context import Ctx, node_name
 from pnetc.frontend.fold import fold_constant
 from pnetc.frontend.ops import HANDLERS, SUPPORTED_OPS
@@ -29,11 +30,12 @@ from pnetc.ir.limits import MAX_INPUT_SIZE, MAX_NODES, check_limit
 # ---------------------------------------------------------------------------
 
 
-def load_model(path: str | Path) -> Graph:
-    """Read an ONNX file and return its IR graph (before passes)."""
+def load_model(path: str | Path, output: str | None = None) -> Graph:
+    """Read an ONNX file and return its IR graph (before passes). output: which graph output is
+    the class scores when there are several (default: the one float tensor, see frontend.outputs)."""
     path = Path(path)
     try:
-        model, digest = read_proto(path)
+        model, digest = read_proto(path, output)
         info = ModelInfo(sha256=digest, source=path.name)
         read_opsets(model, info, str(path))
         read_metadata(model, info, str(path))
@@ -74,7 +76,31 @@ def _convert(model, info: ModelInfo, path: str) -> Graph:
         return _convert_graph(model, info, path)
 
 
+# Ops that decide what kind of network a model is: named first when a model uses several unsupported ops.
+DEFINING_OPS = ("LSTM", "GRU", "RNN", "ConvTranspose", "Attention", "MultiHeadAttention", "Einsum", "Loop", "Scan", "If")
+
+
+def _op_key(node) -> str:
+    return node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}::{node.op_type}"
+
+
+def _check_ops_supported(model, path: str) -> None:
+    """Refuse a model with unsupported ops before anything else, naming the op that matters most
+    (an LSTM trainer has two inputs too, but its LSTM is the reason it cannot compile)."""
+    unsupported = [n for n in model.graph.node if _op_key(n) not in HANDLERS]
+    if not unsupported:
+        return
+    unsupported.sort(key=lambda n: DEFINING_OPS.index(n.op_type) if n.op_type in DEFINING_OPS else len(DEFINING_OPS))
+    first = unsupported[0]
+    others = sorted({_op_key(n) for n in unsupported} - {_op_key(first)})
+    raise PnetcError(
+        f"{path}: node '{node_name(first)}' has op type '{_op_key(first)}', which pnetc does not support"
+        + (f" (nor {', '.join(others)})" if others else "") + f"; supported: {', '.join(SUPPORTED_OPS)}"
+    )
+
+
 def _convert_graph(model, info: ModelInfo, path: str) -> Graph:
+    _check_ops_supported(model, path)
     ctx = Ctx(path)
     ctx.consts = _initializers(model, path)
     graph_inputs = [i for i in model.graph.input if i.name not in ctx.consts]
@@ -87,6 +113,10 @@ def _convert_graph(model, info: ModelInfo, path: str) -> Graph:
     ctx.sizes[inp.name] = in_tensor.size
     ctx.dtypes[inp.name] = in_tensor.dtype
     ctx.ranks[inp.name] = len(inp.type.tensor_type.shape.dim)
+    if in_tensor.dtype != "bytes":
+        dims = inp.type.tensor_type.shape.dim
+        ctx.shapes[inp.name] = tuple(d.dim_value for d in dims[1:])
+        ctx.batch_one = bool(dims) and dims[0].HasField("dim_value") and dims[0].dim_value == 1
 
     for node in topological_order(list(model.graph.node), set(ctx.consts) | {inp.name}, path):
         _convert_node(node, ctx)
@@ -110,6 +140,7 @@ def _convert_graph(model, info: ModelInfo, path: str) -> Graph:
                 f"{path}: metadata pnetc.input ({spec.get('dtype')}, size {spec.get('size')}) disagrees with the "
                 f"graph input '{inp.name}' ({want}, size {in_tensor.size})"
             )
+        encoding_from_input_spec({"size": in_tensor.size, **spec}, want, path)  # a bad encoding fails here
     if not info.labels:
         info.labels = [str(i) for i in range(graph.num_classes)]
     elif len(info.labels) != graph.num_classes:
@@ -146,7 +177,7 @@ def _input_tensor(inp, path: str) -> Tensor:
 
 
 def _convert_node(node, ctx: Ctx) -> None:
-    key = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}::{node.op_type}"
+    key = _op_key(node)
     handler = HANDLERS.get(key)
     if handler is None:
         raise PnetcError(
@@ -161,5 +192,7 @@ def _convert_node(node, ctx: Ctx) -> None:
         handler(node, ctx)
     except (TypeError, ValueError) as exc:  # attributes or constants of the wrong type or shape
         raise ctx.fail(node, f"unexpected attribute or input types ({exc})") from None
+    except IndexError:  # fewer inputs than the op takes
+        raise ctx.fail(node, f"has {len(node.input)} inputs, fewer than the op takes") from None
 
 

@@ -8,6 +8,8 @@ from typing import Callable
 import numpy as np
 
 from pnetc.frontend.context import Ctx, attrs, node_name
+from pnetc.frontend.conv_ops import CONV_HANDLERS
+from pnetc.frontend.shape_ops import SHAPE_HANDLERS
 from pnetc.frontend.fold import fold_constant
 from pnetc.ir.graph import Activation, Affine, Dense, HashProjection, Identity, TextProjection
 from pnetc.ir.limits import (
@@ -23,7 +25,7 @@ from pnetc.ir.limits import (
 
 STANDARD_OPS = (
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten",
-    "Reshape", "Identity", "Cast", "Constant", "Dropout", "BatchNormalization",
+    "Reshape", "Identity", "Cast", "Constant", "Dropout", "BatchNormalization", *CONV_HANDLERS, *SHAPE_HANDLERS,
 )
 
 
@@ -143,14 +145,33 @@ def _emit_dense(node, ctx: Ctx, x: str, w: np.ndarray, bias: np.ndarray) -> None
     ctx.emit(op, node.output[0], w.shape[0])
 
 
-def _feature_vector(node, ctx: Ctx, c: np.ndarray, size: int, what: str) -> np.ndarray:
+def _feature_vector(node, ctx: Ctx, c: np.ndarray, x: str, what: str) -> np.ndarray:
+    """A constant as one value per element of activation `x` ([size] flat, NCHW order): a scalar, a
+    vector per feature, or (for [C, H, W] activations) any shape that broadcasts, e.g. per channel [C, 1, 1]."""
     c = np.asarray(c, np.float32)
+    size = ctx.sizes[x]
     if c.size == 1:
         return np.full(size, c.reshape(-1)[0], np.float32)
     squeezed = c.reshape(-1) if c.ndim <= 1 or all(d == 1 for d in c.shape[:-1]) else None
-    if squeezed is None or squeezed.size != size:
-        raise ctx.fail(node, f"{what} of shape {list(c.shape)} must broadcast per feature ([{size}] or a scalar)")
-    return squeezed
+    if squeezed is not None and squeezed.size == size:
+        return squeezed
+    shape = ctx.shapes.get(x, (size,))
+    if c.ndim == len(shape) + 1 and c.shape[0] == 1:  # a leading batch axis of 1
+        c = c.reshape(c.shape[1:])
+    try:
+        return np.ascontiguousarray(np.broadcast_to(c, shape), np.float32).reshape(-1)
+    except ValueError:
+        raise ctx.fail(node, f"{what} of shape {list(c.shape)} must broadcast per feature ([{size}] or a scalar)"
+                             + (f" or over the activation's shape {list(shape)}" if len(shape) > 1 else "")) from None
+
+
+def _per_channel(node, ctx: Ctx, c: np.ndarray, x: str, what: str) -> np.ndarray:
+    """BatchNormalization parameters: one per feature of a flat activation, one per channel of [C, ...]."""
+    shape = ctx.shapes.get(x, (ctx.sizes[x],))
+    c = np.asarray(c, np.float32)
+    if len(shape) > 1 and c.size == shape[0]:
+        return np.repeat(c.reshape(-1), ctx.sizes[x] // shape[0])
+    return _feature_vector(node, ctx, c, x, what)
 
 
 def _add_mul(node, ctx: Ctx) -> None:
@@ -160,7 +181,7 @@ def _add_mul(node, ctx: Ctx) -> None:
         raise ctx.fail(node, "only one activation input with one constant is supported (no residual adds)")
     x = ctx.activation(node, act[0])
     size = ctx.sizes[x]
-    c = _feature_vector(node, ctx, ctx.consts[[n for n in names if n in ctx.consts][0]], size, "the constant")
+    c = _feature_vector(node, ctx, ctx.consts[[n for n in names if n in ctx.consts][0]], x, "the constant")
     one, zero = np.ones(size, np.float32), np.zeros(size, np.float32)
     const_first = names[0] in ctx.consts
     if node.op_type == "Add":
@@ -177,7 +198,7 @@ def _add_mul(node, ctx: Ctx) -> None:
         scale, shift = (1.0 / c.astype(np.float64)).astype(np.float32), zero
     ctx.finite(node, {"the scale": scale, "the shift": shift}, "(1/divisor overflows float32)")
     op = Affine(node_name(node), [x], [node.output[0]], scale=scale, shift=shift)
-    ctx.emit(op, node.output[0], size, ctx.ranks.get(x, 2))
+    ctx.emit(op, node.output[0], size, ctx.ranks.get(x, 2), shape=ctx.shapes.get(x))
 
 
 def _batchnorm(node, ctx: Ctx) -> None:
@@ -186,7 +207,7 @@ def _batchnorm(node, ctx: Ctx) -> None:
         raise ctx.fail(node, "only inference-mode BatchNormalization (one output) is supported")
     x = ctx.activation(node, node.input[0])
     size = ctx.sizes[x]
-    gamma, beta, mean, var = (_feature_vector(node, ctx, ctx.const(node, n), size, "a BN parameter")
+    gamma, beta, mean, var = (_per_channel(node, ctx, ctx.const(node, n), x, "a BN parameter")
                               for n in node.input[1:5])
     denominator = var.astype(np.float64) + float(a.get("epsilon", 1e-5))
     if not np.all(denominator > 0):  # also NaN
@@ -198,7 +219,7 @@ def _batchnorm(node, ctx: Ctx) -> None:
                "after folding gamma, beta, mean and variance")
     scale, shift = scale.astype(np.float32), shift.astype(np.float32)
     ctx.emit(Affine(node_name(node), [x], [node.output[0]], scale=scale, shift=shift), node.output[0], size,
-             ctx.ranks.get(x, 2))
+             ctx.ranks.get(x, 2), shape=ctx.shapes.get(x))
 
 
 def _activation(func: str) -> Callable:
@@ -210,7 +231,7 @@ def _activation(func: str) -> Callable:
             if axis not in (-1, rank - 1):
                 raise ctx.fail(node, f"softmax over axis {axis} is not supported (only the last axis)")
         ctx.emit(Activation(node_name(node), [x], [node.output[0]], func=func), node.output[0], ctx.sizes[x],
-                 ctx.ranks.get(x, 2))
+                 ctx.ranks.get(x, 2), shape=ctx.shapes.get(x))
 
     return convert
 
@@ -218,6 +239,7 @@ def _activation(func: str) -> Callable:
 def _identity(node, ctx: Ctx) -> None:
     x = ctx.activation(node, node.input[0])
     rank = ctx.ranks.get(x, 2)
+    shape = ctx.shapes.get(x)
     a = attrs(node)
     if node.op_type == "Dropout" and len(node.output) > 1 and node.output[1]:
         raise ctx.fail(node, "the Dropout mask output is not supported")
@@ -231,19 +253,21 @@ def _identity(node, ctx: Ctx) -> None:
     elif node.op_type == "Flatten":
         if a.get("axis", 1) != 1:
             raise ctx.fail(node, f"Flatten axis {a.get('axis')} is not supported (only 1)")
-        rank = 2
+        rank, shape = 2, (ctx.sizes[x],)
     elif node.op_type == "Reshape":
         shape = [int(s) for s in ctx.const(node, node.input[1]).reshape(-1)]
         rest = shape[1:]
         known = math.prod(s for s in rest if s > 0)
-        ok = shape and shape[0] in (-1, 0) and rest.count(-1) == 0 and 0 not in rest and known == ctx.sizes[x]
-        ok = ok or (shape and shape[0] == 0 and rest.count(-1) == 1 and ctx.sizes[x] % max(known, 1) == 0)
+        batch = (-1, 0, 1) if ctx.batch_one else (-1, 0)  # a batch-1 export writes its batch as 1
+        ok = shape and shape[0] in batch and rest.count(-1) == 0 and 0 not in rest and known == ctx.sizes[x]
+        ok = ok or (shape and shape[0] in batch[1:] and rest.count(-1) == 1 and ctx.sizes[x] % max(known, 1) == 0)
         if not ok:
             raise ctx.fail(node, f"Reshape to {shape} must keep the batch axis first ([-1 or 0, features...])")
         rank = len(shape)
+        shape = tuple(ctx.sizes[x] // max(known, 1) if s == -1 else s for s in rest)
     dtype = ctx.dtypes.get(x, "float32")
     ctx.emit(Identity(node_name(node), [x], [node.output[0]], source_op=node.op_type), node.output[0],
-             ctx.sizes[x], rank, dtype)
+             ctx.sizes[x], rank, dtype, shape=shape)
 
 
 HANDLERS: dict[str, Callable] = {
@@ -267,4 +291,6 @@ HANDLERS: dict[str, Callable] = {
     "BatchNormalization": _batchnorm,
     "ai.pnetc::HashProjection": _hash_projection,
     "ai.pnetc::TextProjection": _text_projection,
+    **CONV_HANDLERS,
+    **SHAPE_HANDLERS,
 }

@@ -13,21 +13,24 @@ from pathlib import Path
 from pnetc.errors import PnetcError
 from pnetc.frontend.context import PNETC_DOMAIN
 from pnetc.frontend.external_data import inline_external_data
+from pnetc.frontend.outputs import select_output
 from pnetc.ir.graph import ModelInfo
 from pnetc.ir.limits import MAX_TENSOR_DATA_BYTES
 
 OPSET_MIN, OPSET_MAX = 13, 21
 
 
-def load_onnx(path: str | Path):
+def load_onnx(path: str | Path, output: str | None = None):
     """The ModelProto of an ONNX file with its external data checked and inlined (see
-    pnetc.frontend.external_data): what onnxruntime may be given instead of the path."""
-    return read_proto(Path(path))[0]
+    pnetc.frontend.external_data) and cut to its one output (pnetc.frontend.outputs): what
+    onnxruntime may be given instead of the path."""
+    return read_proto(Path(path), output)[0]
 
 
-def read_proto(path: Path):
-    """(ModelProto, sha256) of a model file. The digest covers the file and, in order, the
-    external data it references, so it identifies the weights as well."""
+def read_proto(path: Path, output: str | None = None):
+    """(ModelProto, sha256) of a model file, cut to one output (`output`, or the class scores).
+    The digest covers the file and, in order, the external data it references, so it identifies
+    the weights as well."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -57,6 +60,7 @@ def read_proto(path: Path):
     digest = hashlib.sha256(data)
     for chunk in inline_external_data(model, path, len(data)):
         digest.update(chunk)
+    select_output(model, str(path), output)
     return model, digest.hexdigest()
 
 

@@ -1,8 +1,9 @@
 """The IR: small typed dataclasses for tensors and ops.
 
 A graph is a topologically ordered list of ops over named tensors. Shapes are per
-sample (the batch dimension is implicit); every activation is a flat vector, since
-the networks pnetc compiles are chains of dense layers after an optional projection.
+sample (the batch dimension is implicit); every activation is stored as a flat vector:
+convolution and pooling ops carry their (C, H, W) geometry and read and write NCHW order,
+so a Flatten between them and a dense layer moves no data.
 Weights stay float32 on the op; the quantize pass adds integer fields beside them,
 so one graph can be interpreted in float32 and in its compiled precision.
 """
@@ -14,8 +15,19 @@ from typing import Optional
 
 import numpy as np
 
+from pnetc.errors import PnetcError
+
 PRECISIONS = ("float32", "int8", "binary")
 PROJECTION_MODES = ("hash", "table")
+
+
+def check_modes(precision: str, projection: str) -> None:
+    """The one check of --precision and --projection: the compiler calls it before it reads a
+    model (fail fast), the lowering pass for callers that run the passes themselves."""
+    if precision not in PRECISIONS:
+        raise PnetcError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if projection not in PROJECTION_MODES:
+        raise PnetcError(f"unknown projection mode {projection!r}; choose one of {', '.join(PROJECTION_MODES)}")
 
 
 @dataclass
@@ -117,6 +129,63 @@ class Dense(Op):
 
 
 @dataclass
+class Conv(Op):
+    """2-D convolution over NCHW activations (a 1-D one has H = 1): W float32 [out_c, in_c, k_h, k_w].
+    `activation` is a fused ReLU ("relu") or "none"; `quant` holds the int8 form with w_q [out_c, in_c, k_h, k_w]."""
+
+    weight: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 1, 1), np.float32))
+    bias: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    in_shape: tuple = (0, 0, 0)  # (in_c, H, W)
+    strides: tuple = (1, 1)
+    pads: tuple = (0, 0, 0, 0)  # top, left, bottom, right (ONNX order)
+    dilations: tuple = (1, 1)
+    activation: str = "none"
+    pre_activation: Optional[str] = None
+    quant: Optional[DenseQuant] = None
+
+    @property
+    def window(self):
+        from pnetc.kernels import window
+
+        return window(self.in_shape[1:], self.weight.shape[2:], self.strides, self.pads, self.dilations)
+
+    @property
+    def out_shape(self) -> tuple:
+        w = self.window
+        return (int(self.weight.shape[0]), w.out_h, w.out_w)
+
+    @property
+    def taps(self) -> int:
+        """Products summed per output: in_c * k_h * k_w."""
+        return int(np.prod(self.weight.shape[1:]))
+
+
+@dataclass
+class Pool(Op):
+    """Max or average pooling over NCHW activations (channels unchanged)."""
+
+    mode: str = "max"  # "max" | "avg"
+    in_shape: tuple = (0, 0, 0)  # (C, H, W)
+    kernel: tuple = (1, 1)
+    strides: tuple = (1, 1)
+    pads: tuple = (0, 0, 0, 0)
+    dilations: tuple = (1, 1)
+    ceil_mode: bool = False
+    count_include_pad: bool = False
+
+    @property
+    def window(self):
+        from pnetc.kernels import window
+
+        return window(self.in_shape[1:], self.kernel, self.strides, self.pads, self.dilations, self.ceil_mode)
+
+    @property
+    def out_shape(self) -> tuple:
+        w = self.window
+        return (int(self.in_shape[0]), w.out_h, w.out_w)
+
+
+@dataclass
 class Activation(Op):
     """Element-wise or vector activation: relu, sigmoid, tanh, softmax, log_softmax.
     int8 sigmoid/tanh run as a 256-entry table (`lut`)."""
@@ -186,6 +255,7 @@ class Graph:
     precision: str = "float32"
     projection_mode: str = "hash"
     plan: Optional[MemoryPlan] = None
+    program: Optional[object] = None  # the lowered kernel calls (pnetc.ir.calls.Program), set last
 
     @property
     def projection(self) -> Optional[Op]:

@@ -1,8 +1,9 @@
 """The golden interpreter: runs the IR after the passes with numpy.
 
-Every kernel call goes through `pnetc.kernels`, the numpy twins of the C runtime, so
-bits and int8 scores are integer-exact copies of what the generated C computes, and
-float32 scores follow the same accumulation order. Every other check compares to this.
+It runs the lowered kernel-call list (pnetc.ir.calls), the same list the C template
+writes, through `pnetc.kernels.TWINS`, the numpy twins of the C runtime, so bits and int8
+scores are integer-exact copies of what the generated C computes, and float32 scores follow
+the same accumulation order. Every other check compares to this.
 
 `Reference(graph).run(x)` runs the compiled precision; `run(x, precision="float32")`
 runs the float network on the same graph (for accuracy deltas and eval).
@@ -17,7 +18,8 @@ import numpy as np
 
 from pnetc import kernels
 from pnetc.errors import PnetcError
-from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, TextProjection
+from pnetc.ir.calls import KernelCall, Program, lower_calls
+from pnetc.ir.graph import Graph
 
 
 @dataclass
@@ -30,6 +32,7 @@ class ReferenceOutput:
 class Reference:
     def __init__(self, graph: Graph):
         self.graph = graph
+        self._programs: dict[str, Program] = {}
 
     @property
     def precision(self) -> str:
@@ -78,13 +81,13 @@ class Reference:
     def encode_input(self, x) -> object:
         """The exact elements the generated C takes: the input itself, except that foreign
         (float-input) models compiled to int8 take int8 quantized with the input's scale
-        and zero point: q = clamp(round_half_even(x / scale) + zero_point, -128, 127)."""
+        and zero point, by pnetc's one rounding (pnetc.quantization, as `<name>_quantize` in C)."""
+        from pnetc.ir.inputs import input_encoding
+
         x = self.check_input(x)
         g = self.graph
-        q = g.tensors[g.input].quant
         if g.projection is None and g.precision != "float32":
-            v = np.round(np.asarray(x, np.float64) / q.scale) + q.zero_point
-            return np.clip(v, -128, 127).astype(np.int8)
+            return input_encoding(g).quantize(x)
         return x
 
     # -- running ---------------------------------------------------------------
@@ -99,27 +102,33 @@ class Reference:
 
     def _bits_block(self, x) -> np.ndarray:
         proj = self.graph.projection
-        n = len(x)
         if proj is None:
-            return np.zeros((n, 0), np.uint32)
-        if isinstance(proj, TextProjection):
-            words = kernels.num_words(proj.num_bits)
-            out = np.zeros((n, words), np.uint32)
-            for i, t in enumerate(x):
-                out[i] = kernels.text_project(t, proj.seed, proj.num_bits, proj.char_max_n, proj.words)
-            return out
-        assert isinstance(proj, HashProjection)
-        center = kernels.center_u8 if proj.input_dtype == "uint8" else kernels.center_s8
-        xc = center(x, proj.mean)
-        if proj.proj_kind == "binary":
-            if proj.table:
-                return kernels.project_binary_table(xc, kernels.binary_table(proj.seed, proj.num_bits, proj.input_size),
-                                                    proj.num_bits)
-            return kernels.project_binary(xc, proj.seed, proj.num_bits)
-        if proj.table:
-            table = kernels.ternary_table(proj.seed, proj.num_bits, proj.input_size, proj.nnz)
-            return kernels.project_ternary_table(xc, table, proj.num_bits, proj.nnz)
-        return kernels.project_ternary(xc, proj.seed, proj.num_bits, proj.nnz)
+            return np.zeros((len(x), 0), np.uint32)
+        values = {self.graph.input: x}
+        program = self.program(None if self.graph.program is not None else "float32")  # bits: any precision
+        self._execute([c for c in program.calls if c.op == proj.name], values)
+        return values[proj.outputs[0]]
+
+    def program(self, precision: Optional[str] = None) -> Program:
+        """The lowered kernel calls this reference runs (the graph's own list for its precision)."""
+        precision = precision or self.graph.precision
+        if precision == self.graph.precision and self.graph.program is not None:
+            return self.graph.program
+        if precision not in self._programs:
+            self._programs[precision] = lower_calls(self.graph, precision)
+        return self._programs[precision]
+
+    def _execute(self, calls: list[KernelCall], values: dict, trace: Optional[dict] = None) -> None:
+        """Run each call's numpy twin on its operands; `values` maps tensor and scratch keys to arrays."""
+        for call in calls:
+            twin = kernels.twin(call.kernel)
+            args = {param: values[key] for param, key in call.inputs.items()}
+            args.update({param: c.values for param, c in call.consts.items()})
+            value = twin(**args, **call.params)
+            key = call.output[1]
+            values[key] = value
+            if trace is not None and isinstance(key, str) and self.graph.tensors[key].dtype != "bits":
+                trace[key] = value
 
     def _rows_per_block(self) -> int:
         """Samples per block so that [block, widest tensor] intermediates (int64 products of the bit
@@ -127,6 +136,7 @@ class Reference:
         g = self.graph
         widths = [g.num_bits, 0 if g.input_kind == "text" else g.input_size]
         widths += [op.out_features for op in g.dense_layers()] + [op.in_features for op in g.dense_layers()]
+        widths += [t.size for t in g.tensors.values()]  # conv and pooling outputs
         return max(1, kernels.BLOCK_ELEMENTS // max(1, *widths))
 
     def run(self, x, precision: Optional[str] = None, *, packed_bits: Optional[np.ndarray] = None,
@@ -157,27 +167,22 @@ class Reference:
         if precision != "float32" and precision != g.precision:
             raise PnetcError(f"this graph was quantized for {g.precision}, not {precision}")
         int_mode = precision != "float32"
-        bits = self._bits_block(x) if packed_bits is None else packed_bits
-        value = None
+        program = self.program(precision)
         proj = g.projection
+        values: dict = {}
+        calls = program.calls
         if proj is None:
-            value = self.encode_input(x) if int_mode else np.asarray(x, np.float32)
+            values[g.input] = self.encode_input(x) if int_mode else np.asarray(x, np.float32)
+        elif packed_bits is not None:
+            values[proj.outputs[0]] = packed_bits
+            calls = [c for c in calls if c.op != proj.name]
         else:
-            value = bits
+            values[g.input] = x
         if trace is not None:
-            trace[g.input] = value if proj is None else None
-        for op in g.ops:
-            if op is proj:
-                continue
-            if isinstance(op, Dense):
-                value = self._dense(op, value, int_mode)
-            elif isinstance(op, Activation):
-                value = self._activation(op, value, int_mode)
-            else:
-                raise PnetcError(f"the interpreter has no rule for {op.kind} ('{op.name}'); run the passes first")
-            if trace is not None:
-                trace[op.outputs[0]] = value
-        scores = value
+            trace[g.input] = values[g.input] if proj is None else None
+        self._execute(calls, values, trace)
+        bits = values[proj.outputs[0]] if proj is not None else np.zeros((len(x), 0), np.uint32)
+        scores = values[g.output]
         if int_mode:
             preds = kernels.argmax_s8(scores)
         else:
@@ -185,41 +190,6 @@ class Reference:
         nbits = g.num_bits
         unpacked = kernels.unpack_bits(bits, nbits) if nbits else np.zeros((len(x), 0), np.uint8)
         return ReferenceOutput(unpacked.astype(np.uint8), scores, preds.astype(np.int64))
-
-    def _dense(self, op: Dense, x: np.ndarray, int_mode: bool) -> np.ndarray:
-        nbits = self.graph.num_bits
-        if not int_mode:
-            if op.lowering in ("bitsum", "xnor"):
-                y = kernels.bitsum_f32(x, nbits, np.ascontiguousarray(op.weight.T), op.bias)
-            else:
-                y = kernels.dense_f32(x, op.weight, op.bias)
-            return kernels.relu_f32(y) if op.activation == "relu" else y
-        q = op.quant
-        if q is None:
-            raise PnetcError(f"layer '{op.name}' is not quantized; compile with --precision int8")
-        if op.lowering == "bitsum":
-            acc = kernels.bitsum_s32(x, nbits, np.ascontiguousarray(q.w_q.T), q.bias_q)
-            return kernels.requantize_s8(acc, q.mult, q.shift, q.out_offset, q.act_min, q.act_max)
-        if op.lowering == "xnor":
-            acc = kernels.xnor_popcount(x, nbits, q.w_q, q.bias_q)
-            return kernels.requantize_s8(acc, q.mult, q.shift, q.out_offset, q.act_min, q.act_max)
-        # low-bit hidden layers (ir/passes/lowbit.py): w_q holds the grid integers, packed as the C reads them
-        if op.lowering == "dense_s4":
-            return kernels.dense_s4(x, kernels.pack_s4(q.w_q), op.in_features, q.bias_q, q.in_offset, q.mult, q.shift,
-                                    q.out_offset, q.act_min, q.act_max)
-        if op.lowering == "dense_pm1":
-            return kernels.dense_pm1(x, kernels.pack_bits((q.w_q > 0).astype(np.uint8)), op.in_features, q.bias_q,
-                                     q.in_offset, q.mult, q.shift, q.out_offset, q.act_min, q.act_max)
-        return kernels.dense_s8(x, q.w_q, q.bias_q, q.in_offset, q.mult, q.shift, q.out_offset, q.act_min, q.act_max)
-
-    def _activation(self, op: Activation, x: np.ndarray, int_mode: bool) -> np.ndarray:
-        if int_mode:
-            return kernels.lut_s8(x, op.lut)
-        f = {"relu": kernels.relu_f32, "sigmoid": kernels.sigmoid_f32, "tanh": kernels.tanh_f32,
-             "softmax": kernels.softmax_f32}.get(op.func)
-        if op.func == "log_softmax":
-            return np.log(kernels.softmax_f32(x)).astype(np.float32)
-        return f(x)
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         """Re-apply a stripped trailing softmax / log_softmax to float scores (to compare with

@@ -9,6 +9,7 @@ int32 bounds the limits guarantee (|x| <= 255 after centring, |int8 weight| <= 1
   ternary projection  |sum_j s_j x_j| (and the DSP path's all - 2*neg) <= 3 * nnz * 255 < 2^26
   bitsum / xnor       |bias_q| + B * 127 <= 2^30 + 2^16 * 127                           < 2^31 - 1
   int8 dense          |bias_q| + in * 255 * 127 <= 2^30 + 2^15 * 32385 = 2,135,015,424 < 2^31 - 1
+  int8 conv           the same bound with in = in_c * k_h * k_w, the products summed per output
   ternary loop index  j + 2 <= nnz + 1 <= 2^16 + 1, and table offsets k * nnz <= 2^23
 """
 
@@ -23,6 +24,9 @@ MAX_CHAR_N = 5  # char n-gram order of the text featurizer
 MAX_PROJECTION_WORK = 1 << 23  # sign * input terms per inference: B * N (binary), B * nnz (ternary)
 MAX_LAYER_WIDTH = 1 << 16  # inputs or outputs of one dense layer
 MAX_INT8_DENSE_INPUTS = 1 << 15  # int8 dense layer inputs: keeps the int32 accumulator exact (above)
+MAX_INT8_CONV_TAPS = MAX_INT8_DENSE_INPUTS  # in_c * k_h * k_w of an int8 conv: the same int32 bound
+MAX_CONV_MACS = 1 << 24  # multiply-adds of all conv layers per inference (the reference's time)
+MAX_WINDOW_STRIDE = 1 << 8  # conv/pool stride along one axis
 MAX_BIAS_Q = 1 << 30  # |int32 bias| after quantisation (the other half of the accumulator bound)
 MAX_DENSE_WEIGHTS = 1 << 22  # weights of all dense layers = multiply-adds per inference (16 MiB as float32)
 MAX_TENSOR_DATA_BYTES = 1 << 26  # the .onnx file plus all external data it references (64 MiB)

@@ -3,7 +3,7 @@ bytes, and the memory plan."""
 
 from __future__ import annotations
 
-from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, TextProjection
+from pnetc.ir.graph import Activation, Conv, Dense, Graph, HashProjection, Pool, TextProjection
 
 
 def _layer_bytes(graph: Graph, op) -> tuple[int, int, str]:
@@ -28,6 +28,11 @@ def _layer_bytes(graph: Graph, op) -> tuple[int, int, str]:
             w = op.quant.w_q.size
             what = "int8 weights"
         return params, w + 12 * op.out_features, what + " + int32 bias/mult/shift"
+    if isinstance(op, Conv):
+        params = op.weight.size + op.bias.size
+        if not int_mode:
+            return params, 4 * params, "float32"
+        return params, op.weight.size + 12 * op.out_shape[0], "int8 weights + int32 bias/mult/shift"
     if isinstance(op, Activation):
         return 0, 256 if (int_mode and op.lut is not None) else 0, "lut" if int_mode and op.lut is not None else ""
     return 0, 0, ""
@@ -43,6 +48,13 @@ def describe_op(op) -> str:
     if isinstance(op, Dense):
         act = " + relu" if op.activation == "relu" else ""
         return f"{op.lowering} {op.in_features} -> {op.out_features}{act}"
+    if isinstance(op, Conv):
+        act = " + relu" if op.activation == "relu" else ""
+        k = "x".join(map(str, op.weight.shape[2:]))
+        return f"conv {k} {'x'.join(map(str, op.in_shape))} -> {'x'.join(map(str, op.out_shape))}{act}"
+    if isinstance(op, Pool):
+        k = "x".join(map(str, op.kernel))
+        return f"{op.mode}pool {k} {'x'.join(map(str, op.in_shape))} -> {'x'.join(map(str, op.out_shape))}"
     if isinstance(op, Activation):
         return op.func
     return op.kind

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from pnetc.errors import PnetcError
-from pnetc.ir.graph import Affine, Dense, Graph, HashProjection
+from pnetc.ir.graph import Affine, Conv, Dense, Graph, HashProjection
 from pnetc.ir.limits import MAX_BIAS_Q
 
 F32_TINY, F32_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
@@ -34,10 +34,10 @@ def check_values(graph: Graph, stage: str) -> None:
     """Raise a one-line PnetcError naming the node and the stage if any value breaks the invariant."""
     for op in graph.ops:
         where = f"after {stage}, node '{op.name}' ({op.kind})"
-        if isinstance(op, Dense):
+        if isinstance(op, (Dense, Conv)):
             _finite_f32(op.weight, where, "the weights")
             _finite_f32(op.bias, where, "the bias")
-            if op.alpha is not None:
+            if getattr(op, "alpha", None) is not None:
                 _finite_f32(op.alpha, where, "the binary weight scale alpha")
             q = op.quant
             if q is not None:

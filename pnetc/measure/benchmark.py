@@ -6,59 +6,73 @@ number is `cycles_estimate`, labelled as an estimate (instructions x a per-core 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from pnetc.errors import PnetcError
+from pnetc.results import Result
 
 # Rough cycles per instruction on each core's in-order pipeline, for the labelled estimate only.
 CPI_GUESS = {"cortex-m0": 1.3, "cortex-m0plus": 1.2, "cortex-m3": 1.25, "cortex-m4": 1.2, "cortex-m7": 0.8,
              "cortex-m33": 1.15, "cortex-m55": 1.0}
 
 
-@dataclass
-class BenchReport:
+@dataclass(frozen=True)
+class BenchResult(Result):
+    """Exact instruction counts (QEMU TCG plugin) per inference and per stage, and flash/RAM."""
+
     board: str
     core: str
     precision: str
     samples: int
-    counts: object            # pnetc.measure.count.Counts
-    stage_names: list[str]
-    size: object              # pnetc.targets.size.SizeReport
+    instructions_per_inference: float    # mean over the samples
+    instructions_min: int
+    instructions_max: int
+    stages: tuple[dict, ...]             # per stage: name, mean, min, max
+    flash_bytes: int
+    flash_code_bytes: int
+    flash_weight_bytes: int
+    ram_bytes: int                       # static + stack high-water
+    ram_static_bytes: int
+    ram_arena_bytes: int
+    stack_high_water_bytes: Optional[int]
     mismatches: int
-    input_bytes: list[int] | None = None  # text models: each sample's length, for the per-byte cost
+    extra: dict = field(default_factory=dict)  # size breakdown, marker overhead, labelled cycle estimate
 
-    def to_dict(self) -> dict:
-        s = self.counts.summary()
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0
+
+    @classmethod
+    def measured(cls, board, precision: str, samples: int, counts, stage_names: list[str], size, mismatches: int,
+                 input_bytes: list[int] | None = None) -> "BenchResult":
+        """From the counts (pnetc.measure.count.Counts) and the size report (pnetc.targets.size.SizeReport);
+        input_bytes: a text model's sample lengths, for the cost per byte."""
+        s = counts.summary()
         stages = s.get("stages", [])
         for st in stages:
             k = st["stage"]
-            st["name"] = self.stage_names[k] if k < len(self.stage_names) else f"stage {k}"
-        size = self.size.to_dict()
-        out = {
-            "board": self.board, "core": self.core, "precision": self.precision, "samples": self.samples,
-            "instructions_per_inference": s["mean"],
-            "instructions_min": s["min"], "instructions_max": s["max"],
-            "stages": stages,
-            "flash_bytes": size["flash_bytes"], "flash_code_bytes": size["flash_code_bytes"],
-            "flash_weight_bytes": size["flash_weight_bytes"],
-            "ram_bytes": size["ram_bytes"] + (size["stack_high_water_bytes"] or 0),
-            "ram_static_bytes": size["ram_bytes"], "ram_arena_bytes": size["ram_arena_bytes"],
-            "stack_high_water_bytes": size["stack_high_water_bytes"],
-            "marker_overhead_instructions": self.counts.marker_overhead,
-            "mismatches": self.mismatches,
-            "size": size,
-        }
-        if self.input_bytes is not None:
-            out.update(text_cost(self.counts.per_inference, self.input_bytes))
-        cpi = CPI_GUESS.get(self.core)
+            st["name"] = stage_names[k] if k < len(stage_names) else f"stage {k}"
+        size = size.to_dict()
+        extra = {"marker_overhead_instructions": counts.marker_overhead, "size": size}
+        if input_bytes is not None:
+            extra.update(text_cost(counts.per_inference, input_bytes))
+        cpi = CPI_GUESS.get(board.core)
         if cpi is not None:
-            out["cycles_estimate"] = {"value": round(s["mean"] * cpi), "cpi_assumed": cpi,
-                                      "note": "estimate: instructions x assumed CPI, not a measurement"}
-        return out
+            extra["cycles_estimate"] = {"value": round(s["mean"] * cpi), "cpi_assumed": cpi,
+                                        "note": "estimate: instructions x assumed CPI, not a measurement"}
+        return cls(
+            board=board.name, core=board.core, precision=precision, samples=samples,
+            instructions_per_inference=s["mean"], instructions_min=s["min"], instructions_max=s["max"],
+            stages=tuple(stages),
+            flash_bytes=size["flash_bytes"], flash_code_bytes=size["flash_code_bytes"],
+            flash_weight_bytes=size["flash_weight_bytes"],
+            ram_bytes=size["ram_bytes"],
+            ram_static_bytes=size["ram_static_bytes"], ram_arena_bytes=size["ram_arena_bytes"],
+            stack_high_water_bytes=size["stack_high_water_bytes"], mismatches=mismatches, extra=extra)
 
 
 def text_cost(instructions, input_bytes) -> dict:
@@ -94,8 +108,21 @@ def bench_samples(model, samples: Sequence | None, n: int) -> list:
 
 
 def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence | None = None,
-                precision: str = "int8", calib=None, out_dir=None, timeout_s: float | None = None,
-                progress: Callable[[int, int], None] | None = None) -> BenchReport:
+                precision: str = "int8", calib=None, out_dir=None, force: bool = False,
+                timeout_s: float | None = None, progress: Callable[[int, int], None] | None = None,
+                output=None) -> BenchResult:
+    """Count the instructions of n inferences on a QEMU board and measure flash and RAM.
+    out_dir: keep the build and run files there (a transaction: pnetc/outdir.py; kept on a fault too)."""
+    from pnetc import outdir
+    from pnetc.targets.run import DeviceError
+
+    return outdir.kept(out_dir, lambda where: _bench_in(where, model_path, board_name, n, samples, precision, calib,
+                                                        timeout_s, progress, output),
+                       command="bench", force=force, keep_on=(DeviceError,))
+
+
+def _bench_in(out_dir, model_path, board_name: str, n: int, samples, precision: str, calib, timeout_s,
+              progress, output) -> BenchResult:
     from pnetc.measure.count import counts_from_windows, run_counted
     from pnetc.targets import sandbox
     from pnetc.targets.boards import runnable_board
@@ -111,7 +138,7 @@ def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence |
         raise PnetcError("-n must be at least 1")
     with tempfile.TemporaryDirectory(prefix="pnetc-bench-") as tmp:
         work = Path(out_dir) if out_dir is not None else Path(tmp)
-        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib)
+        model = compile_for_board(model_path, work / "model", precision=precision, calib=calib, output=output)
         samples = bench_samples(model, samples, n)
         rec = max_record_bytes(model, samples)
         # sizes come from the plain build (no markers); instructions from the marked build
@@ -130,5 +157,5 @@ def bench_model(model_path, board_name: str, *, n: int = 20, samples: Sequence |
         mismatches = len(compare(device, ref, model.score_dtype))
         counts = counts_from_windows(windows)
         lengths = [len(t) for t in samples] if model.input_kind == "text" else None
-        return BenchReport(board.name, board.core, precision, len(samples), counts, stage_names(model),
-                           sized.size, mismatches, lengths)
+        return BenchResult.measured(board, precision, len(samples), counts, stage_names(model), sized.size,
+                                    mismatches, lengths)

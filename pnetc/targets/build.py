@@ -9,22 +9,25 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
 from pnetc.errors import PnetcError
+from pnetc.results import Result
 from pnetc.targets.boards import Board, get_board, install_hint
 from pnetc.targets.fit import ModelDoesNotFit, link_and_size  # noqa: F401  (ModelDoesNotFit: part of this API)
 from pnetc.targets.size import SizeReport
 from pnetc.targets.toolchain import Firmware, ModelSources
 
 
-def compile_for_board(model_path, out_dir: Path, *, precision: str = "int8", name: str = "model", calib=None):
+def compile_for_board(model_path, out_dir: Path, *, precision: str = "int8", name: str = "model", calib=None,
+                      output=None):
     from pnetc.compiler import compile_model
 
     if not Path(model_path).is_file():
         raise PnetcError(f"model file {model_path} does not exist")
-    return compile_model(model_path, out_dir, name=name, precision=precision, calib=calib)
+    return compile_model(model_path, out_dir, name=name, precision=precision, calib=calib, output=output)
 
 
 def stage_names(model) -> list[str]:
@@ -80,27 +83,68 @@ def build_and_measure(board: Board, model: ModelSources, out_dir: Path, *, max_i
     return MeasuredFirmware(board, model, firmware, baseline, size, out_dir)
 
 
+@dataclass(frozen=True)
+class BuildResult(Result):
+    """Firmware for one board and the model's measured flash and RAM (delta against the same
+    firmware without the model)."""
+
+    board: str
+    core: str
+    precision: str
+    model: str
+    out_dir: Path
+    elf: Path
+    bin: Optional[Path]
+    map: Optional[Path]
+    size_report: Path
+    flash_bytes: int               # model code + weights
+    flash_code_bytes: int
+    flash_weight_bytes: int
+    ram_bytes: int                 # static + stack high-water (as BenchResult; static alone if not measured)
+    ram_static_bytes: int          # the model's .data + .bss (the arena and any other static)
+    ram_arena_bytes: int
+    stack_high_water_bytes: Optional[int]  # None when the board cannot run here
+    image_flash_bytes: int
+    image_ram_bytes: int
+    fits: bool
+    extra: dict = dataclasses.field(default_factory=dict)  # section breakdowns and board capacities
+    _build: Optional[MeasuredFirmware] = dataclasses.field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, built: MeasuredFirmware, precision: str, model_path) -> "BuildResult":
+        s = built.size.to_dict()
+        fw = built.firmware
+        keys = ("flash_bytes", "flash_code_bytes", "flash_weight_bytes", "ram_bytes", "ram_static_bytes", "ram_arena_bytes",
+                "stack_high_water_bytes", "image_flash_bytes", "image_ram_bytes", "fits")
+        return cls(board=built.board.name, core=built.board.core, precision=precision, model=str(model_path),
+                   out_dir=built.out_dir, elf=fw.elf, bin=fw.bin or None, map=fw.map or None,
+                   size_report=built.out_dir / "size_report.json", **{k: s[k] for k in keys},
+                   extra={k: v for k, v in s.items() if k not in keys and k != "board"}, _build=built)
+
+
 def build_model(model_path, board_name: str, out_dir, *, precision: str = "int8", calib=None,
-                force: bool = False) -> MeasuredFirmware:
+                force: bool = False, output=None) -> BuildResult:
     """Build into a temporary folder and swap it into out_dir only when the model fits (pnetc/outdir.py):
     a refused build leaves the previous build as it was, and no file of an old build survives beside a
     new one. Returned paths are the final ones."""
     from pnetc import outdir
 
+    out_dir = Path(out_dir).resolve()  # the emulator runs in another directory
     board = get_board(board_name)
     if board.missing_tools() and not board.can_build:
         missing = [t for t in board.missing_tools() if t != board.runner_command]  # building needs no QEMU
         raise PnetcError(f"board {board.name} needs {', '.join(missing)}, not installed; {install_hint(missing)}")
     with outdir.transaction(out_dir, command="build", force=force) as staged:
-        model = compile_for_board(model_path, staged.path / "model", precision=precision, calib=calib)
+        model = compile_for_board(model_path, staged.path / "model", precision=precision, calib=calib, output=output)
         result = build_and_measure(board, model, staged.path)
         final = _relocated_firmware(result.firmware, staged)
         report = {**result.size.to_dict(), "precision": precision, "model": str(model_path),
                   "elf": str(final.elf), "bin": str(final.bin) if final.bin else None,
                   "map": str(final.map) if final.map else None}
         (staged.path / "size_report.json").write_text(json.dumps(report, indent=2) + "\n")
-    return dataclasses.replace(result, firmware=final, model=relocated(model, staged),
-                               baseline=_relocated_firmware(result.baseline, staged), out_dir=staged.target)
+    return BuildResult.of(dataclasses.replace(result, firmware=final, model=relocated(model, staged),
+                                              baseline=_relocated_firmware(result.baseline, staged),
+                                              out_dir=staged.target), precision, model_path)
 
 
 def _relocated_firmware(fw: Firmware, staged) -> Firmware:

@@ -21,6 +21,18 @@ class ModelDoesNotFit(PnetcError):
     """The model is too big for the board; the message holds the numbers."""
 
 
+def refuse_over_capacity(board: Board, compiled) -> None:
+    """The check before anything is built (`pnetc compile --board`): weights beyond the board's
+    flash or an arena beyond its RAM cannot fit, whatever the rest of the firmware."""
+    weight_bytes, arena_bytes = compiled.weight_bytes, compiled.arena_bytes
+    if board.flash_size and weight_bytes > board.flash_size:
+        raise ModelDoesNotFit(f"the weights alone ({weight_bytes:,} bytes) exceed the {board.flash_size:,} bytes of "
+                              f"flash of {board.name}; train a smaller model or use --precision binary")
+    if board.ram_size and arena_bytes > board.ram_size:
+        raise ModelDoesNotFit(f"the arena ({arena_bytes:,} bytes) exceeds the {board.ram_size:,} bytes of RAM of "
+                              f"{board.name}; use fewer hidden units")
+
+
 def _main(board: Board, model: ModelSources | None, like: ModelSources, max_input_bytes: int, bench: bool) -> str:
     return render_main(board, model, bench=bench, max_input_bytes=max_input_bytes, num_bits=like.num_bits,
                        num_classes=like.num_classes, score_dtype=like.score_dtype, input_kind=like.input_kind)

@@ -141,7 +141,9 @@ class SizeReport:
             "flash_bytes": self.model_flash,
             "flash_code_bytes": self.model_code,
             "flash_weight_bytes": self.weight_bytes,
-            "ram_bytes": self.model_ram,
+            # one meaning everywhere (build, bench, demo): RAM = static + stack high-water (0 when not measured)
+            "ram_bytes": self.model_ram + (self.stack_high_water or 0),
+            "ram_static_bytes": self.model_ram,
             "ram_arena_bytes": self.arena_bytes,
             "stack_high_water_bytes": self.stack_high_water,
             "model_sections": self.model.to_dict(),

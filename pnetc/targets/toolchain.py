@@ -75,17 +75,11 @@ def render_main(
 
 
 def render_linker_script(board: Board, *, unlimited: bool = False) -> str:
-    """The board's linker script; `unlimited` gives both regions 256 MB to measure an image that overflows."""
-    big = 256 * 1024 * 1024
-    return _env().get_template(f"linker/{board.linker_template}").render(
-        board=board.name,
-        description=board.description,
-        flash_origin=board.flash_origin,
-        flash_size=big if unlimited else board.flash_size,
-        ram_origin=board.ram_origin,
-        ram_size=big if unlimited else board.ram_size,
-        stack_size=board.stack_size,
-    )
+    """The board's linker script; `unlimited` gives both regions 256 MB to measure an image that overflows.
+    The same text the cmake package ships in boards/<board>.ld."""
+    from pnetc.codegen.packages import linker_script
+
+    return linker_script(board, unlimited=unlimited)
 
 
 def runtime_sources(board: Board, *, bench: bool) -> tuple[list[Path], list[Path], list[str]]:

@@ -1,6 +1,11 @@
 """The training loop: prepare data, train trainer and projection net jointly, checkpoint each
 epoch, calibrate, export.
 
+One function per job: `prepare` (data -> bits), `start_session` (seeded models and optimiser),
+`resume_session` / `_save_checkpoint` (checkpoint), `epoch_order` (batches), `train_epoch` (one
+pass), `evaluate_epoch` (test accuracy), `_progress` / `_epoch_line` (progress and log), `_finish`
+(calibrate and export); `train` claims the folder and `_train` runs the epochs.
+
 Determinism: one seed drives the weight init (torch.manual_seed), the projection seed and the
 data order (a fresh generator per epoch, seeded from (seed, epoch), so a resumed run sees
 exactly the batches an uninterrupted run would). Deterministic algorithms are enforced.
@@ -8,6 +13,7 @@ exactly the batches an uninterrupted run would). Deterministic algorithms are en
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -19,6 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from pnetc.datasets import DATASET_NAMES
+from pnetc.datasets.recorded import data_file_record
 from pnetc.errors import PnetcError
 from pnetc.hashing import MASK32, ProjectionSpec, TextFeatureSpec
 from pnetc.training import data as tdata
@@ -237,7 +245,7 @@ def train(
             raise KeyboardInterrupt(_interrupted(out / CHECKPOINT)) from None
 
 
-RUN_FILES = (CHECKPOINT, "model.onnx", "trainer.onnx")
+RUN_FILES = (CHECKPOINT, "model.onnx", "trainer.onnx", "model.md")
 
 
 def _claim(folder, *, resume: bool, force: bool) -> None:
@@ -270,19 +278,27 @@ def _interrupted(ckpt_path: Path) -> str:
             if ckpt_path.is_file() else "interrupted before the first epoch finished; nothing was saved")
 
 
-def _train(prepared: Prepared, world, out: Path, folder, *, resume: bool, progress: bool, stop_after: int | None,
-           started: float) -> dict | None:
-    cfg = prepared.config
-    ds = prepared.dataset
-    data = dataset_identity(ds)
-    device = world.device
-    progress = progress and world.is_main
+@dataclass
+class Session:
+    """The models and optimiser state of one run: what a checkpoint holds."""
 
+    trainer: nn.Module
+    head: ProjectionHead
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    history: list[dict]
+    start_epoch: int = 0
+
+
+def start_session(prepared: Prepared, device) -> Session:
+    """Deterministic torch, the seeded models, and their optimiser (only what this mode trains)."""
+    cfg = prepared.config
     torch.use_deterministic_algorithms(True)
     # One intra-op thread: the per-batch matrices are small, and on a 2-core machine shared with
     # other work, thread synchronisation cost 5x more wall time than it saved (measured on digits).
     torch.set_num_threads(1)
     torch.manual_seed(cfg.seed)
+    ds = prepared.dataset
     trainer = build_trainer(cfg.trainer, ds.x_train, tuple(ds.input_shape), prepared.num_classes).to(device)
     head = ProjectionHead(cfg.num_bits, list(cfg.fc), prepared.num_classes, cfg.weight_bits,
                           cfg.first_layer_bits).to(device)
@@ -293,79 +309,118 @@ def _train(prepared: Prepared, world, out: Path, folder, *, resume: bool, progre
         params += list(head.parameters())
     optimizer = torch.optim.Adam(params, lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
-    qat_start = cfg.epochs - (cfg.qat_epochs or max(1, cfg.epochs // 4)) if cfg.qat else None
+    return Session(trainer, head, optimizer, scheduler, history=[])
 
-    history: list[dict] = []
-    start_epoch = 0
-    ckpt_path = out / CHECKPOINT
-    if resume:
-        if not ckpt_path.is_file():
-            raise PnetcError(f"--resume: no checkpoint at {ckpt_path}; run without --resume first")
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)  # never unpickle code from a folder
-        _check_same_data(ckpt_path, ckpt.get("data"), data)
-        if _comparable(ckpt["config"]) != _comparable(cfg.to_dict()):
-            diff = sorted(k for k, v in _comparable(cfg.to_dict()).items() if ckpt["config"].get(k) != v)
-            raise PnetcError(f"--resume: options differ from the checkpoint's ({', '.join(diff)}); use the same options")
-        trainer.load_state_dict(ckpt["trainer"])
-        head.load_state_dict(ckpt["head"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        head.qat_ranges = ckpt["qat_ranges"]
-        history = ckpt["history"]
-        start_epoch = ckpt["epoch"]
 
+def resume_session(session: Session, ckpt_path: Path, cfg: TrainConfig, data: dict, device) -> None:
+    """Load the checkpoint into the session; refuse other data or other options."""
+    if not ckpt_path.is_file():
+        raise PnetcError(f"--resume: no checkpoint at {ckpt_path}; run without --resume first")
+    ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)  # never unpickle code from a folder
+    _check_same_data(ckpt_path, ckpt.get("data"), data)
+    if _comparable(ckpt["config"]) != _comparable(cfg.to_dict()):
+        diff = sorted(k for k, v in _comparable(cfg.to_dict()).items() if ckpt["config"].get(k) != v)
+        raise PnetcError(f"--resume: options differ from the checkpoint's ({', '.join(diff)}); use the same options")
+    session.trainer.load_state_dict(ckpt["trainer"])
+    session.head.load_state_dict(ckpt["head"])
+    session.optimizer.load_state_dict(ckpt["optimizer"])
+    session.scheduler.load_state_dict(ckpt["scheduler"])
+    session.head.qat_ranges = ckpt["qat_ranges"]
+    session.history = ckpt["history"]
+    session.start_epoch = ckpt["epoch"]
+
+
+def epoch_order(n: int, cfg: TrainConfig, world, epoch: int) -> torch.Tensor:
+    """The sample order of an epoch: a fresh generator seeded from (seed, epoch), so a resumed run
+    sees exactly the batches an uninterrupted one would (this rank's share when distributed)."""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed((cfg.seed << 20) + epoch))
+    return world.epoch_order(order, epoch, cfg.seed)
+
+
+def train_epoch(session: Session, prepared: Prepared, steps_of, order: torch.Tensor, steps: int, device,
+                class_weight, on_step) -> tuple[float, int, int]:
+    """One pass over the batches of `order`; returns (summed loss, correct, seen) of this rank.
+    steps_of: the (trainer, head) forward functions (DDP-wrapped when distributed)."""
+    cfg = prepared.config
     lambdas = cfg.effective_lambdas
+    trainer_step, head_step = steps_of
+    session.trainer.train(cfg.trains_trainer)
+    session.head.train(cfg.trains_projection)
+    total_loss, correct, seen = 0.0, 0, 0
+    for s in range(steps):
+        idx = order[s * cfg.batch_size : (s + 1) * cfg.batch_size]
+        y = prepared.y_train[idx].to(device)
+        t_logits = trainer_step(_to(_take(prepared.xt_train, idx), device)) if lambdas[0] + lambdas[1] > 0 else None
+        p_logits = head_step(prepared.bits_train[idx].to(device)) if lambdas[1] + lambdas[2] > 0 else None
+        loss, _ = joint_loss(t_logits, p_logits, y, lambdas, cfg.temperature, class_weight)
+        session.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        session.optimizer.step()
+        shown = p_logits if p_logits is not None else t_logits
+        correct += int((shown.argmax(1) == y).sum())
+        seen += len(y)
+        total_loss += float(loss.detach()) * len(y)
+        on_step(total_loss / seen, correct / seen)
+    session.scheduler.step()
+    return total_loss, correct, seen
+
+
+def evaluate_epoch(session: Session, prepared: Prepared, device, epoch: int, loss: float) -> dict:
+    """The history record of an epoch: mean loss and the test accuracy of each trained model."""
+    cfg = prepared.config
+    record = {"epoch": epoch + 1, "loss": round(loss, 6)}
+    if cfg.trains_trainer:
+        record["trainer_accuracy"] = _accuracy(session.trainer, prepared.xt_test, prepared.y_test, device)
+    if cfg.trains_projection:
+        record["projection_accuracy"] = _accuracy(session.head, prepared.bits_test, prepared.y_test, device)
+    return record
+
+
+def _epoch_line(record: dict) -> str:
+    return (f"epoch {record['epoch']}: loss {record['loss']:.4f}"
+            + "".join(f"  {k} {v:.4f}" for k, v in record.items() if k.endswith("accuracy")))
+
+
+def _train(prepared: Prepared, world, out: Path, folder, *, resume: bool, progress: bool, stop_after: int | None,
+           started: float) -> dict | None:
+    """Epochs from the start (or the checkpoint) to the end, a checkpoint after each; then export."""
+    cfg = prepared.config
+    data = dataset_identity(prepared.dataset)
+    device = world.device
+    progress = progress and world.is_main
+    session = start_session(prepared, device)
+    qat_start = cfg.epochs - (cfg.qat_epochs or max(1, cfg.epochs // 4)) if cfg.qat else None
+    if resume:
+        resume_session(session, out / CHECKPOINT, cfg, data, device)
+    head = session.head
     class_weight = balanced_weights(prepared.y_train, prepared.num_classes).to(device) if cfg.balance else None
     n = len(prepared.y_train)
     steps = world.num_steps(n, cfg.batch_size)
-    trainer_step, head_step = world.wrap(trainer), world.wrap(head)  # DDP-wrapped when distributed
+    steps_of = (world.wrap(session.trainer), world.wrap(head))  # DDP-wrapped when distributed
     console, bar = _progress(progress)
     with bar:
         task = bar.add_task("train", total=steps, loss=0.0, acc="-")
-        for epoch in range(start_epoch, cfg.epochs):
+        for epoch in range(session.start_epoch, cfg.epochs):
             if qat_start is not None and epoch >= qat_start and head.qat_ranges is None:
                 cal = calibrate(head, prepared.bits_train, device)
                 head.qat_ranges = {k: (v["min"], v["max"]) for k, v in cal.items() if k != "bits"}
-            trainer.train(cfg.trains_trainer)
-            head.train(cfg.trains_projection)
-            order = torch.randperm(n, generator=torch.Generator().manual_seed((cfg.seed << 20) + epoch))
-            order = world.epoch_order(order, epoch, cfg.seed)
+            order = epoch_order(n, cfg, world, epoch)
             bar.reset(task, total=steps, description=f"epoch {epoch + 1}/{cfg.epochs}", loss=0.0, acc="-")
-            total_loss, correct, seen = 0.0, 0, 0
-            for s in range(steps):
-                idx = order[s * cfg.batch_size : (s + 1) * cfg.batch_size]
-                y = prepared.y_train[idx].to(device)
-                t_logits = trainer_step(_to(_take(prepared.xt_train, idx), device)) if lambdas[0] + lambdas[1] > 0 else None
-                p_logits = head_step(prepared.bits_train[idx].to(device)) if lambdas[1] + lambdas[2] > 0 else None
-                loss, _ = joint_loss(t_logits, p_logits, y, lambdas, cfg.temperature, class_weight)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                shown = p_logits if p_logits is not None else t_logits
-                correct += int((shown.argmax(1) == y).sum())
-                seen += len(y)
-                total_loss += float(loss.detach()) * len(y)
-                bar.update(task, advance=1, loss=total_loss / seen, acc=f"{correct / seen:.4f}")
-            scheduler.step()
+            total_loss, correct, seen = train_epoch(
+                session, prepared, steps_of, order, steps, device, class_weight,
+                on_step=lambda loss, acc: bar.update(task, advance=1, loss=loss, acc=f"{acc:.4f}"))
             total_loss, correct, seen = world.sum_metrics(total_loss, correct, seen)
-            record = {"epoch": epoch + 1, "loss": round(total_loss / seen, 6)}
-            if cfg.trains_trainer:
-                record["trainer_accuracy"] = _accuracy(trainer, prepared.xt_test, prepared.y_test, device)
-            if cfg.trains_projection:
-                record["projection_accuracy"] = _accuracy(head, prepared.bits_test, prepared.y_test, device)
-            history.append(record)
+            record = evaluate_epoch(session, prepared, device, epoch, total_loss / seen)
+            session.history.append(record)
             if progress:
-                console.print(
-                    f"epoch {epoch + 1}: loss {record['loss']:.4f}"
-                    + "".join(f"  {k} {v:.4f}" for k, v in record.items() if k.endswith("accuracy"))
-                )
+                console.print(_epoch_line(record))
             if world.is_main:
-                _save_checkpoint(folder, cfg, data, epoch + 1, trainer, head, optimizer, scheduler, history)
-            if stop_after is not None and epoch + 1 - start_epoch >= stop_after and epoch + 1 < cfg.epochs:
+                _save_checkpoint(folder, cfg, data, epoch + 1, session)
+            if stop_after is not None and epoch + 1 - session.start_epoch >= stop_after and epoch + 1 < cfg.epochs:
                 return None
 
-    return world.finish(lambda: _finish(prepared, trainer, head, device, out, folder, history, started),
-                        history, trainer, head)
+    return world.finish(lambda: _finish(prepared, session.trainer, head, device, out, folder, session.history,
+                                        started), session.history, session.trainer, head)
 
 
 def _check_same_data(ckpt_path: Path, saved: dict | None, data: dict) -> None:
@@ -394,23 +449,24 @@ def _accuracy(model, x, y, device) -> float:
     return round(float((predict(model, x, device) == y).float().mean()), 6) if len(y) else float("nan")
 
 
-def _save_checkpoint(folder, cfg, data: dict, epoch, trainer, head, optimizer, scheduler, history) -> None:
+def _save_checkpoint(folder, cfg, data: dict, epoch: int, session: Session) -> None:
     state = {
         "config": cfg.to_dict(),
         "data": data,
         "epoch": epoch,
-        "trainer": trainer.state_dict(),
-        "head": head.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "qat_ranges": head.qat_ranges,
-        "history": history,
+        "trainer": session.trainer.state_dict(),
+        "head": session.head.state_dict(),
+        "optimizer": session.optimizer.state_dict(),
+        "scheduler": session.scheduler.state_dict(),
+        "qat_ranges": session.head.qat_ranges,
+        "history": session.history,
     }
     with folder.writing(CHECKPOINT) as tmp:  # an interrupted save leaves the previous checkpoint intact
         torch.save(state, tmp)
 
 
 def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, history: list[dict], started: float) -> dict:
+    from pnetc import outdir
     from pnetc.training import export
 
     cfg = prepared.config
@@ -462,6 +518,9 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, histor
             training["weight_bits"] = cfg.weight_bits
         if cfg.first_layer_bits != 8:  # informational: --precision binary compiles these +-alpha exactly
             training["first_layer_bits"] = cfg.first_layer_bits
+        data_file = data_file_record(cfg.dataset, out)
+        if data_file is not None:  # eval, verify, run and bench find it again (pnetc.datasets.recorded)
+            training["data_file"] = data_file
         model_path = out / "model.onnx"
         with folder.writing("model.onnx") as tmp:
             export.export_projection_model(
@@ -481,11 +540,37 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, histor
                 training=training,
             )
         result["model"] = str(model_path)
+        _write_card(folder, prepared, pred, result, data_file, outdir.sha256_file(model_path))
     else:
         result["model"] = result["trainer_model"]
     result["epochs"] = cfg.epochs
     result["seconds"] = round(time.monotonic() - started, 2)
     return result
+
+
+def _write_card(folder, prepared: Prepared, pred: torch.Tensor, result: dict, data_file, model_sha256: str) -> None:
+    """model.md beside model.onnx (pnetc.training.card), written through the run's workspace."""
+    from pnetc.metrics import classification_report
+    from pnetc.training.card import model_card
+
+    ds, cfg = prepared.dataset, prepared.config
+    labels = [str(label) for label in ds.labels]
+    builtin = cfg.dataset in DATASET_NAMES
+    how = ("the data set's own split" if builtin else
+           "the file's split column or x_test/y_test arrays when given, else a stratified 80/20 split by each "
+           "sample's sha256")
+    options = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("dataset", "data_dir", "device", "extra")}
+    options["lambdas"] = list(cfg.effective_lambdas)
+    if ds.task != "text":
+        options = {k: v for k, v in options.items() if not k.startswith("text_")}
+    text = model_card(
+        model_sha256=model_sha256,
+        data={"name": ds.name, "source": getattr(ds, "source", ""), "task": ds.task, "file": data_file,
+              "identity": dataset_identity(ds)["sha256"]},
+        split={"train": len(ds.y_train), "test": len(ds.y_test), "how": how},
+        figures=classification_report(prepared.y_test.numpy(), pred.cpu().numpy(), labels),
+        result=result, options=options, labels=labels)
+    folder.write_text("model.md", text)
 
 
 def _fake_int8_accuracy(head: ProjectionHead, calibration: dict, prepared: Prepared, device) -> float:
@@ -511,10 +596,13 @@ def _input_info(ds, prepared: Prepared) -> dict:
     if ds.task == "text":
         return {"dtype": "bytes"}
     x = np.asarray(ds.x_train)
-    return {
+    info = {
         "dtype": str(x.dtype),
         "size": int(prepared.spec.input_size),
         "shape": [int(s) for s in ds.input_shape],
         "scale": float(ds.scale),
         "zero_point": int(ds.zero_point),
     }
+    if ds.encoding is not None:  # float features: one scale and zero point each (docs/format.md)
+        info.update(ds.encoding.to_metadata())
+    return info

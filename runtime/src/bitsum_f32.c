@@ -5,15 +5,5 @@
 void pnet_bitsum_f32(const uint32_t *bits, int32_t num_bits, const float *w, const float *bias, int32_t out,
                      float *y)
 {
-    int32_t j;
-
-    for (j = 0; j < out; ++j) {
-        y[j] = bias != NULL ? bias[j] : 0.0f;
-    }
-    PNET_FOR_EACH_SET_BIT(bits, num_bits, b, {
-        const float *row = w + (size_t)b * (size_t)out;
-        for (j = 0; j < out; ++j) {
-            y[j] += row[j];
-        }
-    });
+    PNET_BITSUM_PORTABLE(float, bits, num_bits, w, bias, out, y);
 }

@@ -204,17 +204,7 @@ void pnet_bitsum_s32(const uint32_t *bits, int32_t num_bits, const int8_t *w, co
 void pnet_bitsum_s32(const uint32_t *bits, int32_t num_bits, const int8_t *w, const int32_t *bias, int32_t out,
                      int32_t *acc)
 {
-    int32_t j;
-
-    for (j = 0; j < out; ++j) {
-        acc[j] = bias != NULL ? bias[j] : 0;
-    }
-    PNET_FOR_EACH_SET_BIT(bits, num_bits, b, {
-        const int8_t *row = w + (size_t)b * (size_t)out;
-        for (j = 0; j < out; ++j) {
-            acc[j] += row[j];
-        }
-    });
+    PNET_BITSUM_PORTABLE(int8_t, bits, num_bits, w, bias, out, acc);
 }
 
 #endif

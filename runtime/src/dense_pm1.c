@@ -71,6 +71,6 @@ void pnet_dense_pm1(const int8_t *x, int32_t in, const uint32_t *wbits, const in
             const int32_t m = (int32_t)((row[i >> 5] >> (i & 31)) & 1u) - 1;
             acc += (((int32_t)x[i] + in_offset) ^ m) - m;
         }
-        y[j] = pnet_clamp_requantized(acc, mult[j], shift[j], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(acc, mult[j], shift[j]), out_offset, act_min, act_max);
     }
 }

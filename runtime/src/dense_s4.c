@@ -73,8 +73,8 @@ void pnet_dense_s4(const int8_t *x, int32_t in, const uint8_t *w, const int32_t 
         }
         a0 = a0 / 16 + dot_tail(x, r0, in8, in, in_offset) + (bias != NULL ? bias[j] : 0);
         a1 = a1 / 16 + dot_tail(x, r1, in8, in, in_offset) + (bias != NULL ? bias[j + 1] : 0);
-        y[j] = pnet_clamp_requantized(a0, mult[j], shift[j], out_offset, act_min, act_max);
-        y[j + 1] = pnet_clamp_requantized(a1, mult[j + 1], shift[j + 1], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(a0, mult[j], shift[j]), out_offset, act_min, act_max);
+        y[j + 1] = pnet_clamp_s8(pnet_requantize(a1, mult[j + 1], shift[j + 1]), out_offset, act_min, act_max);
     }
     for (; j < out; ++j) {
         const uint8_t *r0 = w + (size_t)j * (size_t)row_bytes;
@@ -86,7 +86,7 @@ void pnet_dense_s4(const int8_t *x, int32_t in, const uint8_t *w, const int32_t 
                         __sxtab16(off2, xb), pnet_sxtab16_ror8(off2, xb));
         }
         a0 = a0 / 16 + dot_tail(x, r0, in8, in, in_offset) + (bias != NULL ? bias[j] : 0);
-        y[j] = pnet_clamp_requantized(a0, mult[j], shift[j], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(a0, mult[j], shift[j]), out_offset, act_min, act_max);
     }
 #endif
     for (; j < out; ++j) {
@@ -103,6 +103,6 @@ void pnet_dense_s4(const int8_t *x, int32_t in, const uint8_t *w, const int32_t 
             }
         }
         acc += dot_tail(x, row, in8, in, in_offset);
-        y[j] = pnet_clamp_requantized(acc, mult[j], shift[j], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(acc, mult[j], shift[j]), out_offset, act_min, act_max);
     }
 }

@@ -75,9 +75,9 @@ void pnet_dense_s8(const int8_t *x, int32_t in, const int8_t *w, const int32_t *
             a1 += xi * (int32_t)p[in];
             a2 += xi * (int32_t)p[in2];
         }
-        y[j] = pnet_clamp_requantized(a0, mult[j], shift[j], out_offset, act_min, act_max);
-        y[j + 1] = pnet_clamp_requantized(a1, mult[j + 1], shift[j + 1], out_offset, act_min, act_max);
-        y[j + 2] = pnet_clamp_requantized(a2, mult[j + 2], shift[j + 2], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(a0, mult[j], shift[j]), out_offset, act_min, act_max);
+        y[j + 1] = pnet_clamp_s8(pnet_requantize(a1, mult[j + 1], shift[j + 1]), out_offset, act_min, act_max);
+        y[j + 2] = pnet_clamp_s8(pnet_requantize(a2, mult[j + 2], shift[j + 2]), out_offset, act_min, act_max);
     }
 #endif
     for (; j + 2 <= out; j += 2) {
@@ -102,8 +102,8 @@ void pnet_dense_s8(const int8_t *x, int32_t in, const int8_t *w, const int32_t *
             a0 += xi * (int32_t)r0[i];
             a1 += xi * (int32_t)r1[i];
         }
-        y[j] = pnet_clamp_requantized(a0, mult[j], shift[j], out_offset, act_min, act_max);
-        y[j + 1] = pnet_clamp_requantized(a1, mult[j + 1], shift[j + 1], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(a0, mult[j], shift[j]), out_offset, act_min, act_max);
+        y[j + 1] = pnet_clamp_s8(pnet_requantize(a1, mult[j + 1], shift[j + 1]), out_offset, act_min, act_max);
     }
     for (; j < out; ++j) {
         const int8_t *const r0 = w + (size_t)j * (size_t)in;
@@ -118,7 +118,7 @@ void pnet_dense_s8(const int8_t *x, int32_t in, const int8_t *w, const int32_t *
         for (; i < in; ++i) {
             a0 += ((int32_t)x[i] + in_offset) * (int32_t)r0[i];
         }
-        y[j] = pnet_clamp_requantized(a0, mult[j], shift[j], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(a0, mult[j], shift[j]), out_offset, act_min, act_max);
     }
 #elif defined(PNET_DENSE_NEON)
     /* 16 inputs per step, widened once to int16 with in_offset added (SADDW) and shared by four
@@ -164,7 +164,7 @@ void pnet_dense_s8(const int8_t *x, int32_t in, const int8_t *w, const int32_t *
             for (k = in16; k < in; ++k) {
                 acc += ((int32_t)x[k] + in_offset) * (int32_t)row[k];
             }
-            y[j + r] = pnet_clamp_requantized(acc, mult[j + r], shift[j + r], out_offset, act_min, act_max);
+            y[j + r] = pnet_clamp_s8(pnet_requantize(acc, mult[j + r], shift[j + r]), out_offset, act_min, act_max);
         }
         j += rows;
     }
@@ -177,6 +177,6 @@ void pnet_dense_s8(const int8_t *x, int32_t in, const int8_t *w, const int32_t *
         for (i = 0; i < in; ++i) {
             acc += ((int32_t)x[i] + in_offset) * (int32_t)row[i];
         }
-        y[j] = pnet_clamp_requantized(acc, mult[j], shift[j], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(acc, mult[j], shift[j]), out_offset, act_min, act_max);
     }
 }

@@ -90,6 +90,10 @@ def test_whole_pipeline_through_the_api(trained, tmp_path):
     assert benched.instructions_min <= benched.instructions_per_inference <= benched.instructions_max
     assert benched.instructions_min > 1000 and [s["name"] for s in benched.stages][0] == "project"
     assert benched.flash_bytes == built.flash_bytes
+    # one meaning of RAM in build and bench: static + stack high-water
+    assert built.ram_bytes == built.ram_static_bytes + built.stack_high_water_bytes
+    assert benched.ram_bytes == benched.ram_static_bytes + benched.stack_high_water_bytes
+    assert benched.ram_static_bytes == built.ram_static_bytes
 
     for result in (trained, model, compiled, checked, built, ran, benched):
         json.dumps(result.to_dict())
@@ -176,3 +180,42 @@ def test_demo_command(tmp_path):
     assert res["flash_bytes"] > res["flash_weight_bytes"] > 0 and res["instructions_per_inference"] > 1000
     assert (tmp_path / "demo" / "model" / "digits.h").is_file() and (tmp_path / "demo" / "build" / "firmware.elf").is_file()
     assert "pnetc demo: 5/5" in proc.stderr
+
+
+def test_the_api_returns_the_stages_results():
+    """One class per result: the API returns what the stage built, it does not re-wrap a dict."""
+    import typing
+
+    from pnetc import api, evaluate
+    from pnetc.measure import benchmark
+    from pnetc.targets import build
+    from pnetc.training import sweep
+
+    stage_of = {"VerifyResult": evaluate, "RunResult": evaluate, "BenchResult": benchmark, "BuildResult": build,
+                "SweepResult": sweep}
+    for name, module in stage_of.items():
+        assert getattr(pnetc, name) is getattr(module, name), name
+    lazily = {name: getattr(api, name) for name in stage_of}  # api loads them on first use
+    hints = {f: typing.get_type_hints(getattr(api, f), localns=lazily)["return"]
+             for f in ("verify", "run", "bench", "build", "sweep")}
+    assert hints == {"verify": evaluate.VerifyResult, "run": evaluate.RunResult, "bench": benchmark.BenchResult,
+                     "build": build.BuildResult, "sweep": sweep.SweepResult}
+    assert typing.get_type_hints(evaluate.verify_model)["return"] is evaluate.VerifyResult
+    assert typing.get_type_hints(evaluate.run_model)["return"] is evaluate.RunResult
+    assert typing.get_type_hints(benchmark.bench_model)["return"] is benchmark.BenchResult
+    assert typing.get_type_hints(build.build_model)["return"] is build.BuildResult
+    assert typing.get_type_hints(sweep.run_sweep)["return"] is sweep.SweepResult
+
+
+def test_run_result_json_and_status():
+    from pnetc.evaluate import RunResult
+    from pnetc.targets.compare import Mismatch
+
+    clean = RunResult.compared("host", "int8", 3, [], 1.0, 1.0, 96, 0.1234, "digits")
+    assert clean.ok and clean.status == "ok" and clean.to_dict()["mismatch_kinds"] == {
+        "bits": 0, "scores": 0, "prediction": 0}
+    bad = RunResult.compared("host", "int8", 3, [Mismatch(1, ["scores", "prediction"], 2, 3)], 1.0, 0.5, 96, 0.1)
+    d = bad.to_dict()
+    assert not bad.ok and d["status"] == "mismatch" and d["mismatches"] == 1
+    assert d["mismatch_kinds"] == {"bits": 0, "scores": 1, "prediction": 1} and d["first_mismatches"][0]["index"] == 1
+    json.dumps(d)

@@ -98,8 +98,10 @@ def text_samples(n: int = 60, seed: int = 2) -> tuple[list[bytes], np.ndarray]:
 
 
 def make_dense_model(path: Path, *, num_bits: int = 96, kind: str = "binary", hidden=(32,), num_classes: int = 10,
-                     input_size: int = 64, seed: int = 0, input_dtype: str = "uint8") -> Path:
-    """A pnetc export: uint8 x [batch, N] -> HashProjection -> Gemm/Relu... -> logits."""
+                     input_size: int = 64, seed: int = 0, input_dtype: str = "uint8",
+                     input_meta: dict | None = None) -> Path:
+    """A pnetc export: uint8 x [batch, N] -> HashProjection -> Gemm/Relu... -> logits.
+    input_meta: extra pnetc.input keys (e.g. a per-feature float encoding)."""
     rng = np.random.default_rng(seed)
     samples = dense_samples(256, input_size, seed + 7)
     if input_dtype == "int8":
@@ -127,7 +129,8 @@ def make_dense_model(path: Path, *, num_bits: int = 96, kind: str = "binary", hi
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.pnetc", 1)],
                               producer_name="pnetc-test")
     _meta(model, format=1, task="image", labels=[f"c{i}" for i in range(num_classes)],
-          input={"dtype": input_dtype, "size": input_size, "shape": [input_size], "scale": 1 / 255, "zero_point": 0},
+          input={"dtype": input_dtype, "size": input_size, "shape": [input_size], "scale": 1 / 255, "zero_point": 0,
+                 **(input_meta or {})},
           projection={"T": num_bits // 8, "d": 8, "kind": kind, "seed": spec.seed,
                       "density": (nnz / input_size) if nnz else 1.0},
           calibration=_calibration(values), training={"note": "random test model"})
@@ -215,4 +218,49 @@ def write_text_jsonl(path: Path) -> Path:
     with open(path, "w", encoding="utf-8") as f:
         for t, c in zip(texts, y):
             f.write(json.dumps({"text": t.decode("utf-8", errors="replace"), "label": labels[c]}) + "\n")
+    return path
+
+
+TORCH_CNNS = ("cnn", "cnn-bn", "conv1d")
+
+
+def make_torch_cnn(path: Path, kind: str = "cnn", *, dynamic: bool = False, num_classes: int = 10,
+                   seed: int = 0) -> Path:
+    """A small torch CNN exported with dynamo=False over 64 input values (pixels 0..255, like the dense data):
+    "cnn"     [1, 8, 8]: Conv2d 3x3 pad 1 + ReLU + MaxPool 2, Conv2d 3x3 + ReLU + AvgPool 2, Flatten, Linear
+    "cnn-bn"  the same with BatchNorm2d after each conv, kept as BatchNormalization nodes (TrainingMode.PRESERVE)
+    "conv1d"  [2, 32]: Conv1d k5 stride 2 pad 2 + BatchNorm1d + ReLU + MaxPool1d 2, Flatten, Linear."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    scale = 1.0 / 255.0
+    if kind == "conv1d":
+        shape = (2, 32)
+        net = nn.Sequential(nn.Conv1d(2, 6, 5, stride=2, padding=2), nn.BatchNorm1d(6), nn.ReLU(), nn.MaxPool1d(2),
+                            nn.Flatten(), nn.Linear(6 * 8, num_classes))
+    else:
+        shape = (1, 8, 8)
+        bn = kind == "cnn-bn"
+        net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), *([nn.BatchNorm2d(4)] if bn else []), nn.ReLU(),
+                            nn.MaxPool2d(2), nn.Conv2d(4, 8, 3), *([nn.BatchNorm2d(8)] if bn else []), nn.ReLU(),
+                            nn.AvgPool2d(2), nn.Flatten(), nn.Linear(8, num_classes))
+    with torch.no_grad():
+        first = net[0]
+        first.weight.mul_(scale)  # inputs are 0..255
+        for m in net.modules():
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+    net.eval()
+    example = torch.rand(1, *shape) * 255
+    extra = dict(input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}) if dynamic else {}
+    if kind == "cnn-bn":
+        extra["training"] = torch.onnx.TrainingMode.PRESERVE
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, example, str(path), dynamo=False, opset_version=17, **extra)
     return path

@@ -170,3 +170,36 @@ def test_refuses_to_replace_user_directory(tmp_path, models):
     compile_model(models["dense"], empty)
     compile_model(models["dense"], empty, precision="float32")  # a previous output is replaced
     assert "precision=float32" in (empty / "model.c").read_text()
+
+
+def test_constant_subgraph_folds_through_the_table(tmp_path):
+    """Weights computed from constants (Transpose-free Mul, Sub, Tanh, Cast, Reshape) fold to one Gemm
+    whose weights equal numpy's evaluation of the same expression."""
+    w = _w((2, 4))
+    p = _mlp(tmp_path / "fold.onnx", [
+        helper.make_node("Mul", ["w", "two"], ["w2"], name="mul"),
+        helper.make_node("Sub", ["w2", "one"], ["w3"], name="sub"),
+        helper.make_node("Tanh", ["w3"], ["w4"], name="tanh"),
+        helper.make_node("Cast", ["w4"], ["w5"], to=TensorProto.FLOAT, name="cast"),
+        helper.make_node("Reshape", ["w5", "shape"], ["w6"], name="reshape"),
+        helper.make_node("Gemm", ["x", "w6"], ["y"], transB=1, name="fc"),
+    ], [numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.float32(2), "two"),
+        numpy_helper.from_array(np.float32(1), "one"), numpy_helper.from_array(np.array([2, 4], np.int64), "shape")])
+    g = build_graph(p, precision="float32")
+    np.testing.assert_allclose(g.ops[0].weight, np.tanh(w * 2 - 1), rtol=1e-6)
+
+
+def test_constant_inputs_of_an_op_without_a_folder_are_one_line(tmp_path):
+    p = _mlp(tmp_path / "nofold.onnx", [
+        helper.make_node("Softmax", ["w"], ["ws"], name="soft"),
+        helper.make_node("Gemm", ["x", "ws"], ["y"], transB=1, name="fc"),
+    ], [numpy_helper.from_array(_w((2, 4)), "w")])
+    with pytest.raises(PnetcError, match=r"node 'soft' \(Softmax\): constant inputs are not supported for this op"):
+        build_graph(p, precision="float32")
+
+
+def test_a_node_with_too_few_inputs_is_one_line(tmp_path):
+    """Every handler reads its inputs by position: a node missing one is a one-line error, not an IndexError."""
+    p = _mlp(tmp_path / "short.onnx", [helper.make_node("Gemm", ["x"], ["y"], name="fc")], [])
+    with pytest.raises(PnetcError, match=r"node 'fc' \(Gemm\): has 1 inputs, fewer than the op takes"):
+        build_graph(p, precision="float32")

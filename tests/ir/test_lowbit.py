@@ -110,7 +110,7 @@ def test_generated_c_is_bit_exact_on_the_host(tmp_path, bits, kernel):
 @pytest.mark.parametrize("kernel, needs", [("pnet_dense_s8", "dense_s8.c"), ("pnet_dense_s4", "dense_s4.c"),
                                            ("pnet_dense_pm1", "dense_pm1.c")])
 def test_kernels_bring_what_their_support_helpers_call(kernel, needs):
-    """The int8 dense kernels requantize through pnet_support.h's inline helper: the file list of a
+    """The int8 dense kernels share pnet_support.h's clamp and requantize themselves: the file list of a
     generated model must still carry requantize.c, and a float kernel must not pull it in."""
     from pnetc.codegen.render import kernel_files
 

@@ -86,9 +86,29 @@ def test_qparams_refuse_a_non_finite_range():
         qparams_from_range(-np.inf, 1.0)
 
 
+def _cnn(path):
+    pytest.importorskip("torch")
+    return mf.make_torch_cnn(path, "cnn-bn", dynamic=True)
+
+
+CALIB = mf.dense_samples(50, 64, 8).astype(np.float32)
+
+
+@pytest.mark.parametrize("model", ["dense", "cnn"])
 @pytest.mark.parametrize("precision", ["int8", "float32"])
-def test_memory_plan_keeps_live_buffers_apart(tmp_path, precision):
-    graph = run_passes(load_model(mf.make_dense_model(tmp_path / "m.onnx", hidden=(32, 16))), precision=precision)
+def test_memory_plan_keeps_live_buffers_apart(tmp_path, precision, model):
+    if model == "cnn":
+        graph = run_passes(load_model(_cnn(tmp_path / "c.onnx")), precision=precision, calib=CALIB)
+        elem = 1 if precision == "int8" else 4
+        for i, op in enumerate(graph.ops):  # conv and pooling outputs get their own buffer, never in place
+            if op.kind in ("Conv", "Pool"):
+                out = graph.plan.buffers[op.outputs[0]]
+                assert out.nbytes == elem * graph.tensors[op.outputs[0]].size and out.first == i
+                if op.inputs[0] in graph.plan.buffers:
+                    src = graph.plan.buffers[op.inputs[0]]
+                    assert src.last >= i and (src.offset + src.nbytes <= out.offset or out.offset + out.nbytes <= src.offset)
+    else:
+        graph = run_passes(load_model(mf.make_dense_model(tmp_path / "m.onnx", hidden=(32, 16))), precision=precision)
     plan = plan_memory(graph)
     buffers = list(plan.buffers.values())
     assert len(buffers) >= 3 and all(b.offset % plan.alignment == 0 for b in buffers)
@@ -100,3 +120,56 @@ def test_memory_plan_keeps_live_buffers_apart(tmp_path, precision):
             assert apart or not live_together, (a, b)
     # reuse: some buffers that are never live together share memory, so the arena is smaller than their sum
     assert plan.arena_bytes < sum(b.nbytes for b in buffers)
+
+
+def test_batchnorm_folds_into_the_conv_before_it_and_relu_fuses(tmp_path):
+    graph = load_model(_cnn(tmp_path / "c.onnx"))
+    assert [op.kind for op in graph.ops].count("Affine") == 2  # the two BatchNormalization nodes
+    fold(graph)
+    assert [op.kind for op in graph.ops] == ["Conv", "Pool", "Conv", "Pool", "Dense"]
+    assert all(op.activation == "relu" for op in graph.ops if op.kind == "Conv")
+
+
+def test_int8_conv_taps_are_bounded_for_int32_exactness(tmp_path):
+    """in_c * k_h * k_w products per output, like the inputs of an int8 dense layer (limits.py)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from pnetc.ir.limits import MAX_INT8_CONV_TAPS
+
+    in_c = MAX_INT8_CONV_TAPS // 16 + 1
+    w = np.full((1, in_c, 4, 4), 0.01, np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["c"], name="wide"), helper.make_node("Flatten", ["c"], ["f"]),
+         helper.make_node("Gemm", ["f", "g"], ["y"], transB=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", in_c, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 2])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.ones((2, 1), np.float32), "g")])
+    path = tmp_path / "wide.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    x = np.random.default_rng(0).random((4, in_c * 16)).astype(np.float32)
+    run_passes(load_model(path), precision="float32")  # float32 has no int32 accumulator
+    with pytest.raises(PnetcError, match=f"layer 'wide' \\(int8\\): in_c\\*k_h\\*k_w={in_c * 16} is outside the "
+                                         f"supported range 1..{MAX_INT8_CONV_TAPS}"):
+        run_passes(load_model(path), precision="int8", calib=x)
+
+
+def test_conv_work_is_bounded(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from pnetc.ir.limits import MAX_CONV_MACS
+
+    w = np.full((64, 64, 3, 3), 0.01, np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1], name="big"),
+         helper.make_node("GlobalAveragePool", ["c"], ["p"]), helper.make_node("Flatten", ["p"], ["f"]),
+         helper.make_node("Gemm", ["f", "g"], ["y"], transB=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 64, 32, 32])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 2])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.ones((2, 64), np.float32), "g")])
+    path = tmp_path / "big.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    with pytest.raises(PnetcError, match=f"node 'big' \\(Conv\\): total conv multiply-adds={64 * 32 * 32 * 64 * 9} "
+                                         f"is outside the supported range 0..{MAX_CONV_MACS}"):
+        load_model(path)

@@ -4,6 +4,7 @@ equals the golden reference."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -45,6 +46,11 @@ def test_layout(tmp_path, models):
     assert {str(p.relative_to(pkg)) for p in cm.sources} == listed
     assert cm.header == pkg / "include" / "digits.h" and cm.include_dirs == [pkg / "include"]
     assert (pkg / "cmake" / "mps2-an386.cmake").is_file()
+    # the board support a bare-metal program links with, shipped in the package itself
+    for rel in ("boards/startup_cortex_m.c", "boards/semihost.h", "boards/microbit.ld", "boards/mps2-an386.ld",
+                "cmake/pnetc-flags.cmake"):
+        assert (pkg / rel).is_file(), rel
+    assert "add_library(pnetc::board ALIAS pnetc_board)" in text
 
 
 @pytest.mark.skipif(not have("cmake", "cc"), reason="needs cmake and a host C compiler")
@@ -64,30 +70,73 @@ def test_host_build_and_run(tmp_path, models, model, precision):
 @pytest.mark.qemu
 @pytest.mark.skipif(not have("cmake", "arm-none-eabi-gcc", "qemu-system-arm"),
                     reason="needs cmake, arm-none-eabi-gcc and qemu-system-arm")
-@pytest.mark.parametrize("model, precision", [("dense", "int8"), ("tanh", "float32")])
-def test_mps2_an386_build_and_run(tmp_path, models, model, precision):
+@pytest.mark.parametrize("board_name, model, precision, arch", [
+    ("mps2-an386", "dense", "int8", "v7E-M"), ("mps2-an386", "tanh", "float32", "v7E-M"),
+    ("microbit", "dense", "int8", "v6S-M"), ("microbit", "text", "int8", "v6S-M")])
+def test_bare_metal_program_from_the_package_alone(tmp_path, models, board_name, model, precision, arch):
+    """The user's own C program (tests/packages/consumer), built with nothing but the package: its
+    toolchain file, pnetc::board (startup, semihosting, linker script) and no build type; it runs
+    under QEMU and every answer equals the golden reference."""
     from pnetc.targets.boards import get_board
     from pnetc.targets.qemu import system_command
-    from pnetc.targets.toolchain import render_linker_script
-    from pnetc.resources import data_dir
 
-    board = get_board("mps2-an386")
+    board = get_board(board_name)
     cm = compile_model(models[model], tmp_path / "pkg", name="clf", precision=precision, package="cmake")
     samples = samples_for(cm)
     src = consumer_project(tmp_path, cm, samples)
-    ld = tmp_path / "board.ld"
-    ld.write_text(render_linker_script(board))
     build = tmp_path / "build"
-    cmake_build(src, build, f"-DCMAKE_TOOLCHAIN_FILE={cm.out_dir / 'cmake' / 'mps2-an386.cmake'}",
-                "-DCMAKE_BUILD_TYPE=Release", f"-DPNETC_PACKAGE={cm.out_dir}", "-DPNETC_MODEL=clf",
-                f"-DPNETC_RUNTIME={data_dir('runtime')}", f"-DPNETC_LINKER_SCRIPT={ld}")
+    cmake_build(src, build, f"-DCMAKE_TOOLCHAIN_FILE={cm.out_dir / 'cmake' / f'{board_name}.cmake'}",
+                f"-DPNETC_PACKAGE={cm.out_dir}", "-DPNETC_MODEL=clf")
+    cache = (build / "CMakeCache.txt").read_text()
+    assert "CMAKE_BUILD_TYPE:STRING=Release" in cache and "CMAKE_C_FLAGS_RELEASE:STRING=-O2 -DNDEBUG" in cache
     elf = build / "app"
     attrs = subprocess.run(["arm-none-eabi-readelf", "-A", str(elf)], capture_output=True, text=True).stdout
-    # the toolchain file's board flags reached the compiler: a hard-float Cortex-M4F image
-    assert "Tag_CPU_arch: v7E-M" in attrs and "Tag_ABI_VFP_args: VFP registers" in attrs, attrs
+    assert f"Tag_CPU_arch: {arch}" in attrs, attrs  # the toolchain file's board flags reached the compiler
+    if board.fpu != "none":
+        assert "Tag_ABI_VFP_args: VFP registers" in attrs, attrs
     run = subprocess.run(system_command(board, elf), capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert check_output(cm, samples, run.stdout + run.stderr) == len(samples)
+
+
+@pytest.mark.skipif(not have("cmake", "arm-none-eabi-gcc"), reason="needs cmake and arm-none-eabi-gcc")
+def test_a_cortex_m0_program_using_libc_links(tmp_path, models):
+    """The issue's case: a Cortex-M0 build with no build type compiled at -O0 and failed to link
+    (undefined _kill, _getpid from abort()). With the package's toolchain file: -O2 and nosys."""
+    cm = compile_model(models["dense"], tmp_path / "pkg", name="clf", package="cmake")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.13)\nproject(user C)\n"
+        f"add_subdirectory({cm.out_dir} clf)\nadd_executable(app main.c)\n"
+        "target_link_libraries(app PRIVATE pnetc::clf pnetc::board)\n")
+    (src / "main.c").write_text(
+        '#include <assert.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include "clf.h"\n#include "semihost.h"\n'
+        "static clf_input_t x[CLF_INPUT_SIZE];\n"
+        "int main(void) { clf_score_t s[CLF_NUM_CLASSES]; char line[32]; int c = clf_predict(x, s);\n"
+        "  assert(c >= 0); if (c > 99) abort();\n"
+        '  snprintf(line, sizeof line, "class %d\\n", c); pnet_sh_puts(line); return 0; }\n')
+    build = tmp_path / "build"
+    r = subprocess.run(["cmake", "-S", str(src), "-B", str(build),
+                        f"-DCMAKE_TOOLCHAIN_FILE={cm.out_dir / 'cmake' / 'microbit.cmake'}",
+                        "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(["cmake", "--build", str(build)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr  # no undefined _kill / _getpid
+    commands = (build / "compile_commands.json").read_text()
+    assert "-O2" in commands and "-O0" not in commands
+
+
+@pytest.mark.skipif(not have("cmake", "cc"), reason="needs cmake and a host C compiler")
+def test_host_build_without_a_build_type_is_optimised(tmp_path, models):
+    cm = compile_model(models["dense"], tmp_path / "pkg", name="clf", package="cmake")
+    src = consumer_project(tmp_path, cm, samples_for(cm))
+    r = subprocess.run(["cmake", "-S", str(src), "-B", str(tmp_path / "build"), f"-DPNETC_PACKAGE={cm.out_dir}",
+                        "-DPNETC_MODEL=clf", "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    commands = json.loads((tmp_path / "build" / "compile_commands.json").read_text())
+    model_files = [c["command"] for c in commands if "/pkg/src/" in c["file"]]
+    assert model_files and all("-O2" in c for c in model_files)
 
 
 @pytest.mark.skipif(not have("cmake", "cc"), reason="needs cmake and a host C compiler")

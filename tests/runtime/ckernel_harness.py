@@ -9,6 +9,11 @@ Toolchains: host gcc and clang; gcc with UBSan+ASan ("gcc-sanitize": undefined b
 out-of-bounds access aborts the driver); gcc/clang with -fsigned-char/-funsigned-char (text and
 hash kernels); and "arm-qemu" (arm-linux-gnueabihf-gcc -static run under qemu-arm, where plain
 char is unsigned). Missing tools skip the test.
+
+Boards ("board:<name>", e.g. board:mps2-an386 for a Cortex-M4 with DSP): the driver becomes the
+board's bare-metal firmware (pnetc.targets.toolchain, the board's own flags, startup and linker
+script) with -DDRIVER_IO_PNET, and runs under QEMU confined like `pnetc run`; the cases go in as
+pnet_in.bin and the results come back as hex text.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ HOST = ["gcc", "clang", "gcc-sanitize"]
 # For the kernels that read bytes: both char signednesses, two compilers, and real ARM.
 CHAR_VARIANTS = ["gcc-signed-char", "gcc-unsigned-char", "clang-unsigned-char", "arm-qemu"]
 HOST_AND_ARM = ["gcc", "clang", "gcc-sanitize", "arm-qemu"]
+# bare-metal Cortex-M boards under qemu-system-arm: M4F with the DSP extension, M3 without
+BOARDS = ["board:mps2-an386", "board:mps2-an385"]
 # kernels with SIMD paths: host (portable C), both SIMD paths and the portable path on Arm
 SIMD_VARIANTS = ["gcc", "clang", "gcc-sanitize", "armv7-dsp-qemu", "aarch64-qemu", "armv7-portable-qemu"]
 
@@ -65,6 +72,48 @@ class Kernel:
         return proc.stdout
 
 
+@dataclass
+class BoardKernel:
+    """A driver built as a board's firmware; run(bytes) -> bytes like Kernel."""
+
+    elf: Path
+    board: object
+    work_dir: Path
+
+    def run(self, data: bytes) -> bytes:
+        from pnetc.targets import run as target_run
+        from pnetc.targets import sandbox
+
+        sandbox.fresh(self.work_dir / "pnet_in.bin").write_bytes(data)
+        cmd = target_run.runner_command(self.board, self.elf)
+        done = target_run.execute(cmd, self.work_dir, n_samples=0, timeout_s=300, readable=[self.elf])
+        if done.returncode != 0 or done.timed_out:
+            raise AssertionError(f"{self.elf.name} on {self.board.name} exited {done.returncode}: {done.console}")
+        return bytes.fromhex(done.output)
+
+
+def _build_board(board_name: str, driver: str, sources: list[str], defines: tuple[str, ...], out_dir: Path):
+    from pnetc.errors import PnetcError
+    from pnetc.targets.boards import get_board
+    from pnetc.targets.toolchain import compile_firmware
+
+    board = get_board(board_name)
+    if shutil.which(board.tool("gcc")) is None or shutil.which(board.runner_command) is None:
+        pytest.skip(f"the {board_name} toolchain or emulator is not installed")
+    tag = "_".join([driver, board_name] + [d.split("=")[-1] for d in defines])
+    build_dir = out_dir / tag
+    try:
+        fw = compile_firmware(board, build_dir, main_c=(DRIVERS / f"{driver}.c").read_text(), stem=driver,
+                              sources=[RUNTIME / "src" / s for s in sources],
+                              include_dirs=[RUNTIME / "include", DRIVERS],
+                              extra_cflags=["-DDRIVER_IO_PNET", *(f"-D{d}" for d in defines)])
+    except PnetcError as exc:
+        raise AssertionError(f"build failed: {exc}") from None
+    work = build_dir / "run"
+    work.mkdir()
+    return BoardKernel(fw.elf, board, work)
+
+
 def tool_missing(toolchain: str) -> str | None:
     cc, _, runner = TOOLCHAINS[toolchain]
     for tool in [cc[0]] + runner[:1]:
@@ -81,6 +130,11 @@ def build_kernel(tmp_path_factory):
 
     def build(driver: str, sources: list[str], toolchain: str, defines: tuple[str, ...] = (),
               libm: bool = False) -> Kernel:
+        if toolchain.startswith("board:"):
+            key = (driver, tuple(sources), toolchain, tuple(defines))
+            if key not in cache:
+                cache[key] = _build_board(toolchain.split(":", 1)[1], driver, sources, defines, out_dir)
+            return cache[key]
         missing = tool_missing(toolchain)
         if missing:
             pytest.skip(f"{missing} is not installed")

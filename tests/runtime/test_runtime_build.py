@@ -26,7 +26,10 @@ TARGETS = {
 # memset/memcpy: gcc may turn clearing loops into calls; every C environment provides them.
 ALLOWED = {"memset", "memcpy"}
 FLOAT_HELPERS = {"expf", "tanhf"}
-ALLOWED_PER_FILE = {"requantize.c": {"__aeabi_lmul"}}  # the one 32x32->64 multiply, as CMSIS-NN
+# requantize: the one 32x32->64 multiply, as CMSIS-NN; the average pools: one division per output
+# (Cortex-M0 has no divide instruction) and, in float, the tap count converted once per output
+ALLOWED_PER_FILE = {"requantize.c": {"__aeabi_lmul"}, "avgpool_s8.c": {"__aeabi_idiv"},
+                    "avgpool_f32.c": {"__aeabi_i2f"}}
 
 
 def _compile(cmd: list[str], out: Path) -> None:

@@ -1,6 +1,7 @@
 """One device path for every model kind: `run`, `build` and `bench` work, with 0 mismatches, for a
-plain torch MLP (batch-1 and dynamic-batch exports, int8 through --calib and float32), a pnetc
-projection net and a text model, on the host, a Cortex-M4 (mps2-an386) and a Cortex-M0 (microbit)."""
+plain torch MLP and a small torch CNN (batch-1 and dynamic-batch exports, int8 through --calib and
+float32), a CNN with BatchNorm, a Conv1d net, a pnetc projection net and a text model, on the host,
+a Cortex-M4 (mps2-an386) and a Cortex-M0 (microbit)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from tests.compiler import model_factory as mf
 from .conftest import skip_unless_runnable
 
 BOARDS = ["host", "mps2-an386", "microbit"]
-KINDS = ["torch-mlp-batch1", "torch-mlp-dynamic", "projection", "text"]
+KINDS = ["torch-mlp-batch1", "torch-mlp-dynamic", "torch-cnn-batch1", "torch-cnn-dynamic", "torch-cnn-bn",
+         "torch-conv1d", "projection", "text"]
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +33,10 @@ def kinds(tmp_path_factory):
     return {
         "torch-mlp-batch1": (d / "mlp_b1.onnx", dense),
         "torch-mlp-dynamic": (d / "mlp_dyn.onnx", dense),
+        "torch-cnn-batch1": (mf.make_torch_cnn(d / "cnn_b1.onnx", "cnn"), dense),
+        "torch-cnn-dynamic": (mf.make_torch_cnn(d / "cnn_dyn.onnx", "cnn", dynamic=True), dense),
+        "torch-cnn-bn": (mf.make_torch_cnn(d / "cnn_bn.onnx", "cnn-bn", dynamic=True), dense),
+        "torch-conv1d": (mf.make_torch_cnn(d / "conv1d.onnx", "conv1d", dynamic=True), dense),
         "projection": (mf.make_dense_model(d / "projection.onnx"), dense),
         "text": (mf.make_text_model(d / "text.onnx"), mf.write_text_jsonl(d / "text.jsonl")),
         "calib": d / "calib.npz",

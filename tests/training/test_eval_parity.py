@@ -25,6 +25,6 @@ def test_numpy_reference_predictions_equal_torch_on_the_whole_test_split(trained
     assert len(torch_pred) == len(digits.x_test) == len(numpy_pred)
     assert np.array_equal(numpy_pred, torch_pred)
     report = evaluate_model(out / "model.onnx", dataset="digits")
-    assert report["samples"] == len(digits.x_test)
-    assert report["accuracy"] == float(np.mean(torch_pred == digits.y_test))
-    assert abs(report["accuracy"] - result["projection_accuracy"]) < 1e-6
+    assert report.samples == len(digits.x_test)
+    assert report.accuracy == float(np.mean(torch_pred == digits.y_test))
+    assert abs(report.accuracy - result["projection_accuracy"]) < 1e-6

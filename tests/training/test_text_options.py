@@ -93,3 +93,16 @@ def test_text_defaults():
     assert lstm.mode == "joint"
     dense = resolve(TrainConfig(dataset="digits"), "image", (8, 8), "digits")
     assert dense.trainer == "mlp" and dense.mode == "joint"
+
+
+def test_featurizer_options_in_the_api(tmp_path, text_csv):
+    """pnetc.train takes the featurizer options the CLI has (char_max_n, words), and the text model's
+    card and predict work from Python too."""
+    import pnetc
+
+    trained = pnetc.train(str(text_csv), tmp_path / "api", epochs=1, tables=2, bits_per_table=16, fc=[0],
+                          char_max_n=1, words=True, progress=False)
+    proj = pnetc.compile(trained, tmp_path / "c", precision="float32").compiled.graph.projection
+    assert (proj.char_max_n, proj.words) == (1, True)
+    assert "| text_char_max_n | 1 |" in (tmp_path / "api" / "model.md").read_text()
+    assert pnetc.predict(trained, ["the cat sat"]).predictions[0]["label"] in ("en", "fr")

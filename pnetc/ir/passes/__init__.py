@@ -1,4 +1,5 @@
-"""IR passes, run in this order by `run_passes`: fold -> lower (+ low-bit hidden layers) -> quantize -> plan memory."""
+"""IR passes, run in this order by `run_passes`: fold -> lower (+ low-bit hidden layers) -> quantize -> plan memory
+-> kernel calls."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pnetc.ir.graph import Graph
 
 def run_passes(graph: Graph, *, precision: str = "int8", projection: str = "hash",
                calib: Optional[np.ndarray | list] = None) -> Graph:
+    from pnetc.ir.calls import lower_calls
     from pnetc.ir.passes.fold import fold
     from pnetc.ir.passes.lower import lower
     from pnetc.ir.passes.lowbit import lower_low_bit
@@ -28,4 +30,5 @@ def run_passes(graph: Graph, *, precision: str = "int8", projection: str = "hash
     quantize(graph, calib=calib)
     check_values(graph, "quantisation")
     plan_memory(graph)
+    graph.program = lower_calls(graph)
     return graph

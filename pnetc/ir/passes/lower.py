@@ -6,14 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from pnetc.errors import PnetcError
-from pnetc.ir.graph import PRECISIONS, PROJECTION_MODES, Activation, Dense, Graph, HashProjection, TextProjection
+from pnetc.ir.graph import Activation, Dense, Graph, HashProjection, TextProjection, check_modes
 
 
 def lower(graph: Graph, *, precision: str, projection: str) -> None:
-    if precision not in PRECISIONS:
-        raise PnetcError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
-    if projection not in PROJECTION_MODES:
-        raise PnetcError(f"unknown projection mode {projection!r}; choose one of {', '.join(PROJECTION_MODES)}")
+    check_modes(precision, projection)
     graph.precision = precision
     graph.projection_mode = projection
     for op in graph.ops:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pnetc.ir.graph import Activation, Buffer, Dense, Graph, HashProjection, MemoryPlan, TextProjection
+from pnetc.ir.graph import Activation, Buffer, Conv, Dense, Graph, HashProjection, MemoryPlan, Pool, TextProjection
 
 ALIGNMENT = 8
 
@@ -52,6 +52,8 @@ def buffer_requests(graph: Graph) -> tuple[dict, dict[str, str]]:
             if int_mode and op.lowering in ("bitsum", "xnor"):
                 reqs[Scratch(i, "acc")] = [4 * op.out_features, i, i]
             reqs[out] = [elem * op.out_features, i, i]
+        elif isinstance(op, (Conv, Pool)):  # windows overlap: never in place
+            reqs[out] = [(1 if int_mode else 4) * graph.tensors[out].size, i, i]
         elif isinstance(op, Activation):
             alias[out] = alias.get(op.inputs[0], op.inputs[0])
             continue

@@ -15,8 +15,8 @@ from typing import Optional
 import numpy as np
 
 from pnetc.errors import PnetcError
-from pnetc.ir.graph import Activation, Dense, DenseQuant, Graph, QuantParams
-from pnetc.ir.limits import MAX_BIAS_Q, MAX_INT8_DENSE_INPUTS, check_limit
+from pnetc.ir.graph import Activation, Conv, Dense, DenseQuant, Graph, Pool, QuantParams
+from pnetc.ir.limits import MAX_BIAS_Q, MAX_INT8_CONV_TAPS, MAX_INT8_DENSE_INPUTS, check_limit
 from pnetc.ir.passes.lowbit import LOWERING, low_bit_weights
 
 LOW_BIT_BITS = {lowering: bits for bits, lowering in LOWERING.items()}
@@ -62,10 +62,12 @@ def quantize(graph: Graph, calib: Optional[object] = None) -> None:
     if proj is None:
         graph.tensors[graph.input].quant = _qparams(graph, ranges, graph.input, "the model input")
     for op in graph.ops:
-        if isinstance(op, Dense):
+        if isinstance(op, (Dense, Conv)):
             _quantize_dense(graph, op, ranges)
         elif isinstance(op, Activation):
             _quantize_activation(graph, op)
+        elif isinstance(op, Pool):
+            _quantize_pool(graph, op)
 
 
 def _ranges(graph: Graph, calib) -> dict:
@@ -90,7 +92,8 @@ def _qparams(graph: Graph, ranges: dict, name: str, what: str) -> QuantParams:
     return qparams_from_range(rng["min"], rng["max"], f"{what} (tensor '{name}')")
 
 
-def _quantize_dense(graph: Graph, op: Dense, ranges: dict) -> None:
+def _quantize_dense(graph: Graph, op: Dense | Conv, ranges: dict) -> None:
+    """Dense and conv layers alike: per-output-channel int8 weights over the products summed per output."""
     in_t = graph.tensors[op.inputs[0]]
     out_t = graph.tensors[op.outputs[0]]
     if in_t.dtype == "bits":
@@ -108,9 +111,10 @@ def _quantize_dense(graph: Graph, op: Dense, ranges: dict) -> None:
         out_q = _qparams(graph, ranges, out_t.name, f"the output of layer '{op.name}'")
     out_t.quant = out_q
     out_t.dtype = "int8"
-    w = op.weight.astype(np.float64)
+    lowering = op.lowering if isinstance(op, Dense) else "dense"
+    w = op.weight.astype(np.float64).reshape(op.weight.shape[0], -1)
     bias = op.bias.astype(np.float64)
-    if op.lowering == "xnor":
+    if lowering == "xnor":
         # W ~ alpha * s with s = +-1; b in {0,1} = (1 + (2b-1)) / 2, so
         # W b + c = alpha/2 * sum_k s_k (2b_k - 1) + (c + alpha/2 * sum_k s_k): acc has scale alpha/2.
         signs = np.where(w >= 0, 1.0, -1.0)
@@ -121,12 +125,14 @@ def _quantize_dense(graph: Graph, op: Dense, ranges: dict) -> None:
         w_q = pack_bits((signs > 0).astype(np.uint8))
         w_scale = acc_scale
         bias_q = eff_bias / acc_scale
-    elif op.lowering in LOW_BIT_BITS:  # low-bit hidden layers (lowbit.py): the grid is exact
-        check_limit(f"layer '{op.name}' ({op.lowering}): ", "inputs", op.in_features, MAX_INT8_DENSE_INPUTS, 1)
-        w_q, w_scale = low_bit_weights(op, LOW_BIT_BITS[op.lowering])
+    elif lowering in LOW_BIT_BITS:  # low-bit hidden layers (lowbit.py): the grid is exact
+        check_limit(f"layer '{op.name}' ({lowering}): ", "inputs", op.in_features, MAX_INT8_DENSE_INPUTS, 1)
+        w_q, w_scale = low_bit_weights(op, LOW_BIT_BITS[lowering])
         bias_q = bias / (s_in * w_scale)
     else:
-        if op.lowering == "dense":  # (x - zp) * w summed over the inputs, plus the bias, must fit int32
+        if isinstance(op, Conv):  # (x - zp) * w summed over in_c * k_h * k_w taps, plus the bias, must fit int32
+            check_limit(f"layer '{op.name}' (int8): ", "in_c*k_h*k_w", op.taps, MAX_INT8_CONV_TAPS, 1)
+        elif lowering == "dense":  # (x - zp) * w summed over the inputs, plus the bias, must fit int32
             check_limit(f"layer '{op.name}' (int8): ", "inputs", op.in_features, MAX_INT8_DENSE_INPUTS, 1)
         wmax = np.max(np.abs(w), axis=1)
         tiny = (wmax > 0) & (wmax < F32_TINY)
@@ -134,13 +140,13 @@ def _quantize_dense(graph: Graph, op: Dense, ranges: dict) -> None:
             raise PnetcError(f"the weights of layer '{op.name}', output {int(np.argmax(tiny))}, are all denormal "
                              f"(max |w| = {wmax[np.argmax(tiny)]:g}): its int8 scale would be denormal")
         w_scale = np.where(wmax > 0, wmax / 127.0, 1.0)
-        w_q = np.clip(np.round(w / w_scale[:, None]), -127, 127).astype(np.int8)
+        w_q = np.clip(np.round(w / w_scale[:, None]), -127, 127).astype(np.int8).reshape(op.weight.shape)
         bias_q = bias / (s_in * w_scale)
     if not np.all(np.abs(bias_q) <= MAX_BIAS_Q):  # also NaN
         raise PnetcError(f"the bias of layer '{op.name}' does not fit int32 after quantisation "
                          f"(|bias / scale| up to {np.max(np.abs(bias_q)):g}, limit {MAX_BIAS_Q})")
     bias_q = np.round(bias_q).astype(np.int32)
-    eff_in = 1.0 if op.lowering == "xnor" else s_in
+    eff_in = 1.0 if lowering == "xnor" else s_in
     from pnetc import kernels
 
     try:
@@ -170,4 +176,18 @@ def _quantize_activation(graph: Graph, op: Activation) -> None:
         y = np.round(f[op.func](real) / out_q.scale) + out_q.zero_point
     op.lut = np.clip(y, INT8_MIN, INT8_MAX).astype(np.int8)
     out_t.quant = out_q
+    out_t.dtype = "int8"
+
+
+def _quantize_pool(graph: Graph, op: Pool) -> None:
+    """Max and average pooling keep the input's scale and zero point (the kernels work on the raw int8)."""
+    in_t, out_t = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if in_t.quant is None:
+        raise PnetcError(f"'{op.name}' reads '{in_t.name}', which has no int8 quantisation")
+    if op.mode == "avg" and op.count_include_pad and any(op.pads) and in_t.quant.zero_point != 0:
+        # the kernel counts padded taps as int8 0, which is the real value -zero_point * scale here
+        raise PnetcError(f"'{op.name}' (AveragePool with count_include_pad=1 and pads) has no exact int8 form: its "
+                         f"input's zero point is {in_t.quant.zero_point}, not 0; use count_include_pad=0 or "
+                         "--precision float32")
+    out_t.quant = QuantParams(in_t.quant.scale, in_t.quant.zero_point)
     out_t.dtype = "int8"

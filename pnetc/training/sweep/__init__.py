@@ -16,63 +16,69 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pnetc.errors import PnetcError
+from pnetc.results import Result
 from pnetc.training.sweep.grid import MODES, TRAINER_MODE, Point, fc_text, parse_grid, parse_modes
 from pnetc.training.sweep.plot import plot
 from pnetc.training.sweep.table import (COLUMNS, CSV_NAME, PNG_NAME, SETTINGS_NAME, append_row, check_settings,
                                         read_rows, read_typed_rows, typed_row)
 
-__all__ = ["COLUMNS", "parse_grid", "parse_modes", "read_rows", "read_typed_rows", "run_sweep", "typed_row"]
+__all__ = ["COLUMNS", "SweepResult", "parse_grid", "parse_modes", "read_rows", "read_typed_rows", "run_sweep", "typed_row"]
+
+
+@dataclass(frozen=True)
+class SweepResult(Result):
+    """A (T, d, FC) grid trained joint and alone: one row per run (see docs/sweep.md)."""
+
+    csv: Path
+    png: Path
+    trained: int
+    skipped: int
+    rows: tuple[dict, ...]
 
 
 def run_sweep(
     *,
-    dataset: str,
     out: str | Path,
     grid: list[str] | str | None = None,
     modes: str | None = None,
-    epochs: int | None = None,
-    seed: int = 0,
-    trainer: str | None = None,
-    kind: str | None = None,
-    density: float | None = None,
-    lambdas: str | None = None,
-    temperature: float = 1.0,
-    data_dir: str | None = None,
-    device: str = "auto",
     force: bool = False,
     progress: bool = True,
-) -> dict:
+    **options,
+) -> SweepResult:
     """Train every missing (grid point, mode) plus the trainer reference; write CSV and PNG.
 
+    `options`: the training options a sweep shares with `pnetc train` (options.for_command("sweep"):
+    dataset, epochs, seed, trainer, kind, density, lambdas, temperature, data_dir, device).
     DIR holds only pnetc's files unless `force` (then it writes beside yours, never over them), and
     is locked while the sweep runs (pnetc/outdir.py).
-    Returns {"csv", "png", "trained", "skipped", "rows"} (rows: every CSV row, typed)."""
+    Returns a SweepResult (rows: every CSV row, typed)."""
     import os
 
-    from pnetc.training.config import DISTILL_LAMBDAS, TrainConfig, parse_lambdas, resolve
+    from pnetc.training.config import TrainConfig, resolve
+    from pnetc.training.options import DISTILL_LAMBDAS, config_fields, parse
 
     if int(os.environ.get("WORLD_SIZE") or 1) > 1:  # every rank would run the whole grid and write the CSV
         raise PnetcError("pnetc sweep runs its grid in one process; start it without torchrun")
+    values = parse(options, command="sweep")
     parsed = parse_grid(grid)
     mode_names = parse_modes(modes)
-    if epochs is not None and epochs <= 0:
-        raise PnetcError(f"--epochs must be a positive integer, got {epochs}")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise PnetcError(f"--out {out} exists and is not a directory")
 
     from pnetc.datasets import load_dataset
 
-    ds = load_dataset(dataset, data_dir=data_dir)
-    if trainer is None and ds.task == "text":
-        trainer = "lstm"  # a sweep compares joint training with a trainer; text trains none by default
-    base = TrainConfig(dataset=dataset, data_dir=data_dir, trainer=trainer, kind=kind, density=density,
-                       epochs=epochs, seed=seed, device=device, temperature=temperature,
-                       lambdas=parse_lambdas(lambdas) if lambdas is not None else DISTILL_LAMBDAS)
+    ds = load_dataset(values["dataset"], data_dir=values["data_dir"])
+    if values["trainer"] is None and ds.task == "text":
+        values["trainer"] = "lstm"  # a sweep compares joint training with a trainer; text trains none by default
+    fields = config_fields(values)
+    if values["lambdas"] is None:  # the joint runs keep a distillation term to compare "alone" with
+        fields["lambdas"] = DISTILL_LAMBDAS
+    base = TrainConfig(**fields)
     shape = tuple(ds.input_shape)
     # Resolve (and so validate) every configuration before the first run.
     configs: list[tuple[Point, TrainConfig]] = []
@@ -107,9 +113,9 @@ def run_sweep(
         temp = "" if settings["temperature"] == 1.0 else f", temperature {settings['temperature']:g}"
         with folder.writing(PNG_NAME) as tmp:
             plot(rows, tmp, title=f"{ds.name}: accuracy vs neural bits ({settings['epochs']} epochs, "
-                                  f"joint λ = {settings['lambdas']}{temp}, seed {seed})")
-    return {"csv": str(csv_path), "png": str(png_path), "trained": trained,
-            "skipped": len(configs) - len(todo), "rows": rows}
+                                  f"joint λ = {settings['lambdas']}{temp}, seed {settings['seed']})")
+    return SweepResult(csv=csv_path, png=png_path, trained=trained, skipped=len(configs) - len(todo),
+                       rows=tuple(rows))
 
 
 def _train_all(todo, ds, settings: dict, folder, out: Path, progress: bool) -> int:

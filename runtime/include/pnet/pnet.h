@@ -266,6 +266,69 @@ void pnet_softmax_f32(float *x, int32_t n);
 /* argmax_f32.c: index of the first maximum (0 if n <= 0). NaNs never win over an earlier number. */
 int32_t pnet_argmax_f32(const float *x, int32_t n);
 
+/* ------------------------------------------------- convolution, pooling -- */
+/*
+ * Tensors are NCHW without the batch, as ONNX: activations x[c][h][w] (c < channels, h < in_h,
+ * w < in_w), outputs y[c][oh][ow], conv weights w[out_c][in_c][k_h][k_w]. Conv1d / 1-D pooling is
+ * the case in_h = k_h = 1 (stride_h = dilation_h = 1, no vertical padding).
+ *
+ * Window tap (kh, kw) of output (oh, ow) reads input row ih = oh * stride_h - pad_top + kh * dilation_h
+ * and column iw = ow * stride_w - pad_left + kw * dilation_w. A tap is "inside" when
+ * 0 <= ih < in_h and 0 <= iw < in_w; taps outside read nothing (implicit padding).
+ * Geometry preconditions (the generated code meets them statically; pnetc.kernels.window
+ * computes a valid struct): every field >= 0, k, stride, dilation and out sizes >= 1, and for the
+ * pools every window has at least one inside tap (true for every ONNX geometry: pads < kernel).
+ * out_h / out_w are given (floor or ceil mode are the caller's choice); pad_bottom / pad_right
+ * only matter for average pooling with count_include_pad.
+ */
+typedef struct pnet_window {
+    int32_t in_h, in_w;             /* input rows, columns */
+    int32_t out_h, out_w;           /* output rows, columns */
+    int32_t k_h, k_w;               /* kernel (window) rows, columns */
+    int32_t stride_h, stride_w;     /* >= 1 */
+    int32_t dilation_h, dilation_w; /* >= 1 (1 = dense window) */
+    int32_t pad_top, pad_left, pad_bottom, pad_right; /* ONNX pads order: begins, then ends */
+} pnet_window;
+
+/* conv2d_s8.c: int8 convolution (TFLite/CMSIS-NN convention, symmetric per-output-channel weights):
+   y[co][oh][ow] = clamp(requantize(bias[co] + sum over inside taps (kh, kw) and ci of
+                                    (x[ci][ih][iw] + in_offset) * w[co][ci][kh][kw], mult[co], shift[co])
+                         + out_offset, act_min, act_max).
+   Padding is the real zero (taps outside the input add nothing, as x + in_offset == 0 would).
+   Precondition: the int32 accumulator does not overflow (in_c * k_h * k_w * 255 * 128 < 2^31 suffices). */
+void pnet_conv2d_s8(const int8_t *x, int32_t in_c, const pnet_window *win, const int8_t *w, const int32_t *bias,
+                    int32_t out_c, int32_t in_offset, const int32_t *mult, const int32_t *shift, int32_t out_offset,
+                    int32_t act_min, int32_t act_max, int8_t *y);
+
+/* conv2d_f32.c: y[co][oh][ow] = (sum from 0.0f, over ci increasing, then kh increasing, then kw
+   increasing, of inside taps only, of x[ci][ih][iw] * w[co][ci][kh][kw]) + bias[co] (bias added last).
+   Each product and each sum rounds to float: the file never fuses multiply-adds. */
+void pnet_conv2d_f32(const float *x, int32_t in_c, const pnet_window *win, const float *w, const float *bias,
+                     int32_t out_c, float *y);
+
+/* maxpool_s8.c: y[c][oh][ow] = clamp(max over inside taps of x[c][ih][iw], act_min, act_max)
+   (outside taps are ignored, as ONNX MaxPool). */
+void pnet_maxpool_s8(const int8_t *x, int32_t channels, const pnet_window *win, int32_t act_min, int32_t act_max,
+                     int8_t *y);
+
+/* maxpool_f32.c: y[c][oh][ow] = the first inside tap in (kh, kw) order, replaced by each later tap v
+   with v > y (so a NaN never replaces a number; outside taps are ignored). */
+void pnet_maxpool_f32(const float *x, int32_t channels, const pnet_window *win, float *y);
+
+/* avgpool_s8.c: ONNX AveragePool on the raw int8 values (input and output share scale and zero
+   point, as TFLite/CMSIS-NN): s = sum of x over inside taps, n = number of inside taps
+   (count_include_pad = 0) or of taps inside the padded extent -pad_top <= ih < in_h + pad_bottom,
+   -pad_left <= iw < in_w + pad_right (count_include_pad = 1; outside taps still add 0 to s);
+   y = clamp(round(s / n), act_min, act_max), rounding half away from zero:
+   s >= 0 ? (s + n / 2) / n : (s - n / 2) / n in C integer division (as TFLite's and CMSIS-NN's
+   average pool). Global average pooling: k_h = in_h, k_w = in_w, out 1 x 1. */
+void pnet_avgpool_s8(const int8_t *x, int32_t channels, const pnet_window *win, int32_t count_include_pad,
+                     int32_t act_min, int32_t act_max, int8_t *y);
+
+/* avgpool_f32.c: y[c][oh][ow] = s / n, s = sum from 0.0f of the inside taps in (kh, kw) order, n as
+   for avgpool_s8 (as a float, exact). */
+void pnet_avgpool_f32(const float *x, int32_t channels, const pnet_window *win, int32_t count_include_pad, float *y);
+
 /* ------------------------------------------------------ bench markers -- */
 /* The benchmark harness (not this library) defines pnet_bench_mark when PNET_BENCH is set. */
 #ifdef PNET_BENCH

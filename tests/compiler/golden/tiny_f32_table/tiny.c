@@ -68,3 +68,89 @@ const uint32_t *tiny_last_bits(void)
 {
     return tiny_arena_bits(tiny_arena);
 }
+
+const char *const tiny_labels[TINY_NUM_CLASSES] = {
+    "c0",
+    "c1",
+    "c2",
+};
+
+const float tiny_input_scale[1] = {
+    0.00392156886f
+};
+const int32_t tiny_input_zero_point[1] = {
+    0
+};
+
+/* Ties to even, for |t| <= 2^24: the truncation and the fraction t - r are exact in float32. */
+static int32_t tiny_round_half_even(float t)
+{
+    int32_t r = (int32_t)t;
+    float frac = t - (float)r;
+    if (frac > 0.5f || (frac == 0.5f && (r & 1) != 0)) {
+        r += 1;
+    } else if (frac < -0.5f || (frac == -0.5f && (r & 1) != 0)) {
+        r -= 1;
+    }
+    return r;
+}
+
+void tiny_quantize(const float *x, tiny_input_t *q)
+{
+    size_t j;
+    for (j = 0; j < (size_t)TINY_INPUT_SIZE; ++j) {
+        float t = (float)(x[j] / tiny_input_scale[0]);
+        int32_t zero_point = tiny_input_zero_point[0];
+        int32_t v;
+        if (!(t >= -16777216.0f)) { /* NaN included */
+            t = -16777216.0f;
+        } else if (t > 16777216.0f) {
+            t = 16777216.0f;
+        }
+        v = tiny_round_half_even(t) + zero_point;
+        if (v < 0) {
+            v = 0;
+        } else if (v > 255) {
+            v = 255;
+        }
+        q[j] = (tiny_input_t)v;
+    }
+}
+
+/* exp(t) for t <= 0 without libm: t = k ln2 + r, |r| <= ln2/2, exp(r) by its Taylor series to r^7. */
+static float tiny_exp_nonpositive(float t)
+{
+    float k, r, p, two_k = 1.0f;
+    int32_t i, n;
+    if (t < -87.0f) {
+        return 0.0f;
+    }
+    k = (float)(int32_t)(t * 1.44269504f - 0.5f); /* round(t / ln2), t <= 0 */
+    r = (t - k * 0.693359375f) + k * 2.12194440e-4f; /* ln2 = 0.693359375 - 2.12194440e-4 (Cody-Waite) */
+    p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666667f + r * (0.0416666667f + r * (0.00833333333f
+        + r * (0.00138888889f + r * 0.000198412698f))))));
+    n = -(int32_t)k;
+    for (i = 0; i < n; ++i) {
+        two_k *= 0.5f;
+    }
+    return p * two_k;
+}
+
+void tiny_scores_to_probabilities(const tiny_score_t *scores, float *probs)
+{
+    size_t i;
+    float top, sum = 0.0f;
+    top = scores[0];
+    for (i = 1; i < (size_t)TINY_NUM_CLASSES; ++i) {
+        if (scores[i] > top) {
+            top = scores[i];
+        }
+    }
+    for (i = 0; i < (size_t)TINY_NUM_CLASSES; ++i) {
+        probs[i] = tiny_exp_nonpositive(scores[i] - top);
+        sum += probs[i];
+    }
+    for (i = 0; i < (size_t)TINY_NUM_CLASSES; ++i) {
+        probs[i] /= sum;
+    }
+}

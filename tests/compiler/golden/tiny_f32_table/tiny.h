@@ -27,6 +27,38 @@ extern "C" {
 typedef uint8_t tiny_input_t;
 typedef float tiny_score_t;
 
+/* The class names, in the order of the scores (UTF-8, NUL-terminated; a name longer than 4095 bytes,
+   the longest string C99 requires, is cut there). */
+extern const char *const tiny_labels[TINY_NUM_CLASSES];
+
+/* Float features -> the TINY_INPUT_SIZE input levels tiny_predict takes. For each feature j:
+     t    = x[j] / scale_j                       (float32 division)
+     t    = -2^24 if t is NaN or below, 2^24 if above
+     q[j] = clamp(round_half_even(t) + zero_point_j, 0, 255)
+   round_half_even rounds ties to the even integer (2.5 -> 2, 3.5 -> 4), as pnetc's Python encoding
+   does: the bytes equal pnetc's for every float (docs/format.md, 2.1 "Input encoding").
+   scale_j = tiny_input_scale[0], zero_point_j = tiny_input_zero_point[0] (one for every feature). */
+extern const float tiny_input_scale[1];
+extern const int32_t tiny_input_zero_point[1];
+void tiny_quantize(const float *x, tiny_input_t *q);
+
+/* Softmax of the TINY_NUM_CLASSES scores
+   into probs (sums to 1). No libm: exp is computed to ~1e-6 relative error. A model whose last
+   operation was a sigmoid (not a softmax) gives per-class softmax weights, not its sigmoid outputs.
+   Example:
+       float x[TINY_INPUT_SIZE] = { ... };      (the raw feature values)
+       tiny_input_t q[TINY_INPUT_SIZE];
+       tiny_score_t scores[TINY_NUM_CLASSES];
+       float probs[TINY_NUM_CLASSES];
+       tiny_quantize(x, q);
+       int c = tiny_predict(q, scores);
+       if (c >= 0) {
+           tiny_scores_to_probabilities(scores, probs);
+           printf("%s %.3f\n", tiny_labels[c], (double)probs[c]);
+       }
+*/
+void tiny_scores_to_probabilities(const tiny_score_t *scores, float *probs);
+
 /* Thread safety: tiny_predict and tiny_last_bits use one static arena,
    so they are not re-entrant: never run two of these calls at once (two threads, or an interrupt
    handler and the code it interrupted). The _with_arena functions use only the arena they are given

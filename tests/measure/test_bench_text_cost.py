@@ -7,7 +7,7 @@ import pytest
 
 from pnetc.measure.benchmark import text_cost
 
-from .conftest import last_json, pnetc, skip_unless_runnable
+from tests.targets.conftest import last_json, pnetc, skip_unless_runnable
 
 
 def test_text_cost_recovers_a_line():

@@ -408,7 +408,7 @@ def test_npz_happy_paths(tmp_path):
     "arrays, message",
     [
         ({"x": np.zeros((4, 2), np.uint8)}, "missing array.*y"),
-        ({"x": np.full((4, 2), 0.5), "y": np.arange(4) % 2}, "non-integer values; quantize"),
+        ({"x": np.array([[0.5, np.nan]] * 4), "y": np.arange(4) % 2}, "feature 1 is nan; features must be finite"),
         ({"x": np.full((4, 2), 300), "y": np.arange(4) % 2}, "outside 0..255; quantize"),
         ({"x": np.full((4, 2), -1), "y": np.arange(4) % 2}, "outside 0..255"),
         ({"x": np.zeros(4), "y": np.arange(4) % 2}, "shape \\[n, features"),

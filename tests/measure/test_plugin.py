@@ -12,12 +12,12 @@ from pnetc.targets.boards import get_board
 from pnetc.targets.run import build_for_run, encode_records
 from pnetc.targets.toolchain import compile_firmware
 
-from .conftest import last_json, pnetc, skip_unless_runnable
-from .toy_model import ToyModel, toy_inputs
+from tests.targets.conftest import last_json, pnetc, skip_unless_runnable
+from tests.targets.toy_model import ToyModel, toy_inputs
 
 pytestmark = pytest.mark.qemu
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "targets" / "fixtures"
 LOOP_SOURCE = {"linux-aarch64": "loop_a64.S", "linux-armv7": "loop_a32.S", "host": "loop_x86_64.S"}
 
 

@@ -193,7 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=None, help="raw results (default: next to --out, .json)")
     p.add_argument("--img-dir", type=Path, default=None, help="charts (default: docs/img next to --out)")
     p.add_argument("--install-peers", action="store_true", help="pip install bench/requirements.txt first")
-    p.add_argument("--parts", default="peers,bits", help="peers (the side-by-side table), bits (how many neural bits)")
+    p.add_argument("--parts", default="peers,bits", help="peers (the side-by-side table), bits (how many neural bits), "
+                                                         "frontier (budget picks against baseline MLPs)")
+    p.add_argument("--frontier-datasets", default="digits", help="data sets of the frontier part")
+    p.add_argument("--frontier-epochs", type=int, default=None,
+                   help="epochs of the frontier's baseline MLPs (default: those pnetc trains an MLP pick for)")
+    p.add_argument("--frontier-train-limit", type=int, default=None,
+                   help="frontier part: the first N training samples only (for slow data sets)")
     p.add_argument("--bits-datasets", default="fashion-mnist,langid", help="data sets of the how-many-bits sweep")
     p.add_argument("--sweep-dir", type=Path, default=None, help="pnetc sweep outputs (default MODELS_DIR/sweeps)")
     p.add_argument("--bits-epochs", type=int, default=None,
@@ -205,14 +211,19 @@ def main(argv: list[str] | None = None) -> int:
     args.cache = args.cache or args.models_dir / "peers"
     args.sweep_dir = args.sweep_dir or args.models_dir / "sweeps"
     parts = {x for x in args.parts.split(",") if x}
-    if parts - {"peers", "bits"}:
-        raise SystemExit(f"python -m bench: --parts takes peers and/or bits, not {', '.join(parts - {'peers', 'bits'})}")
+    known_parts = {"peers", "bits", "frontier"}
+    if parts - known_parts:
+        raise SystemExit(f"python -m bench: --parts takes peers, bits and/or frontier, not "
+                         f"{', '.join(parts - known_parts)}")
     json_path = args.json or args.out.with_suffix(".json")
     img_dir = args.img_dir or args.out.parent / "img"
     args.rows = [r for r in args.rows.split(",") if r]
     try:
         from bench import report
 
+        if parts == {"frontier"} and not args.report_only:
+            measure_frontier(args, img_dir)
+            return 0
         if args.report_only:
             if not json_path.exists():
                 raise PnetcError(f"{json_path} does not exist: measure first (python -m bench) or pass --json FILE")
@@ -255,6 +266,22 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:
         traceback.print_exc()
         return 1
+
+
+def measure_frontier(args, img_dir: Path) -> None:
+    """docs/frontier.json and .md (beside --out) and img/frontier-<dataset>.png, on the first board."""
+    from bench import frontier
+    from pnetc.measure.plugin import build_plugin
+
+    build_plugin()
+    board = [b for b in args.boards.split(",") if b][0]
+    for dataset in [d for d in args.frontier_datasets.split(",") if d]:
+        entry = frontier.measure_frontier(dataset, board, args.work / "frontier" / dataset, args.cache / dataset,
+                                          epochs=args.frontier_epochs, limit=args.limit,
+                                          train_limit=args.frontier_train_limit, log=log)
+        entry["command"] = command_line(None)
+        md, png = frontier.write(entry, args.out.with_name("frontier.json"), img_dir)
+        log(f"wrote {md} and {png}")
 
 
 def compiler_versions(boards) -> dict[str, str]:

@@ -199,7 +199,54 @@ def train(dataset: Union[str, tuple] = "digits", out: Optional[PathLike] = None,
         data = from_arrays(*dataset)
         dataset = data.name
     options["progress"] = _progress.wanted(options.get("progress"), terminal_only=False)
+    from pnetc.training.options import BUDGET_LIMITS, BY_NAME, CHOSEN_BY_BUDGET, parse
+
+    if options.get("board") is not None or any(options.get(k) is not None for k in BUDGET_LIMITS):
+        values = parse({"dataset": dataset, "out": out, **options})
+        given = [BY_NAME[k].flag for k in CHOSEN_BY_BUDGET if values[k] is not None]
+        if given:
+            raise PnetcError(f"a budget search chooses {', '.join(given)} itself; drop them or drop the budget")
+        low_bit = [BY_NAME[k].flag for k in ("weight_bits", "first_layer_bits") if values[k] != 8]
+        if low_bit:  # its cost model and candidates are int8 models: the bits would be silently dropped
+            raise PnetcError(f"a budget search prices int8 models only; drop {', '.join(low_bit)} or drop the budget")
+        return _train_within_budget(dataset, out, data_dir=values["data_dir"], epochs=values["epochs"],
+                                    seed=values["seed"], board=values["board"], max_flash=values["max_flash"],
+                                    max_ram=values["max_ram"], max_instructions=values["max_instructions"],
+                                    plot=values["plot"], progress=values["progress"])
+    if options.get("plot") is not None:
+        raise PnetcError("--plot draws a budget search's frontier: give --board and a budget too")
     return _train_result(train_with_options({"dataset": dataset, "out": out, **options}, data=data))
+
+
+def _train_within_budget(dataset, out, *, data_dir, epochs, seed, board, max_flash, max_ram, max_instructions,
+                         plot, progress) -> TrainResult:
+    """`train(board=..., max_flash=...)`: the budget search; the chosen model as a TrainResult whose
+    extra["budget"] holds every candidate and the frontier."""
+    from pnetc import budget as _budget
+    from pnetc.measure.costmodel import parse_count, parse_size
+    from pnetc.targets.boards import get_board
+
+    if board is None:
+        raise PnetcError("--max-flash/--max-ram/--max-instructions need --board BOARD (the cost model is per board)")
+    get_board(board)
+    limits = _budget.Budget(board, parse_size(max_flash, "--max-flash"), parse_size(max_ram, "--max-ram"),
+                            parse_count(max_instructions, "--max-instructions"))
+    try:
+        found = _budget.search(str(dataset), out if out is not None else Path("runs") / (Path(str(dataset)).stem or "model"),
+                               limits, data_dir=None if data_dir is None else str(data_dir), epochs=epochs, seed=seed,
+                               plot=None if plot is None else str(plot), progress=_progress.wanted(progress))
+    except ImportError as exc:
+        raise PnetcError(f"training needs torch ({exc.name} is not installed): pip install 'pnetc[train]'") from None
+    chosen = found.chosen
+    info = {"budget": found.to_dict(), "budget_lines": _budget.table_lines(found)}
+    if chosen is None:
+        raise PnetcError("no trained candidate fitted the budget on the board: " + "; ".join(
+            f"{r.candidate.label()} measured {r.measured}" for r in found.rows if r.measured))
+    c = chosen.candidate
+    return TrainResult(model=Path(chosen.model), dataset=str(dataset), trainer="none" if c.family == "mlp" else "mlp",
+                       mode="budget", projection_accuracy=chosen.accuracy, projection_accuracy_int8_sim=chosen.accuracy,
+                       trainer_accuracy=None, projection_bits=c.num_bits, weight_bytes=chosen.measured["flash_bytes"],
+                       trainer_weight_bytes=0, epochs=epochs or 0, seconds=0.0, extra=info)
 
 
 def _train_result(raw: dict) -> TrainResult:

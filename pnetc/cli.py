@@ -83,12 +83,14 @@ def train_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object as the last stdout line."),
     **options,
 ) -> None:
-    """Train a trainer and a projection net jointly and export DIR/model.onnx."""
+    """Train a trainer and a projection net jointly and export DIR/model.onnx (or, with --board and a
+    budget, the best model of the family that fits it)."""
     from pnetc import api
     from pnetc.report import summary_lines
 
     result = api.train(**options).to_dict()
     if json_out:
+        result.pop("budget_lines", None)
         print_json(result)
     else:
         for line in summary_lines(result):

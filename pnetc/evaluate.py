@@ -457,6 +457,20 @@ class PredictResult(Result):
         return [p["label"] for p in self.predictions]
 
 
+def _feature_inputs(graph, x):
+    """A data file's feature rows in the form the model takes: a model trained on float features
+    quantizes them with its own stored encoding (as eval, verify and run do)."""
+    from pnetc.ir.inputs import input_encoding, takes_float_features
+
+    x = np.asarray(x)
+    if graph.projection is not None and takes_float_features(graph):
+        x = np.asarray(x, np.float32).reshape(len(x), -1)
+        if x.shape[1] != graph.input_size:
+            raise PnetcError(f"the model takes {graph.input_size} input values per sample, got {x.shape[1]}")
+        return input_encoding(graph).quantize(x)
+    return x
+
+
 def predict_model(model_path, *, texts: Optional[Sequence] = None, data: Optional[str] = None,
                   precision: str = "float32", calib=None, output: Optional[str] = None) -> PredictResult:
     """The label of every sample (the positional texts of a text model, or the samples of a data
@@ -476,6 +490,8 @@ def predict_model(model_path, *, texts: Optional[Sequence] = None, data: Optiona
         samples = [t.encode("utf-8", errors="surrogateescape") if isinstance(t, str) else bytes(t) for t in texts]
     else:
         samples = read_inputs(data, text=text_model)
+        if not text_model:
+            samples = _feature_inputs(graph, samples)
     ref = Reference(graph)
     out = run_reference(ref, samples, (None,))[0]
     labels = graph.info.labels

@@ -415,7 +415,10 @@ def summary_lines(result: dict) -> list[str]:
     def pct(v):
         return "-" if v is None else f"{100 * v:.2f}%"
 
-    lines = [
+    if result.get("budget_lines"):  # a budget search prints its candidates and its choice
+        return [*result["budget_lines"], f"model                {result['model']}"]
+    lines = [result["defaults"]] if result.get("defaults") else []  # sizes chosen from the input's shape
+    lines += [
         f"dataset {result['dataset']}  trainer {result['trainer']}  mode {result['mode']}  ({result['seconds']} s)",
         f"trainer accuracy     {pct(result['trainer_accuracy'])}  ({result['trainer_weight_bytes']} weight bytes)",
         f"projection accuracy  {pct(result['projection_accuracy'])}  ({result['projection_bits']} bits, "

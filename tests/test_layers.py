@@ -25,11 +25,12 @@ ALLOWED = {
     "evaluate": {"spec", "datasets", "boards", "ir", "frontend", "compiler", "targets"},  # eval, verify, run
     "training": {"spec", "datasets"},                # torch; beside the compiler, never under it
     "progress": {"spec"},                            # progress bars and the --json line, for the API and CLI
+    "budget": {"spec", "datasets", "boards", "compiler", "measure", "training", "progress"},  # search within a budget
     "api": {"spec", "datasets", "boards", "ir", "frontend", "compiler", "targets", "measure", "evaluate",
-            "training", "progress"},
+            "training", "progress", "budget"},
     "demo": {"spec", "boards", "api", "progress"},
     "cli": {"spec", "boards", "ir", "api", "demo", "datasets", "compiler", "training", "evaluate", "progress",
-            "targets"},                              # targets: the device error types it reports
+            "targets", "budget"},                              # targets: the device error types it reports
 }
 
 

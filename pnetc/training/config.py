@@ -75,14 +75,28 @@ TrainConfig.__module__ = __name__
 TrainConfig.__doc__ = _TrainConfigBase.__doc__
 
 
-def resolve(config: TrainConfig, task: str, input_shape: tuple, dataset_name: str) -> TrainConfig:
-    """Fill unset options from the dataset defaults and validate everything.
+def scales_with_input(task: str, dataset_name: str) -> bool:
+    """Dense data without a preset take sizes from their shape (pnetc.training.sizing)."""
+    return task != "text" and dataset_name not in DATASET_DEFAULTS
+
+
+def resolve(config: TrainConfig, task: str, input_shape: tuple, dataset_name: str, *,
+            classes: int | None = None, samples: int | None = None) -> TrainConfig:
+    """Fill unset options from the dataset defaults and validate everything. Dense data without a
+    preset (given `classes` and `samples`) take sizes that scale with the input.
 
     Raises PnetcError naming the bad option.
     """
     c = dataclasses.replace(config, lambdas=tuple(config.lambdas), fc=None if config.fc is None else list(config.fc))
     defaults = dict(GENERIC_DEFAULTS)
     defaults.update(DATASET_DEFAULTS.get(dataset_name, {}))
+    if classes and samples and scales_with_input(task, dataset_name):
+        from pnetc.training.sizing import scaled_defaults
+
+        features = 1
+        for dim in input_shape:
+            features *= int(dim)
+        defaults.update(scaled_defaults(features, classes, samples))
     if c.kind is None and c.density is not None:
         c.kind = "ternary"  # --density alone implies a ternary projection
     for key, value in defaults.items():

@@ -31,7 +31,7 @@ from pnetc.errors import PnetcError
 from pnetc.hashing import MASK32, ProjectionSpec, TextFeatureSpec
 from pnetc.training import data as tdata
 from pnetc.training import distributed
-from pnetc.training.config import TrainConfig, resolve
+from pnetc.training.config import TrainConfig, resolve, scales_with_input
 from pnetc.training.loss import joint_loss
 from pnetc.training.models import DenseProjection, ProjectionHead, build_trainer, trainer_weight_bytes
 
@@ -54,6 +54,7 @@ class Prepared:
     xt_test: Any
     y_train: torch.Tensor
     y_test: torch.Tensor
+    sizing: str | None = None  # the line stating sizes chosen from the input's shape
 
     @property
     def num_classes(self) -> int:
@@ -75,7 +76,8 @@ def dense_bits(projection: DenseProjection, x: np.ndarray, chunk: int = 4096) ->
 def prepare(dataset, config: TrainConfig) -> Prepared:
     """Resolve options against the dataset and compute the exact bits for both splits."""
     task = dataset.task
-    config = resolve(config, task, tuple(dataset.input_shape), dataset.name)
+    config = resolve(config, task, tuple(dataset.input_shape), dataset.name, classes=len(dataset.labels),
+                     samples=len(dataset.y_train))
     y_train = torch.as_tensor(np.asarray(dataset.y_train, dtype=np.int64))
     y_test = torch.as_tensor(np.asarray(dataset.y_test, dtype=np.int64))
     if len(y_train) == 0:
@@ -100,7 +102,13 @@ def prepare(dataset, config: TrainConfig) -> Prepared:
     bits_train, bits_test = dense_bits(projection, x_train), dense_bits(projection, x_test)
     xt_train = torch.from_numpy(x_train.astype(np.float32))
     xt_test = torch.from_numpy(x_test.astype(np.float32))
-    return Prepared(dataset, config, spec, None, mean, bits_train, bits_test, xt_train, xt_test, y_train, y_test)
+    sizing = None
+    if scales_with_input(task, dataset.name):
+        from pnetc.training.sizing import describe
+
+        sizing = describe(config, int(np.prod(dataset.input_shape)), len(dataset.labels), len(dataset.y_train))
+    return Prepared(dataset, config, spec, None, mean, bits_train, bits_test, xt_train, xt_test, y_train, y_test,
+                    sizing)
 
 
 # ---------------------------------------------------------------------------
@@ -482,6 +490,8 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, histor
         "weight_bytes": head.weight_bytes(),
         "trainer_weight_bytes": trainer_weight_bytes(trainer),
     }
+    if prepared.sizing:
+        result["defaults"] = prepared.sizing
     if cfg.trains_trainer:
         pred = predict(trainer, prepared.xt_test, device)
         result["trainer_accuracy"] = round(float((pred == prepared.y_test).float().mean()), 6)

@@ -229,11 +229,20 @@ OPTIONS: tuple[Option, ...] = (
     Option("char_max_n", Optional[int], None, "Text: char n-grams of orders 1..N (0: none).",
            field="text_char_max_n", check=_char_max_n),
     Option("words", Optional[bool], None, "Text: word uni/bi/skip-gram features.", field="text_words"),
+    Option("board", Optional[str], None, "Search the model family within a budget on BOARD (pnetc/budget.py).",
+           field=None),
+    Option("max_flash", Optional[str], None, "Budget: model flash, e.g. 32K.", field=None),
+    Option("max_ram", Optional[str], None, "Budget: model RAM (static + stack), e.g. 8K.", field=None),
+    Option("max_instructions", Optional[str], None, "Budget: instructions per inference, e.g. 100k.", field=None),
+    Option("plot", Optional[str], None, "Budget search: the frontier as a PNG.", field=None, to_config=_text),
     Option("progress", Optional[bool], None, "Progress bars (None: when stderr is a terminal; the CLI's "
                                              "--quiet turns them off).", field=None, cli=False),
 )
 
 BY_NAME = {o.name: o for o in OPTIONS}
+BUDGET_LIMITS = ("max_flash", "max_ram", "max_instructions")
+# a budget search chooses these itself (pnetc/budget.py)
+CHOSEN_BY_BUDGET = ("tables", "bits_per_table", "kind", "density", "fc")
 BY_FIELD = {o.config_field: o for o in OPTIONS if o.config_field}
 
 
@@ -269,7 +278,10 @@ def _type_problem(option: Option, value: Any) -> Optional[str]:
         return None if option.default is None else f"{option.name} may not be None"
     if option.name == "lambdas" and not isinstance(value, str):
         return None if isinstance(value, (list, tuple)) else f"lambdas must be 'a,b,c' or three numbers, got {value!r}"
-    if option.name in ("out", "data_dir"):
+    if option.name in BUDGET_LIMITS:  # bytes or counts as numbers, or "32K" / "100k"
+        return None if isinstance(value, str) or _is_int(value) else \
+            f"{option.name} must be a number or a size like '32K', got {value!r}"
+    if option.name in ("out", "data_dir", "plot"):
         return None if isinstance(value, (str, bytes)) or hasattr(value, "__fspath__") else \
             f"{option.name} must be a path, got {value!r}"
     if getattr(base, "__origin__", None) is list:

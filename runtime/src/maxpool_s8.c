@@ -16,7 +16,7 @@ void pnet_maxpool_s8(const int8_t *x, int32_t channels, const pnet_window *win, 
                 for (kh = t.kh_lo; kh < t.kh_hi; ++kh) {
                     const int8_t *xr = xc + (size_t)(t.ih0 + kh * win->dilation_h) * (size_t)win->in_w;
                     for (kw = t.kw_lo; kw < t.kw_hi; ++kw) {
-                        const int32_t v = xr[t.iw0 + kw * win->dilation_w];
+                        const int32_t v = (int32_t)xr[t.iw0 + kw * win->dilation_w];
                         m = v > m ? v : m;
                     }
                 }

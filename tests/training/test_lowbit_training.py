@@ -99,3 +99,13 @@ def test_binary_first_layer_is_what_precision_binary_compiles(digits, tmp_path):
 def test_bad_first_layer_bits_is_refused():
     with pytest.raises(PnetcError, match="--first-layer-bits must be 1 or 8, got 4"):
         resolve(TrainConfig(dataset="digits", first_layer_bits=4), "image", (8, 8), "digits")
+
+
+@pytest.mark.parametrize("bits", [dict(weight_bits=4), dict(first_layer_bits=1)])
+def test_a_budget_search_refuses_low_bit_options(bits, tmp_path):
+    """The budget search trains and prices int8 candidates: low-bit options would be silently dropped."""
+    import pnetc
+
+    with pytest.raises(PnetcError, match="a budget search prices int8 models only; drop --"):
+        pnetc.train("digits", tmp_path / "m", board="mps2-an386", max_flash="8K", **bits)
+    assert not (tmp_path / "m").exists()

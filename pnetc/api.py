@@ -206,6 +206,9 @@ def train(dataset: Union[str, tuple] = "digits", out: Optional[PathLike] = None,
         given = [BY_NAME[k].flag for k in CHOSEN_BY_BUDGET if values[k] is not None]
         if given:
             raise PnetcError(f"a budget search chooses {', '.join(given)} itself; drop them or drop the budget")
+        low_bit = [BY_NAME[k].flag for k in ("weight_bits", "first_layer_bits") if values[k] != 8]
+        if low_bit:  # its cost model and candidates are int8 models: the bits would be silently dropped
+            raise PnetcError(f"a budget search prices int8 models only; drop {', '.join(low_bit)} or drop the budget")
         return _train_within_budget(dataset, out, data_dir=values["data_dir"], epochs=values["epochs"],
                                     seed=values["seed"], board=values["board"], max_flash=values["max_flash"],
                                     max_ram=values["max_ram"], max_instructions=values["max_instructions"],

@@ -348,6 +348,54 @@ def dense_s8(x, w, bias, in_offset: int, mult, shift, out_offset: int, act_min: 
     return requantize_s8(acc, mult, shift, out_offset, act_min, act_max)
 
 
+# ---------------------------------------------------------------------------
+# low-bit weights, int8 activations (dense_s4.c, dense_pm1.c)
+# ---------------------------------------------------------------------------
+
+
+def s4_row_bytes(n_in: int) -> int:
+    """Bytes per row of packed int4 weights: 4 per group of 8 inputs (the last group zero-padded)."""
+    return 4 * ((int(n_in) + 7) // 8)
+
+
+def pack_s4(w) -> np.ndarray:
+    """int4 weights int [out, in] in -8..7 -> uint8 [out, s4_row_bytes(in)]. In each group of 8 inputs,
+    byte k (0..3) holds input k in its low nibble and input k + 4 in its high nibble: the layout
+    whose nibbles a 32-bit word turns into the 16-bit lanes the Arm DSP path multiplies."""
+    w = np.asarray(w)
+    if w.size and (w.min() < -8 or w.max() > 7):
+        raise PnetcError("int4 weights must be in -8..7")
+    out, n_in = w.shape
+    groups = (n_in + 7) // 8
+    padded = np.zeros((out, groups * 8), np.int64)
+    padded[:, :n_in] = w
+    nib = (padded & 15).reshape(out, groups, 2, 4)  # [.., half, k]: half 0 = inputs k, half 1 = inputs k + 4
+    return (nib[:, :, 0, :] | (nib[:, :, 1, :] << 4)).reshape(out, groups * 4).astype(np.uint8)
+
+
+def unpack_s4(packed, n_in: int) -> np.ndarray:
+    """pack_s4's inverse: uint8 [out, s4_row_bytes(n_in)] -> int8 [out, n_in]."""
+    b = np.asarray(packed, np.uint8).reshape(-1, s4_row_bytes(n_in)).astype(np.int64)
+    out, groups = b.shape[0], b.shape[1] // 4
+    nib = np.stack([b & 15, b >> 4], axis=1).reshape(out, 2, groups, 4).transpose(0, 2, 1, 3)
+    v = nib.reshape(out, groups * 8)[:, :n_in]
+    return np.where(v >= 8, v - 16, v).astype(np.int8)
+
+
+def dense_s4(x, w_packed, n_in: int, bias, in_offset: int, mult, shift, out_offset: int, act_min: int = -128,
+             act_max: int = 127) -> np.ndarray:
+    """dense_s8 with int4 weights packed by pack_s4 (x int8 [..., n_in] -> int8 [..., out])."""
+    return dense_s8(x, unpack_s4(w_packed, n_in), bias, in_offset, mult, shift, out_offset, act_min, act_max)
+
+
+def dense_pm1(x, wbits, n_in: int, bias, in_offset: int, mult, shift, out_offset: int, act_min: int = -128,
+              act_max: int = 127) -> np.ndarray:
+    """dense_s8 with +-1 weights: wbits uint32 [out, num_words(n_in)], bit 1 = +1, bit 0 = -1 (the
+    int8 activations are added or subtracted, never multiplied)."""
+    signs = 2 * unpack_bits(np.asarray(wbits, dtype=_U32), n_in).astype(np.int8) - 1
+    return dense_s8(x, signs.reshape(-1, n_in), bias, in_offset, mult, shift, out_offset, act_min, act_max)
+
+
 def lut_s8(x, lut) -> np.ndarray:
     """y = lut[x + 128] (lut int8 [256])."""
     return np.asarray(lut, dtype=np.int8)[np.asarray(x, dtype=np.int8).astype(np.int32) + 128]
@@ -736,6 +784,15 @@ def _pool_flat(pool: Callable) -> Callable:
 
 
 # kernel name (C pnet_<name>) -> its numpy twin, called with the call's operands by parameter name
+# the low-bit dense kernels as called: the C's `in` (not a Python name) is x's last axis
+def _dense_s4_call(x, w, bias, in_offset, mult, shift, out_offset, act_min, act_max) -> np.ndarray:
+    return dense_s4(x, w, np.shape(x)[-1], bias, in_offset, mult, shift, out_offset, act_min, act_max)
+
+
+def _dense_pm1_call(x, wbits, bias, in_offset, mult, shift, out_offset, act_min, act_max) -> np.ndarray:
+    return dense_pm1(x, wbits, np.shape(x)[-1], bias, in_offset, mult, shift, out_offset, act_min, act_max)
+
+
 TWINS = {
     "center_u8": center_u8, "center_s8": center_s8,
     "project_binary": project_binary, "project_binary_table": project_binary_table,
@@ -743,6 +800,7 @@ TWINS = {
     "text_project": _text_project_batch,
     "bitsum_s32": bitsum_s32, "bitsum_f32": bitsum_f32, "xnor_popcount": xnor_popcount,
     "requantize_s8": requantize_s8, "dense_s8": dense_s8, "lut_s8": lut_s8,
+    "dense_s4": _dense_s4_call, "dense_pm1": _dense_pm1_call,
     "dense_f32": dense_f32, "relu_f32": relu_f32, "sigmoid_f32": sigmoid_f32, "tanh_f32": tanh_f32,
     "softmax_f32": softmax_f32,
     # conv/pool over flat NCHW activations, the geometry in `win` as the C takes it

@@ -174,11 +174,25 @@ def _dense(em: _Emitter, step: int, op: Dense) -> None:
         em.call("requantize_s8", op, {"acc": acc}, ("y", y), consts=requant, params=out_params,
                 sizes={"n": op.out_features}, layer=layer)
     else:
-        em.call("dense_s8", op, {"x": x}, ("y", y),
-                consts={"w": Const(q.w_q, "w", f"{name}: int8 weights [out][in]"), "bias": bias, **requant},
+        kernel, weights, note = _int8_weights(op)
+        em.call(kernel, op, {"x": x}, ("y", y), consts={**weights, "bias": bias, **requant},
                 params={"in_offset": q.in_offset, **out_params},
-                sizes={"in": op.in_features, "out": op.out_features}, comment="", layer=layer)
+                sizes={"in": op.in_features, "out": op.out_features}, comment=note, layer=layer)
     em.stage += 1
+
+
+def _int8_weights(op: Dense) -> tuple[str, dict, str]:
+    """The kernel of a dense layer over int8 inputs and its weights in that kernel's layout: int8
+    (dense_s8), or the low-bit hidden layers (ir/passes/lowbit.py), whose w_q holds grid integers."""
+    q, name = op.quant, op.name
+    if op.lowering == "dense_s4":
+        return "dense_s4", {"w": Const(kernels.pack_s4(q.w_q), "w", f"{name}: int4 weights [out][4 * ceil(in / 8)], "
+                                                                    "two per byte")}, ": int4 weights, two per byte"
+    if op.lowering == "dense_pm1":
+        signs = kernels.pack_bits((q.w_q > 0).astype(np.uint8))
+        return "dense_pm1", {"wbits": Const(signs, "w", f"{name}: sign bits [out][words]")}, \
+            ": +-1 weights, inputs added or subtracted"
+    return "dense_s8", {"w": Const(q.w_q, "w", f"{name}: int8 weights [out][in]")}, ""
 
 
 def _float_end(em: _Emitter, op: Dense | Conv, layer: int) -> None:

@@ -139,6 +139,8 @@ def validate(c: TrainConfig, task: str, input_shape: tuple) -> None:
         bad(f"unknown mode {c.mode!r}")
     if c.qat_epochs is not None and not (0 < c.qat_epochs <= c.epochs):
         bad(f"QAT epochs must be in 1..{c.epochs}, got {c.qat_epochs}")
+    if c.weight_bits != 8 and not c.fc:
+        bad("--weight-bits sets the layers after the first; a linear net (--fc 0) has none")
     if c.qat and c.mode == "trainer-only":
         bad("--qat fine-tunes the projection net; it cannot be combined with --trainer-only")
     l1, l2, l3 = c.effective_lambdas

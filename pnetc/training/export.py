@@ -36,7 +36,7 @@ def head_nodes(head: ProjectionHead) -> tuple[list, list]:
     h = "bits"
     for i, layer in enumerate(head.layers):
         prefix = "out" if i == last else f"fc{i}"
-        w = layer.weight.detach().cpu().numpy().astype(np.float32)
+        w = head.exported_weight(i).cpu().numpy().astype(np.float32)  # low-bit: exactly on the grid
         b = layer.bias.detach().cpu().numpy().astype(np.float32)
         inits += [numpy_helper.from_array(w, f"{prefix}.weight"), numpy_helper.from_array(b, f"{prefix}.bias")]
         out = "logits" if i == last else f"fc{i}"

@@ -308,7 +308,8 @@ def start_session(prepared: Prepared, device) -> Session:
     torch.manual_seed(cfg.seed)
     ds = prepared.dataset
     trainer = build_trainer(cfg.trainer, ds.x_train, tuple(ds.input_shape), prepared.num_classes).to(device)
-    head = ProjectionHead(cfg.num_bits, list(cfg.fc), prepared.num_classes).to(device)
+    head = ProjectionHead(cfg.num_bits, list(cfg.fc), prepared.num_classes, cfg.weight_bits,
+                          cfg.first_layer_bits).to(device)
     params = []
     if cfg.trains_trainer:
         params += list(trainer.parameters())
@@ -523,6 +524,10 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, histor
             balance=cfg.balance,
             history=history,
         )
+        if cfg.weight_bits != 8:  # read by the compiler (pnetc/ir/passes/lowbit.py); absent means int8
+            training["weight_bits"] = cfg.weight_bits
+        if cfg.first_layer_bits != 8:  # informational: --precision binary compiles these +-alpha exactly
+            training["first_layer_bits"] = cfg.first_layer_bits
         data_file = data_file_record(cfg.dataset, out)
         if data_file is not None:  # eval, verify, run and bench find it again (pnetc.datasets.recorded)
             training["data_file"] = data_file

@@ -58,6 +58,27 @@ def fake_quant_activation(x: torch.Tensor, lo: float, hi: float) -> torch.Tensor
     return torch.fake_quantize_per_tensor_affine(x, scale, zero_point, -128, 127)
 
 
+def low_bit_grid(w: torch.Tensor, bits: int) -> torch.Tensor:
+    """w rounded to its low-bit grid per output row (no gradient): the exported weights.
+
+    4: k * s, k in -7..7, s = max|w| / 7. 1: +-alpha, alpha = mean|w| (XNOR-Net). The compiler
+    packs these values exactly (pnetc/ir/passes/lowbit.py)."""
+    w = w.detach()
+    mag = w.abs()
+    if bits == 4:
+        scale = (mag.amax(dim=1, keepdim=True) / 7.0).clamp_min(1e-12)
+        return torch.clamp(torch.round(w / scale), -7, 7) * scale
+    if bits == 1:
+        alpha = mag.mean(dim=1, keepdim=True).clamp_min(1e-12)
+        return torch.where(w >= 0, alpha, -alpha)
+    raise ValueError(f"no low-bit grid for {bits} bits")
+
+
+def low_bit_weight(w: torch.Tensor, bits: int) -> torch.Tensor:
+    """The grid values forward, a straight-through (identity) gradient backward to the float w."""
+    return w + (low_bit_grid(w, bits) - w).detach()
+
+
 class ProjectionHead(nn.Module):
     """bits -> [Linear -> ReLU]* -> Linear -> logits. Exported as Gemm/Relu nodes.
 
@@ -65,8 +86,11 @@ class ProjectionHead(nn.Module):
     "bits", hidden layer i outputs "fc{i}" (Gemm) and "relu{i}" (Relu), the last Gemm "logits".
     """
 
-    def __init__(self, num_bits: int, hidden: list[int], num_classes: int):
+    def __init__(self, num_bits: int, hidden: list[int], num_classes: int, weight_bits: int = 8,
+                 first_layer_bits: int = 8):
         super().__init__()
+        self.weight_bits = int(weight_bits)  # layers after the first (8: float weights, int8 at compile time)
+        self.first_layer_bits = int(first_layer_bits)  # 1: +-alpha, what --precision binary compiles exactly
         widths = [num_bits, *hidden, num_classes]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         self.qat_ranges: dict[str, tuple[float, float]] | None = None  # set to enable fake quant
@@ -84,7 +108,7 @@ class ProjectionHead(nn.Module):
             record["bits"] = h
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            w = fake_quant_weight(layer.weight) if q else layer.weight
+            w = self.deployed_weight(i) if self._bits(i) < 8 else (fake_quant_weight(layer.weight) if q else layer.weight)
             h = F.linear(h, w, layer.bias)
             name = "logits" if i == last else f"fc{i}"
             if q and name in q:
@@ -96,6 +120,19 @@ class ProjectionHead(nn.Module):
                 if record is not None:
                     record[f"relu{i}"] = h
         return h
+
+    def _bits(self, i: int) -> int:
+        return self.first_layer_bits if i == 0 else self.weight_bits
+
+    def deployed_weight(self, i: int) -> torch.Tensor:
+        """Layer i's weights as trained: on its low-bit grid (straight-through) when it has one."""
+        w = self.layers[i].weight
+        return low_bit_weight(w, self._bits(i)) if self._bits(i) < 8 else w
+
+    def exported_weight(self, i: int) -> torch.Tensor:
+        """Layer i's weights as exported: exactly the grid values for low-bit layers."""
+        w = self.layers[i].weight.detach()
+        return low_bit_grid(w, self._bits(i)) if self._bits(i) < 8 else w
 
     def weight_bytes(self) -> int:
         """float32 bytes of all weights and biases."""

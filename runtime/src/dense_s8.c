@@ -8,7 +8,7 @@
    split the same way by SXTB16, and two SMLADs do its four multiply-accumulates: 21 instructions
    per 12 MACs in the three-row loop. NEON (AArch64): 16 inputs by four rows per step (SADDW,
    SXTL, SMLAL). Integer sums: identical results to the C loop. */
-#include "pnet/pnet.h"
+#include "pnet/pnet_support.h"
 
 #if !defined(PNET_PORTABLE) && defined(__ARM_FEATURE_DSP) && !defined(__aarch64__)
 #define PNET_DENSE_DSP 1
@@ -16,45 +16,6 @@
 #elif !defined(PNET_PORTABLE) && defined(__aarch64__) && defined(__ARM_NEON)
 #define PNET_DENSE_NEON 1
 #include <arm_neon.h>
-#endif
-
-static int8_t clamp_out(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset, int32_t act_min,
-                        int32_t act_max)
-{
-    /* 64-bit add: requantize may return up to INT32_MAX before the clamp */
-    int64_t r = (int64_t)pnet_requantize(acc, mult, shift) + out_offset;
-    if (r < act_min) {
-        r = act_min;
-    }
-    if (r > act_max) {
-        r = act_max;
-    }
-    return (int8_t)r;
-}
-
-#if defined(PNET_DENSE_DSP)
-static int32_t load_s32(const int8_t *p)
-{
-    int32_t v;
-    __builtin_memcpy(&v, p, 4); /* unaligned-safe; one LDR on ARMv7 */
-    return v;
-}
-
-/* bytes 1 and 3 of w, sign-extended to 16-bit lanes (SXTB16 with ROR #8: ACLE has no rotated
-   form and gcc does not fold a separate rotate into it) */
-static int32_t sxtb16_ror8(int32_t w)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
-    return r;
-}
-
-static int32_t sxtab16_ror8(int32_t a, int32_t w)
-{
-    int32_t r;
-    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(w));
-    return r;
-}
 #endif
 
 void pnet_dense_s8(const int8_t *x, int32_t in, const int8_t *w, const int32_t *bias, int32_t out,
@@ -114,9 +75,9 @@ void pnet_dense_s8(const int8_t *x, int32_t in, const int8_t *w, const int32_t *
             a1 += xi * (int32_t)p[in];
             a2 += xi * (int32_t)p[in2];
         }
-        y[j] = clamp_out(a0, mult[j], shift[j], out_offset, act_min, act_max);
-        y[j + 1] = clamp_out(a1, mult[j + 1], shift[j + 1], out_offset, act_min, act_max);
-        y[j + 2] = clamp_out(a2, mult[j + 2], shift[j + 2], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(a0, mult[j], shift[j]), out_offset, act_min, act_max);
+        y[j + 1] = pnet_clamp_s8(pnet_requantize(a1, mult[j + 1], shift[j + 1]), out_offset, act_min, act_max);
+        y[j + 2] = pnet_clamp_s8(pnet_requantize(a2, mult[j + 2], shift[j + 2]), out_offset, act_min, act_max);
     }
 #endif
     for (; j + 2 <= out; j += 2) {
@@ -126,38 +87,38 @@ void pnet_dense_s8(const int8_t *x, int32_t in, const int8_t *w, const int32_t *
         int32_t a1 = bias != NULL ? bias[j + 1] : 0;
         int32_t i;
         for (i = 0; i < in4; i += 4) {
-            const int32_t xv = load_s32(x + i);
+            const int32_t xv = pnet_load_s32(x + i);
             const int32_t x02 = __sxtab16(off2, xv);
-            const int32_t x13 = sxtab16_ror8(off2, xv);
-            const int32_t w0 = load_s32(r0 + i);
-            const int32_t w1 = load_s32(r1 + i);
+            const int32_t x13 = pnet_sxtab16_ror8(off2, xv);
+            const int32_t w0 = pnet_load_s32(r0 + i);
+            const int32_t w1 = pnet_load_s32(r1 + i);
             a0 = __smlad(x02, __sxtb16(w0), a0);
-            a0 = __smlad(x13, sxtb16_ror8(w0), a0);
+            a0 = __smlad(x13, pnet_sxtb16_ror8(w0), a0);
             a1 = __smlad(x02, __sxtb16(w1), a1);
-            a1 = __smlad(x13, sxtb16_ror8(w1), a1);
+            a1 = __smlad(x13, pnet_sxtb16_ror8(w1), a1);
         }
         for (; i < in; ++i) {
             const int32_t xi = (int32_t)x[i] + in_offset;
             a0 += xi * (int32_t)r0[i];
             a1 += xi * (int32_t)r1[i];
         }
-        y[j] = clamp_out(a0, mult[j], shift[j], out_offset, act_min, act_max);
-        y[j + 1] = clamp_out(a1, mult[j + 1], shift[j + 1], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(a0, mult[j], shift[j]), out_offset, act_min, act_max);
+        y[j + 1] = pnet_clamp_s8(pnet_requantize(a1, mult[j + 1], shift[j + 1]), out_offset, act_min, act_max);
     }
     for (; j < out; ++j) {
         const int8_t *const r0 = w + (size_t)j * (size_t)in;
         int32_t a0 = bias != NULL ? bias[j] : 0;
         int32_t i;
         for (i = 0; i < in4; i += 4) {
-            const int32_t xv = load_s32(x + i);
-            const int32_t w0 = load_s32(r0 + i);
+            const int32_t xv = pnet_load_s32(x + i);
+            const int32_t w0 = pnet_load_s32(r0 + i);
             a0 = __smlad(__sxtab16(off2, xv), __sxtb16(w0), a0);
-            a0 = __smlad(sxtab16_ror8(off2, xv), sxtb16_ror8(w0), a0);
+            a0 = __smlad(pnet_sxtab16_ror8(off2, xv), pnet_sxtb16_ror8(w0), a0);
         }
         for (; i < in; ++i) {
             a0 += ((int32_t)x[i] + in_offset) * (int32_t)r0[i];
         }
-        y[j] = clamp_out(a0, mult[j], shift[j], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(a0, mult[j], shift[j]), out_offset, act_min, act_max);
     }
 #elif defined(PNET_DENSE_NEON)
     /* 16 inputs per step, widened once to int16 with in_offset added (SADDW) and shared by four
@@ -203,7 +164,7 @@ void pnet_dense_s8(const int8_t *x, int32_t in, const int8_t *w, const int32_t *
             for (k = in16; k < in; ++k) {
                 acc += ((int32_t)x[k] + in_offset) * (int32_t)row[k];
             }
-            y[j + r] = clamp_out(acc, mult[j + r], shift[j + r], out_offset, act_min, act_max);
+            y[j + r] = pnet_clamp_s8(pnet_requantize(acc, mult[j + r], shift[j + r]), out_offset, act_min, act_max);
         }
         j += rows;
     }
@@ -216,6 +177,6 @@ void pnet_dense_s8(const int8_t *x, int32_t in, const int8_t *w, const int32_t *
         for (i = 0; i < in; ++i) {
             acc += ((int32_t)x[i] + in_offset) * (int32_t)row[i];
         }
-        y[j] = clamp_out(acc, mult[j], shift[j], out_offset, act_min, act_max);
+        y[j] = pnet_clamp_s8(pnet_requantize(acc, mult[j], shift[j]), out_offset, act_min, act_max);
     }
 }

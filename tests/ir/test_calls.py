@@ -69,8 +69,8 @@ def test_a_kernel_missing_from_the_twin_table_is_a_clear_error(dense_model, monk
 
 def test_a_kernel_missing_from_the_header_is_a_clear_error(dense_model):
     graph = build_graph(dense_model, precision="int8")
-    graph.program.calls[-1].kernel = "dense_s4"
-    with pytest.raises(PnetcError, match="'pnet_dense_s4' is not declared in pnet/pnet.h"):
+    graph.program.calls[-1].kernel = "dense_s2"
+    with pytest.raises(PnetcError, match="'pnet_dense_s2' is not declared in pnet/pnet.h"):
         build_context(graph, name="m", options={})
 
 

@@ -102,3 +102,13 @@ def test_class_weights_balance_the_label_terms():
     assert math.isclose(parts["trainer"], F.cross_entropy(t, y, weight=w).item(), rel_tol=1e-6)
     assert math.isclose(parts["projection"], F.cross_entropy(p, y, weight=w).item(), rel_tol=1e-6)
     assert not math.isclose(parts["projection"], F.cross_entropy(p, y).item(), rel_tol=1e-3)
+
+
+def test_default_has_no_distillation_term_but_sweep_joint_runs_do():
+    """The defaults follow the ablation in docs/results.md: distillation did not help, so it is off
+    by default; `pnetc sweep` compares joint (distilled) runs with runs alone, so it keeps it."""
+    from pnetc.training.options import DISTILL_LAMBDAS
+
+    assert TrainConfig().lambdas == (1.0, 0.0, 1.0)
+    assert TrainConfig().temperature == 1.0
+    assert DISTILL_LAMBDAS[1] > 0

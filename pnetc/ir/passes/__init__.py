@@ -1,4 +1,5 @@
-"""IR passes, run in this order by `run_passes`: fold -> lower -> quantize -> plan memory -> kernel calls."""
+"""IR passes, run in this order by `run_passes`: fold -> lower (+ low-bit hidden layers) -> quantize -> plan memory
+-> kernel calls."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ def run_passes(graph: Graph, *, precision: str = "int8", projection: str = "hash
     from pnetc.ir.calls import lower_calls
     from pnetc.ir.passes.fold import fold
     from pnetc.ir.passes.lower import lower
+    from pnetc.ir.passes.lowbit import lower_low_bit
     from pnetc.ir.passes.memory import plan_memory
     from pnetc.ir.passes.quantize import quantize
 
@@ -23,6 +25,7 @@ def run_passes(graph: Graph, *, precision: str = "int8", projection: str = "hash
     fold(graph)
     check_values(graph, "folding")
     lower(graph, precision=precision, projection=projection)
+    lower_low_bit(graph)
     check_values(graph, "lowering")
     quantize(graph, calib=calib)
     check_values(graph, "quantisation")

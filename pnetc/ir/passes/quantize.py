@@ -17,6 +17,9 @@ import numpy as np
 from pnetc.errors import PnetcError
 from pnetc.ir.graph import Activation, Conv, Dense, DenseQuant, Graph, Pool, QuantParams
 from pnetc.ir.limits import MAX_BIAS_Q, MAX_INT8_CONV_TAPS, MAX_INT8_DENSE_INPUTS, check_limit
+from pnetc.ir.passes.lowbit import LOWERING, low_bit_weights
+
+LOW_BIT_BITS = {lowering: bits for bits, lowering in LOWERING.items()}
 
 INT8_MIN, INT8_MAX = -128, 127
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -122,6 +125,10 @@ def _quantize_dense(graph: Graph, op: Dense | Conv, ranges: dict) -> None:
         w_q = pack_bits((signs > 0).astype(np.uint8))
         w_scale = acc_scale
         bias_q = eff_bias / acc_scale
+    elif lowering in LOW_BIT_BITS:  # low-bit hidden layers (lowbit.py): the grid is exact
+        check_limit(f"layer '{op.name}' ({lowering}): ", "inputs", op.in_features, MAX_INT8_DENSE_INPUTS, 1)
+        w_q, w_scale = low_bit_weights(op, LOW_BIT_BITS[lowering])
+        bias_q = bias / (s_in * w_scale)
     else:
         if isinstance(op, Conv):  # (x - zp) * w summed over in_c * k_h * k_w taps, plus the bias, must fit int32
             check_limit(f"layer '{op.name}' (int8): ", "in_c*k_h*k_w", op.taps, MAX_INT8_CONV_TAPS, 1)

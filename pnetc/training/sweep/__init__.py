@@ -59,7 +59,7 @@ def run_sweep(
     import os
 
     from pnetc.training.config import TrainConfig, resolve
-    from pnetc.training.options import config_fields, parse
+    from pnetc.training.options import DISTILL_LAMBDAS, config_fields, parse
 
     if int(os.environ.get("WORLD_SIZE") or 1) > 1:  # every rank would run the whole grid and write the CSV
         raise PnetcError("pnetc sweep runs its grid in one process; start it without torchrun")
@@ -75,7 +75,10 @@ def run_sweep(
     ds = load_dataset(values["dataset"], data_dir=values["data_dir"])
     if values["trainer"] is None and ds.task == "text":
         values["trainer"] = "lstm"  # a sweep compares joint training with a trainer; text trains none by default
-    base = TrainConfig(**config_fields(values))
+    fields = config_fields(values)
+    if values["lambdas"] is None:  # the joint runs keep a distillation term to compare "alone" with
+        fields["lambdas"] = DISTILL_LAMBDAS
+    base = TrainConfig(**fields)
     shape = tuple(ds.input_shape)
     # Resolve (and so validate) every configuration before the first run.
     configs: list[tuple[Point, TrainConfig]] = []

@@ -280,6 +280,18 @@ void pnet_dense_s8(const int8_t *x, int32_t in, const int8_t *w, const int32_t *
                    int32_t in_offset, const int32_t *mult, const int32_t *shift, int32_t out_offset,
                    int32_t act_min, int32_t act_max, int8_t *y);
 
+/* dense_s4.c: dense_s8 with int4 weights (-8..7), two per byte: w is [out][4 * ceil(in / 8)] bytes,
+   byte k of each group of 8 inputs holding input k (low nibble) and input k + 4 (high nibble). */
+void pnet_dense_s4(const int8_t *x, int32_t in, const uint8_t *w, const int32_t *bias, int32_t out,
+                   int32_t in_offset, const int32_t *mult, const int32_t *shift, int32_t out_offset,
+                   int32_t act_min, int32_t act_max, int8_t *y);
+
+/* dense_pm1.c: dense_s8 with +-1 weights, bit 1 = +1: wbits is [out][PNET_WORDS(in)] (packed like the
+   projection bits); the int8 inputs are added or subtracted, never multiplied. */
+void pnet_dense_pm1(const int8_t *x, int32_t in, const uint32_t *wbits, const int32_t *bias, int32_t out,
+                    int32_t in_offset, const int32_t *mult, const int32_t *shift, int32_t out_offset,
+                    int32_t act_min, int32_t act_max, int8_t *y);
+
 /* lut_s8.c: in place, x[i] = lut[x[i] + 128] (a 256-entry table for any int8 activation). */
 void pnet_lut_s8(int8_t *x, int32_t n, const int8_t *lut);
 

@@ -166,4 +166,31 @@ static inline int32_t pnet_window_count(const pnet_window *win, int32_t oh, int3
         });                                                                     \
     } while (0)
 
+#if defined(PNET_SUPPORT_DSP)
+/* bytes 1 and 3 of w, sign-extended to 16-bit lanes (SXTB16 with ROR #8: ACLE has no rotated
+   form and gcc does not fold a separate rotate into it) */
+static inline int32_t pnet_sxtb16_ror8(int32_t w)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+    return r;
+}
+
+/* a + bytes 1 and 3 of w, sign-extended, per 16-bit lane */
+static inline int32_t pnet_sxtab16_ror8(int32_t a, int32_t w)
+{
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(w));
+    return r;
+}
+
+/* 4 bytes from p (unaligned-safe; one LDR on ARMv7) */
+static inline int32_t pnet_load_s32(const void *p)
+{
+    int32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+#endif
+
 #endif /* PNET_SUPPORT_H */

@@ -333,12 +333,16 @@ int pnet_text_supply(pnet_text_iter *it, const uint8_t *chunk, size_t len, int32
         /* the carried bytes and the chunk's first 2, which is all a rule at a carried byte reads */
         const size_t head = len < 2u ? len : 2u;
         size_t i;
+        /* cppcheck follows the finishing call (len 0) into here and calls this always false */
+        /* cppcheck-suppress knownConditionTrueFalse */
         for (i = 0; i < head; ++i) {
             it->window[(size_t)it->carry_n + i] = chunk[i];
         }
         it->text = it->window;
         it->len = (size_t)it->carry_n + head;
-        it->rest = len > head ? chunk : NULL; /* a chunk of at most 2 bytes is all in the window */
+        /* a chunk of at most 2 bytes is all in the window */
+        /* cppcheck-suppress knownConditionTrueFalse */
+        it->rest = len > head ? chunk : NULL;
         it->rest_len = len;
         /* with more of the chunk to come, the rules apply to the carried bytes only */
         it->decided = it->rest != NULL ? (size_t)it->carry_n : decided_end(it->len, it->final);

@@ -11,7 +11,9 @@ nodes and initializers that output needs, and two ai.onnx.ml idioms become stand
   Softmax (SOFTMAX);
 * a binary head p = Sigmoid(z), Concat(1 - p, p) (MLPClassifier on two classes) becomes
   Softmax over [-z/2, z/2], which is exactly [1 - p, p];
-* Normalizer(L1) of a Softmax (multinomial LogisticRegression) is the Softmax itself.
+* Normalizer(L1) of a Softmax (multinomial LogisticRegression) is the Softmax itself;
+* Scaler (StandardScaler, MinMaxScaler in a Pipeline), y = (x - offset) * scale per feature,
+  becomes Sub + Mul by constants, which the frontend folds into the layer after it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ FLOAT = 1  # onnx.TensorProto.FLOAT
 def select_output(model, path: str, output: str | None = None) -> None:
     """Leave `model` (a ModelProto, changed in place) with one output: `output`, or the scores."""
     graph = model.graph
+    _rewrite_scaler(model, path)
     names = [o.name for o in graph.output]
     if output is not None:
         if output not in names:
@@ -120,6 +123,29 @@ def _rewrite_linear_classifier(model, path: str) -> None:
         graph.node.remove(node)
         for offset, n in enumerate(new):
             graph.node.insert(index + offset, n)
+
+
+def _rewrite_scaler(model, path: str) -> None:
+    """Scaler -> Sub(offset) + Mul(scale), per feature (ONNX-ML: y = (x - offset) * scale)."""
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    for index, node in enumerate(list(graph.node)):
+        if node.domain != ML_DOMAIN or node.op_type != "Scaler":
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        offset = np.asarray(attrs.get("offset", [0.0]), np.float32).reshape(1, -1)
+        scale = np.asarray(attrs.get("scale", [1.0]), np.float32).reshape(1, -1)
+        if not offset.size or not scale.size or not (np.all(np.isfinite(offset)) and np.all(np.isfinite(scale))):
+            raise PnetcError(f"{path}: node '{node.name or node.output[0]}' (Scaler) needs finite offset and scale")
+        out = node.output[0]
+        graph.initializer.extend([numpy_helper.from_array(offset, f"{out}__offset"),
+                                  numpy_helper.from_array(scale, f"{out}__scale")])
+        new = [helper.make_node("Sub", [node.input[0], f"{out}__offset"], [f"{out}__centred"]),
+               helper.make_node("Mul", [f"{out}__centred", f"{out}__scale"], [out])]
+        graph.node.remove(node)
+        for offset_index, n in enumerate(new):
+            graph.node.insert(index + offset_index, n)
 
 
 def _rewrite_binary_head(model) -> None:

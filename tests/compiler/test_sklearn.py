@@ -105,3 +105,20 @@ def test_two_float_outputs_need_a_choice(tmp_path):
     assert kept["a"].output == "a" and kept["b"].output == "b"
     assert [op.activation for op in kept["a"].ops] == ["none"]  # the Relu is cut when only "a" is wanted
     assert [op.activation for op in kept["b"].ops] == ["relu"]
+
+
+@pytest.mark.parametrize("scaler", ["standard", "minmax"])
+def test_a_pipeline_with_a_scaler(digits_split, scaler):
+    """StandardScaler in a Pipeline exports an ai.onnx.ml Scaler: it becomes Sub + Mul by constants,
+    folded into the first layer (MinMaxScaler exports Mul + Add); float32 gives scikit-learn's
+    answers and verifies."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    d, x, labels = digits_split
+    step = StandardScaler() if scaler == "standard" else MinMaxScaler()
+    clf = make_pipeline(step, _mlp(x, labels["ten"]).set_params(max_iter=300)).fit(x[:1400], labels["ten"][:1400])
+    model = _export(clf, x, d / f"pipe-{scaler}.onnx", zipmap=False)
+    assert ("Scaler" in {n.op_type for n in onnx.load(model).graph.node}) == (scaler == "standard")
+    f32 = pnetc.verify(model, data=d / "ten.npz", precision="float32", progress=False)
+    assert f32.ok and f32.accuracy_float == pytest.approx(clf.score(x[1400:], labels["ten"][1400:]), abs=1e-9)

@@ -39,11 +39,22 @@ class QuantParams:
 
 
 @dataclass
+class FeatureQuant:
+    """Per-feature int8 of a float model input: real x_i = scale[i] * (q_i - zero_point[i]).
+    Only for an input read by one int8 dense layer, which folds the scales into its weights and
+    the zero points into its bias (passes/quantize.py)."""
+
+    scale: np.ndarray  # float32 [N], normal positive
+    zero_point: np.ndarray  # int32 [N]
+
+
+@dataclass
 class Tensor:
     name: str
     size: int  # elements per sample (0 for text input)
     dtype: str  # "uint8" | "int8" | "float32" | "bytes" | "bits" | "int32"
     quant: Optional[QuantParams] = None
+    feature_quant: Optional[FeatureQuant] = None  # the model input quantized per feature (then quant is None)
 
     @property
     def shape(self) -> tuple[int, ...]:

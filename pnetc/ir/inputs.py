@@ -2,7 +2,8 @@
 
 - a pnetc model on float features: its per-feature scales and zero points (pnetc.input metadata);
 - a pnetc model on quantized features: the metadata's one scale and zero point, for every feature;
-- a float-input (foreign) model compiled to int8: the input tensor's calibrated scale and zero point;
+- a float-input (foreign) model compiled to int8: the input tensor's calibrated scales and zero points,
+  one per feature when its first layer is dense (FeatureQuant), else one for all features;
 - text models and float32 foreign models: none (their inputs are bytes or floats as they are).
 """
 
@@ -19,7 +20,12 @@ def input_encoding(graph: Graph) -> FeatureEncoding | None:
         return None
     tensor = graph.tensors[graph.input]
     if graph.projection is None:
-        if graph.precision == "float32" or tensor.quant is None:
+        if graph.precision == "float32":
+            return None
+        if tensor.feature_quant is not None:
+            f = tensor.feature_quant
+            return FeatureEncoding(np.asarray(f.scale, np.float32), np.asarray(f.zero_point, np.int32), "int8")
+        if tensor.quant is None:
             return None
         q = tensor.quant
         return FeatureEncoding(np.asarray([q.scale], np.float32), np.asarray([q.zero_point], np.int32), "int8")

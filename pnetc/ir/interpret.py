@@ -216,5 +216,6 @@ def tensor_ranges(graph: Graph, samples) -> dict:
             out[name] = {"min": float(np.min(value)), "max": float(np.max(value))}
     if graph.projection is None:
         x = np.asarray(x, np.float64)
-        out[graph.input] = {"min": float(x.min()), "max": float(x.max())}
+        out[graph.input] = {"min": float(x.min()), "max": float(x.max()),
+                            "feature_min": x.min(axis=0).tolist(), "feature_max": x.max(axis=0).tolist()}
     return out

@@ -4,7 +4,8 @@ On sample inputs (--calib, or verify's test data) the int8 graph is run and thre
 
 - input features of a float-input model: a feature whose float values take more distinct values
   than its int8 codes, and at most MAX_FEW_LEVELS int8 codes (one scale for all features squeezes
-  a small-range feature into 1-2 codes);
+  a small-range feature into 1-2 codes; an input quantized per feature, when its first layer is
+  dense, collapses only when the calibration range is far wider than the samples', e.g. an outlier);
 - activations: a hidden layer where at least half the units take at most MAX_FEW_LEVELS int8 values
   over the samples while their float values take more (dead ReLU units are not counted);
 - predictions: int8 giving one class to >= 95% of the samples where float32's most common class
@@ -43,11 +44,16 @@ def level_warnings(graph: Graph, samples) -> list[str]:
         few = np.flatnonzero((codes <= MAX_FEW_LEVELS) & (raw > codes))
         if few.size:
             j = int(few[0])
+            if encoding.per_feature:  # a feature's calibration range is much wider than these samples' spread
+                why, advice = (f"one scale per feature; feature {j}: scale {float(encoding.scale[j]):.4g}, ",
+                               "check the calibration samples for outliers")
+            else:
+                why, advice = (f"one scale {float(encoding.scale[0]):.4g} for all features; feature {j}: ",
+                               "normalise the features before the model, or train with pnetc on the raw features "
+                               "(one scale per feature)")
             found.append(
                 f"input '{graph.input}': {few.size} of {len(codes)} features take at most {MAX_FEW_LEVELS} int8 levels "
-                f"on {len(x)} samples (one scale {float(encoding.scale[0]):.4g} for all features; feature {j}: "
-                f"{int(raw[j])} distinct values -> {int(codes[j])} levels); normalise the features before the "
-                "model, or train with pnetc on the raw features (one scale per feature)")
+                f"on {len(x)} samples ({why}{int(raw[j])} distinct values -> {int(codes[j])} levels); {advice}")
     trace_q: dict = {}
     trace_f: dict = {}
     out_q = ref.run(x, trace=trace_q)

@@ -135,8 +135,26 @@ def test_per_feature_quantize_matches_python(tmp_path, precision):
 
 
 def test_foreign_int8_quantize_on_every_digits_sample(tmp_path):
-    """A float-input MLP compiled to int8 with digits calibration (scale 16/255, whose float32 literal
-    0.0627451017f broke round-half-even before): 0 differing bytes on every digits sample."""
+    """A float-input CNN compiled to int8 with digits calibration (one scale 16/255, whose float32
+    literal 0.0627451017f broke round-half-even before): 0 differing bytes on every digits sample."""
+    from sklearn.datasets import load_digits
+
+    x = load_digits().data.astype(np.float32)
+    model = mf.make_torch_cnn(tmp_path / "cnn.onnx", dynamic=True)
+    np.savez(tmp_path / "calib.npz", x=x[:500].reshape(500, 1, 8, 8))
+    cm = compile_model(model, tmp_path / "out", name="cnn", precision="int8", calib=tmp_path / "calib.npz")
+    encoding = input_encoding(cm.graph)
+    assert not encoding.per_feature and encoding.levels == (-128, 127)
+    halves = ((np.arange(-130, 130) + 0.5) * np.float64(encoding.scale[0])).astype(np.float32)
+    xs = np.concatenate([x, np.resize(halves, (len(halves) // 64 + 1) * 64).reshape(-1, 64),
+                         edge_samples(encoding, 64, np.random.default_rng(1))])
+    check_against_python(cm, xs, run_glue(tmp_path, cm, xs))
+
+
+def test_foreign_mlp_quantizes_per_feature_on_every_digits_sample(tmp_path):
+    """A float-input MLP (dense first layer) compiled to int8 with digits calibration: one scale and
+    zero point per feature (constant pixels included), 0 differing bytes on every digits sample and
+    on each feature's rounding ties."""
     from sklearn.datasets import load_digits
 
     x = load_digits().data.astype(np.float32)
@@ -144,10 +162,10 @@ def test_foreign_int8_quantize_on_every_digits_sample(tmp_path):
     np.savez(tmp_path / "calib.npz", x=x[:500].reshape(500, 1, 64))
     cm = compile_model(model, tmp_path / "out", name="mlp", precision="int8", calib=tmp_path / "calib.npz")
     encoding = input_encoding(cm.graph)
-    assert not encoding.per_feature and encoding.levels == (-128, 127)
-    halves = ((np.arange(-130, 130) + 0.5) * np.float64(encoding.scale[0])).astype(np.float32)
-    xs = np.concatenate([x, np.resize(halves, (len(halves) // 64 + 1) * 64).reshape(-1, 64),
-                         edge_samples(encoding, 64, np.random.default_rng(1))])
+    assert encoding.per_feature and encoding.levels == (-128, 127)
+    assert "MLP_INPUT_SCALE " not in (tmp_path / "out" / "mlp.h").read_text()  # no one-scale macro
+    ties = (np.arange(-130, 130)[:, None] + 0.5 - encoding.zero_point) * encoding.scale.astype(np.float64)
+    xs = np.concatenate([x, ties.astype(np.float32), edge_samples(encoding, 64, np.random.default_rng(1))])
     check_against_python(cm, xs, run_glue(tmp_path, cm, xs))
 
 

@@ -4,6 +4,9 @@ Weights: per-channel symmetric int8 (scale = max|w| / 127). Bias: int32 at scale
 s_in * s_w. Activations: per-tensor asymmetric int8 from calibration ranges (the
 model's pnetc.calibration metadata, or ranges measured on `--calib` samples).
 Requantisation: real multiplier s_in * s_w / s_out as a Q31 multiplier and shift.
+A float input read by one dense layer is quantized per feature (scale s_i, zero point zp_i from
+feature i's calibration range): the layer takes W_ji * s_i as its weights and folds the zero
+points into its bias, so the input scale is 1 and the kernel is the usual dense_s8.
 The bits after the projection are exact 0/1 integers (scale 1, zero point 0).
 """
 
@@ -15,7 +18,7 @@ from typing import Optional
 import numpy as np
 
 from pnetc.errors import PnetcError
-from pnetc.ir.graph import Activation, Conv, Dense, DenseQuant, Graph, Pool, QuantParams
+from pnetc.ir.graph import Activation, Conv, Dense, DenseQuant, FeatureQuant, Graph, Pool, QuantParams
 from pnetc.ir.limits import MAX_BIAS_Q, MAX_INT8_CONV_TAPS, MAX_INT8_DENSE_INPUTS, check_limit
 from pnetc.ir.passes.lowbit import LOWERING, low_bit_weights
 
@@ -25,6 +28,8 @@ INT8_MIN, INT8_MAX = -128, 127
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 F32_TINY, F32_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
 # fixed output quantisation of bounded activations (as TFLite)
+# sum_i |w_ji * zp_i| of a per-feature input's folded zero points stays below this (half of MAX_BIAS_Q)
+MAX_ZERO_POINT_FOLD = MAX_BIAS_Q // 2
 FIXED_OUTPUT = {"sigmoid": QuantParams(1.0 / 256.0, -128), "tanh": QuantParams(1.0 / 128.0, 0)}
 
 
@@ -60,7 +65,10 @@ def quantize(graph: Graph, calib: Optional[object] = None) -> None:
     ranges = _ranges(graph, calib)
     proj = graph.projection
     if proj is None:
-        graph.tensors[graph.input].quant = _qparams(graph, ranges, graph.input, "the model input")
+        in_t = graph.tensors[graph.input]
+        in_t.feature_quant = _feature_quant(graph, ranges)
+        if in_t.feature_quant is None:
+            in_t.quant = _qparams(graph, ranges, graph.input, "the model input")
     for op in graph.ops:
         if isinstance(op, (Dense, Conv)):
             _quantize_dense(graph, op, ranges)
@@ -92,11 +100,53 @@ def _qparams(graph: Graph, ranges: dict, name: str, what: str) -> QuantParams:
     return qparams_from_range(rng["min"], rng["max"], f"{what} (tensor '{name}')")
 
 
+def _feature_quant(graph: Graph, ranges: dict) -> Optional[FeatureQuant]:
+    """Per-feature int8 of the input when its only reader is an int8 dense layer (which folds the
+    scales and zero points) and the ranges hold per-feature min/max (--calib samples); else None."""
+    readers = graph.consumers(graph.input)
+    rng = ranges.get(graph.input) or {}
+    if (len(readers) != 1 or not isinstance(readers[0], Dense) or readers[0].lowering != "dense"
+            or "feature_min" not in rng):
+        return None
+    lo = np.asarray(rng["feature_min"], np.float64)
+    hi = np.asarray(rng["feature_max"], np.float64)
+    if lo.shape != (graph.input_size,) or hi.shape != lo.shape:
+        return None
+    bad = ~(np.isfinite(lo) & np.isfinite(hi))
+    if np.any(bad):
+        j = int(np.argmax(bad))
+        raise PnetcError(f"the calibration range of input feature {j} is [{lo[j]:g}, {hi[j]:g}]; int8 needs a "
+                         "finite range")
+    return FeatureQuant(*feature_qparams(lo, hi))
+
+
+def feature_qparams(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per feature: min -> -128, max -> 127 (scale float32, zero point int32). |zero point| stays
+    below max_zp = MAX_ZERO_POINT_FOLD / (127 N) (a feature far from 0 relative to its spread gets
+    a coarser scale), so that the first layer's folded bias sum_i w_ji * zp_i fits int32; a
+    constant feature gets the scale |value| (1 for 0)."""
+    max_zp = min(2**24, MAX_ZERO_POINT_FOLD // (127 * max(1, lo.size)))
+    span = np.maximum(np.abs(lo), np.abs(hi))
+    scale = np.maximum((hi - lo) / 255.0, span / max(1, max_zp - 256))
+    flat = scale < F32_TINY
+    scale[flat] = np.where(span[flat] >= F32_TINY, span[flat], 1.0)
+    if np.any(scale > F32_MAX):
+        j = int(np.argmax(scale > F32_MAX))
+        raise PnetcError(f"the calibration range of input feature {j} is [{lo[j]:g}, {hi[j]:g}], which gives an "
+                         "int8 scale beyond float32")
+    scale32 = scale.astype(np.float32)
+    from pnetc.quantization import quantize as encode
+
+    zero_point = INT8_MIN - encode(lo.astype(np.float32), scale32, 0, -max_zp, max_zp)
+    return scale32, zero_point.astype(np.int32)
+
+
 def _quantize_dense(graph: Graph, op: Dense | Conv, ranges: dict) -> None:
     """Dense and conv layers alike: per-output-channel int8 weights over the products summed per output."""
     in_t = graph.tensors[op.inputs[0]]
     out_t = graph.tensors[op.outputs[0]]
-    if in_t.dtype == "bits":
+    features = in_t.feature_quant
+    if in_t.dtype == "bits" or features is not None:  # per-feature input: scales in W, zero points in the bias
         s_in, zp_in = 1.0, 0
     else:
         if in_t.quant is None:
@@ -114,6 +164,8 @@ def _quantize_dense(graph: Graph, op: Dense | Conv, ranges: dict) -> None:
     lowering = op.lowering if isinstance(op, Dense) else "dense"
     w = op.weight.astype(np.float64).reshape(op.weight.shape[0], -1)
     bias = op.bias.astype(np.float64)
+    if features is not None:
+        w = w * np.asarray(features.scale, np.float64)[None, :]
     if lowering == "xnor":
         # W ~ alpha * s with s = +-1; b in {0,1} = (1 + (2b-1)) / 2, so
         # W b + c = alpha/2 * sum_k s_k (2b_k - 1) + (c + alpha/2 * sum_k s_k): acc has scale alpha/2.
@@ -142,6 +194,8 @@ def _quantize_dense(graph: Graph, op: Dense | Conv, ranges: dict) -> None:
         w_scale = np.where(wmax > 0, wmax / 127.0, 1.0)
         w_q = np.clip(np.round(w / w_scale[:, None]), -127, 127).astype(np.int8).reshape(op.weight.shape)
         bias_q = bias / (s_in * w_scale)
+        if features is not None:  # W x = W' (q - zp) = W' q - W' zp
+            bias_q = np.round(bias_q) - w_q.astype(np.int64) @ np.asarray(features.zero_point, np.int64)
     if not np.all(np.abs(bias_q) <= MAX_BIAS_Q):  # also NaN
         raise PnetcError(f"the bias of layer '{op.name}' does not fit int32 after quantisation "
                          f"(|bias / scale| up to {np.max(np.abs(bias_q)):g}, limit {MAX_BIAS_Q})")

@@ -173,3 +173,23 @@ def test_conv_work_is_bounded(tmp_path):
     with pytest.raises(PnetcError, match=f"node 'big' \\(Conv\\): total conv multiply-adds={64 * 32 * 32 * 64 * 9} "
                                          f"is outside the supported range 0..{MAX_CONV_MACS}"):
         load_model(path)
+
+
+def test_per_feature_input_qparams_span_each_range_and_bound_the_fold():
+    """min -> -128 and max -> 127 per feature (within one level), constant and zero features get a normal
+    scale, and a feature far from 0 gets a coarser scale so that sum_i 127 * |zp_i| fits the bias."""
+    from pnetc.ir.passes.quantize import MAX_ZERO_POINT_FOLD, feature_qparams
+    from pnetc.quantization import quantize as encode
+
+    lo = np.array([-1e-3, 143.5, 0.05, -5.0, 7.0, 0.0, -2e4, 1e6, 278.0])
+    hi = np.array([1e-3, 2501.0, 0.0975, 5.0, 7.0, 0.0, -1e4, 1e6 + 1, 1680.0])
+    scale, zp = feature_qparams(lo, hi)
+    assert scale.dtype == np.float32 and zp.dtype == np.int32
+    assert np.all(scale >= np.finfo(np.float32).tiny) and np.all(np.isfinite(scale))
+    assert 127 * np.abs(zp.astype(np.int64)).sum() <= MAX_ZERO_POINT_FOLD
+    q_lo = encode(lo.astype(np.float32), scale, zp, -(2**31), 2**31)
+    q_hi = encode(hi.astype(np.float32), scale, zp, -(2**31), 2**31)
+    spread = [0, 1, 2, 3, 6, 8]  # ordinary ranges: all 256 levels
+    assert np.all(np.abs(q_lo[spread] + 128) <= 1) and np.all(np.abs(q_hi[spread] - 127) <= 1)
+    assert q_lo[4] == -128 and q_lo[5] == -128  # constant features: their value is level -128
+    assert q_lo[7] >= -129 and q_hi[7] <= 128  # far from 0: coarser, still inside the int8 range

@@ -106,7 +106,7 @@ def _feature_quant(graph: Graph, ranges: dict) -> Optional[FeatureQuant]:
     readers = graph.consumers(graph.input)
     rng = ranges.get(graph.input) or {}
     if (len(readers) != 1 or not isinstance(readers[0], Dense) or readers[0].lowering != "dense"
-            or "feature_min" not in rng):
+            or readers[0].in_features != graph.input_size or "feature_min" not in rng):
         return None
     lo = np.asarray(rng["feature_min"], np.float64)
     hi = np.asarray(rng["feature_max"], np.float64)

@@ -120,7 +120,7 @@ def _dataset_inputs(graph, ds):
     pnetc model trained on float features) reads the data as feature values; a pnetc model of the
     latter kind gets them quantized with its own per-feature encoding (pnetc.quantization), never
     with one fitted on this data."""
-    from pnetc.ir.inputs import input_encoding, takes_float_features
+    from pnetc.ir.inputs import takes_float_features
 
     if graph.input_kind == "text":
         if ds.task != "text":
@@ -133,8 +133,7 @@ def _dataset_inputs(graph, ds):
     if x.shape[1] != graph.input_size:
         raise PnetcError(f"dataset {ds.name} has {x.shape[1]} features per sample; the model takes {graph.input_size}")
     if takes_float_features(graph):
-        x = np.asarray(x, np.float32)
-        return x if graph.projection is None else input_encoding(graph).quantize(x)
+        return _feature_inputs(graph, x)
     if raw is not None:
         raise PnetcError(f"dataset {ds.name} holds float features, but this model takes quantized levels 0..255 "
                          "(it was trained on integer features); give the data as those levels")
@@ -458,17 +457,18 @@ class PredictResult(Result):
 
 
 def _feature_inputs(graph, x):
-    """A data file's feature rows in the form the model takes: a model trained on float features
-    quantizes them with its own stored encoding (as eval, verify and run do)."""
+    """Feature rows in the form the model takes (eval, verify, run, predict): float features as
+    float32, quantized with the model's own stored encoding when it is a pnetc model trained on
+    them; other rows as they are (the reference checks their range)."""
     from pnetc.ir.inputs import input_encoding, takes_float_features
 
     x = np.asarray(x)
-    if graph.projection is not None and takes_float_features(graph):
-        x = np.asarray(x, np.float32).reshape(len(x), -1)
-        if x.shape[1] != graph.input_size:
-            raise PnetcError(f"the model takes {graph.input_size} input values per sample, got {x.shape[1]}")
-        return input_encoding(graph).quantize(x)
-    return x
+    if not takes_float_features(graph):
+        return x
+    x = np.asarray(x, np.float32).reshape(len(x), -1)
+    if x.shape[1] != graph.input_size:
+        raise PnetcError(f"the model takes {graph.input_size} input values per sample, got {x.shape[1]}")
+    return x if graph.projection is None else input_encoding(graph).quantize(x)
 
 
 def predict_model(model_path, *, texts: Optional[Sequence] = None, data: Optional[str] = None,

@@ -67,22 +67,6 @@ def _model_path(model: Any) -> Path:
     raise PnetcError(f"expected a model path, pnetc.Model or pnetc.TrainResult, got {type(model).__name__}")
 
 
-def _recorded_data(path: Path, output: Optional[str] = None) -> tuple[Optional[str], Optional[str]]:
-    """(name, None) or (None, data file) a pnetc export was trained on; PnetcError when it records
-    neither, or its data file is gone or changed (pnetc.datasets.recorded)."""
-    from pnetc.datasets.recorded import recorded_data
-    from pnetc.frontend import load_model
-
-    return recorded_data(load_model(path, output).info.training, path)
-
-
-def _records_data_file(path: Path, output: Optional[str] = None) -> bool:
-    from pnetc.frontend import load_model
-
-    training = load_model(path, output).info.training
-    return isinstance(training, dict) and "data_file" in training
-
-
 # ---- load ------------------------------------------------------------------------------------
 
 
@@ -499,13 +483,17 @@ def bench(
     n = check_limit(n, "-n")
     path = _model_path(model)
     samples = None
-    if dataset is None and data is None and path.is_file() and _records_data_file(path, output):
-        dataset, data = _recorded_data(path, output)  # built-in names keep the random samples (bench's default)
-    if dataset is not None or data is not None:
+    if path.is_file():  # a missing model gets the stage's error (after the board's)
+        from pnetc.datasets.recorded import recorded_data
         from pnetc.frontend import load_model
 
-        _, x, _ = load_samples(dataset, None if data is None else str(data), n, graph=load_model(path))
-        samples = list(x)
+        graph = load_model(path, output)  # read once: the recorded data file, then the samples' form
+        training = graph.info.training
+        if dataset is None and data is None and isinstance(training, dict) and "data_file" in training:
+            dataset, data = recorded_data(training, path)  # a recorded built-in name keeps random samples
+        if dataset is not None or data is not None:
+            _, x, _ = load_samples(dataset, None if data is None else str(data), n, graph=graph)
+            samples = list(x)
     with _progress.tracker(f"{board} bench", _progress.wanted(progress)) as t:
         t.stage("compile + build + measure")
         return bench_model(path, board, n=n, samples=samples, precision=precision, calib=calib, out_dir=out_dir,

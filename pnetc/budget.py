@@ -27,6 +27,7 @@ from pnetc import progress as _progress
 from pnetc.errors import PnetcError
 from pnetc.measure import costmodel
 from pnetc.measure.costmodel import Candidate
+from pnetc.outdir import write_png
 
 TABLES = (2, 4, 6, 8, 12, 16, 20, 24, 32, 48, 64, 90, 128)
 BITS_PER_TABLE = (8, 12)
@@ -346,7 +347,7 @@ def plot_frontier(result: BudgetSearch, path) -> Path:
         ax.legend(fontsize=7)
     fig.suptitle(f"budget {result.budget.describe()}", fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    try:
+        return write_png(fig, path, dpi=110)
+    finally:
+        plt.close(fig)

@@ -57,21 +57,13 @@ def classification_report(y_true, y_pred, labels: Sequence[str]) -> dict:
 def plot_confusion(confusion, labels: Sequence[str], path, *, title: str = ""):
     """Draw the confusion matrix (rows: true class, columns: predicted; each row shaded by its
     share of the class) into a PNG; returns the path. Needs matplotlib (the [train] extra)."""
-    import os
-    import tempfile
-    from pathlib import Path
-
     from pnetc.errors import PnetcError
+    from pnetc.outdir import write_png
 
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise PnetcError("--plot needs matplotlib: pip install 'pnetc[train]'") from None
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise PnetcError(f"--plot {path}: the plot is a PNG; name the file *.png")
-    if path.is_dir():
-        raise PnetcError(f"--plot {path} is a directory; name a .png file")
     matrix = np.asarray(confusion, np.int64)
     n = len(labels)
     shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
@@ -93,14 +85,4 @@ def plot_confusion(confusion, labels: Sequence[str], path, *, title: str = ""):
     if title:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise PnetcError(f"--plot {path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=100)
-        os.replace(tmp, path)  # a failed draw leaves the previous file as it was
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
+    return write_png(fig, path)

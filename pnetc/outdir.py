@@ -488,3 +488,38 @@ def scratch(prefix: str) -> Iterator[Staged]:
         staged = Staged(Path(tmp).resolve(), Path(tmp).resolve())
         with _registered(staged.path, staged):
             yield staged
+
+
+# ---- single pictures the user names (--plot FILE.png) -------------------------------------------
+
+PNG_SOFTWARE = "pnetc"  # the PNG's "Software" text: marks a picture pnetc drew
+
+
+def _drawn_by_pnetc(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)  # text chunks sit before the image data
+    return head.startswith(b"\x89PNG") and b"tEXtSoftware\x00" + PNG_SOFTWARE.encode() in head
+
+
+def write_png(fig, path, flag: str = "--plot", dpi: int = 100) -> Path:
+    """Save a matplotlib figure where the user asked. A file there that pnetc did not draw is
+    refused (never overwritten); the picture is drawn beside it and swapped in, so a failed draw
+    leaves the previous one as it was."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise PnetcError(f"{flag} {path}: the plot is a PNG; name the file *.png")
+    if path.is_dir():
+        raise PnetcError(f"{flag} {path} is a directory; name a .png file")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise PnetcError(f"{flag} {path}: the folder {folder} does not exist")
+    if path.exists() and not _drawn_by_pnetc(path):
+        raise PnetcError(f"{flag} {path}: that file exists and pnetc did not draw it; name another file")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": PNG_SOFTWARE})
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path

@@ -46,6 +46,22 @@ def test_eval_cli_text_json_and_plot(models, tmp_path):
     assert len(out["confusion"]) == len(out["labels"]) == 3 and out["macro_f1"] is not None
 
 
+def test_plot_never_overwrites_a_file_pnetc_did_not_draw(models, tmp_path):
+    """--plot onto a user's file is one line and exit 2, the file untouched; pnetc's own picture
+    (its PNG says so) is redrawn."""
+    pytest.importorskip("matplotlib")
+    args = ["eval", str(models["text"]), "--data", str(models["text_jsonl"]), "--plot"]
+    theirs = tmp_path / "holiday.png"
+    theirs.write_bytes(b"\x89PNG\r\n\x1a\n the user's own picture")
+    res = run_cli([*args, str(theirs)])
+    assert res.code == 2 and "pnetc did not draw it" in res.stderr, res.stderr
+    assert theirs.read_bytes() == b"\x89PNG\r\n\x1a\n the user's own picture"
+    ours = tmp_path / "cm.png"
+    assert run_cli([*args, str(ours)]).code == 0
+    first = ours.stat().st_mtime_ns
+    assert run_cli([*args, str(ours)]).code == 0 and ours.stat().st_mtime_ns >= first
+
+
 def test_predict_text_matches_the_reference(models):
     texts, _ = mf.text_samples(8)
     texts = [t for t in texts if t]

@@ -16,7 +16,11 @@ Summary (see docs/format.md for the full text):
 * Sparse ternary projection with nnz nonzeros per bit: nonzero j of bit k comes from
   the 16-bit half (j & 1) of hash32(seed, k, j >> 1): its low bit is the sign (1 -> -1),
   its upper 15 bits u pick the feature ``(u * N) >> 15``.
-* Text projection: s_k(f) = +1 if bit (k & 31) of hash32(seed, k >> 5, f) is set, else -1.
+* Text projection, kind "simhash" (format v1): s_k(f) = +1 if bit (k & 31) of
+  hash32(seed, k >> 5, f) is set, else -1.
+* Text projection, kind "presence" with m hashes: P_k(f) = 1 iff k is one of the positions
+  (hash32(seed, j, f) * B) >> 32, j = 0..m-1, else 0; so bit k = 1 iff a feature that occurred
+  hashes to k (a Bloom-style presence set). Never stored, like the others.
 * Bit k = 1 iff acc_k > 0 (a tie, acc_k == 0, gives 0). Bits pack LSB-first into
   uint32 words: bit k is bit (k & 31) of word k >> 5.
 """
@@ -45,6 +49,9 @@ TAG_SKIP = 0x534B4950  # "SKIP": word pairs with one word between
 
 MAX_DENSE_INPUT = 1 << 16  # (u * N) >> 15 must fit in 32 bits
 PROJECTION_KINDS = ("binary", "ternary")
+TEXT_PROJECTIONS = ("simhash", "presence")  # simhash: format v1's dense signs; presence: m hashed bits
+MAX_TEXT_HASHES = 8  # positions per feature of a presence projection
+MAX_PRESENCE_BITS = 1 << 16  # (h * B) >> 32 is computed from 16-bit halves in 32 bits: B <= 2^16
 
 _U32 = np.uint32
 
@@ -320,6 +327,23 @@ class TextFeatureSpec:
             raise ValueError("char_max_n must be in 0..5")
 
 
+@dataclass(frozen=True)
+class TextProjectionSpec:
+    """How feature ids become bits: "simhash" (format v1, every feature moves every bit's sign
+    count) or "presence" (each feature sets `hashes` bits chosen by hash)."""
+
+    kind: str = "simhash"
+    hashes: int = 0  # presence only: positions per feature, 1..MAX_TEXT_HASHES
+
+    def __post_init__(self) -> None:
+        if self.kind not in TEXT_PROJECTIONS:
+            raise ValueError(f"text projection must be one of {TEXT_PROJECTIONS}, got {self.kind!r}")
+        if self.kind == "presence" and not 1 <= self.hashes <= MAX_TEXT_HASHES:
+            raise ValueError(f"a presence projection needs 1..{MAX_TEXT_HASHES} hashes, got {self.hashes}")
+        if self.kind == "simhash" and self.hashes:
+            raise ValueError("a simhash projection takes no hashes")
+
+
 def text_features(data: bytes, spec: TextFeatureSpec = TextFeatureSpec()) -> Iterator[int]:
     """Yield the feature ids of `data`, one per occurrence (the weight of an id is its count).
 
@@ -398,9 +422,32 @@ def project_text(data: bytes, seed: int, num_bits: int, spec: TextFeatureSpec = 
     return weights @ text_signs(seed, num_bits, ids).astype(np.int64)
 
 
-def text_bits(data: bytes, seed: int, num_bits: int, spec: TextFeatureSpec = TextFeatureSpec()) -> np.ndarray:
+def text_bits(data: bytes, seed: int, num_bits: int, spec: TextFeatureSpec = TextFeatureSpec(),
+              projection: TextProjectionSpec = TextProjectionSpec()) -> np.ndarray:
     """The whole text path: bytes -> {0,1} bits [B]."""
+    if projection.kind == "presence":
+        return presence_bits(data, seed, num_bits, projection.hashes, spec)
     return sign_bits(project_text(data, seed, num_bits, spec))
+
+
+def presence_positions(seed: int, num_bits: int, hashes: int, ids: np.ndarray) -> np.ndarray:
+    """The bits feature ids set: k_j(f) = (hash32(seed, j, f) * B) >> 32, int64 [len(ids), hashes].
+
+    The multiply-shift maps a uniform 32-bit hash onto 0..B-1 for any B (no modulo, no divide)."""
+    if not 1 <= num_bits <= MAX_PRESENCE_BITS:
+        raise ValueError(f"a presence projection has 1..{MAX_PRESENCE_BITS} bits, got {num_bits}")
+    ids = np.asarray(ids, dtype=_U32)
+    h = hash32(seed, np.arange(hashes, dtype=_U32)[None, :], ids[:, None])  # [F, m]
+    return ((h.astype(np.uint64) * np.uint64(num_bits)) >> np.uint64(32)).astype(np.int64)
+
+
+def presence_bits(data: bytes, seed: int, num_bits: int, hashes: int,
+                  spec: TextFeatureSpec = TextFeatureSpec()) -> np.ndarray:
+    """Presence projection of one text: bit k = 1 iff sum_f count(f) * P_k(f) > 0, {0,1} [B]."""
+    bits = np.zeros(num_bits, dtype=np.uint8)
+    ids = np.fromiter(set(text_features(data, spec)), dtype=np.uint64).astype(_U32)
+    bits[presence_positions(seed, num_bits, hashes, ids).ravel()] = 1
+    return bits
 
 
 # ---- text length ---------------------------------------------------------------------

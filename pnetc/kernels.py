@@ -176,7 +176,7 @@ def project_ternary_table(x: np.ndarray, entries: np.ndarray, num_bits: int, nnz
 
 
 # ---------------------------------------------------------------------------
-# text_features.c / text_project.c
+# text_features.c / text_project.c / text_presence.c
 # ---------------------------------------------------------------------------
 
 
@@ -218,6 +218,20 @@ def text_project_acc(text: bytes, seed: int, num_bits: int, char_max_n: int = 3,
 def text_project(text: bytes, seed: int, num_bits: int, char_max_n: int = 3, words: int = 1) -> np.ndarray:
     """Text -> packed projection bits uint32 [W] (pnet_text_project)."""
     return _pack_acc(text_project_acc(text, seed, num_bits, char_max_n, words))
+
+
+def text_presence(text: bytes, seed: int, num_bits: int, hashes: int, char_max_n: int = 3,
+                  words: int = 1) -> np.ndarray:
+    """Text -> packed presence bits uint32 [W] (pnet_text_presence): feature f sets bits
+    (hash32(seed, j, f) * num_bits) >> 32, j < hashes."""
+    if not 1 <= num_bits <= hashing.MAX_PRESENCE_BITS:
+        raise PnetcError(f"num_bits must be in 1..{hashing.MAX_PRESENCE_BITS}, got {num_bits}")
+    if not 1 <= hashes <= hashing.MAX_TEXT_HASHES:
+        raise PnetcError(f"hashes must be in 1..{hashing.MAX_TEXT_HASHES}, got {hashes}")
+    ids = np.unique(text_features(text, char_max_n, words))
+    bits = np.zeros(num_bits, dtype=np.uint8)
+    bits[hashing.presence_positions(seed, num_bits, hashes, ids).ravel()] = 1
+    return pack_bits(bits)
 
 
 # ---------------------------------------------------------------------------
@@ -735,12 +749,15 @@ def avgpool_f32(x, kernel: Sequence[int], *, strides: Sequence[int] = (1, 1), pa
 # ---------------------------------------------------------------------------
 
 
-def _text_project_batch(text, seed: int, num_bits: int, char_max_n: int = 3, words: int = 1) -> np.ndarray:
-    """text_project over a batch of texts -> packed bits uint32 [n, W]."""
-    out = np.zeros((len(text), num_words(num_bits)), dtype=_U32)
-    for i, t in enumerate(text):
-        out[i] = text_project(t, seed, num_bits, char_max_n, words)
-    return out
+def _per_text(kernel: Callable) -> Callable:
+    """A one-text kernel (text_project, text_presence) over a batch of texts -> packed bits uint32 [n, W]."""
+    def run(text, *, num_bits: int, **params) -> np.ndarray:
+        out = np.zeros((len(text), num_words(num_bits)), dtype=_U32)
+        for i, t in enumerate(text):
+            out[i] = kernel(t, num_bits=num_bits, **params)
+        return out
+
+    return run
 
 
 def _window_args(win: Window) -> dict:
@@ -797,7 +814,7 @@ TWINS = {
     "center_u8": center_u8, "center_s8": center_s8,
     "project_binary": project_binary, "project_binary_table": project_binary_table,
     "project_ternary": project_ternary, "project_ternary_table": project_ternary_table,
-    "text_project": _text_project_batch,
+    "text_project": _per_text(text_project), "text_presence": _per_text(text_presence),
     "bitsum_s32": bitsum_s32, "bitsum_f32": bitsum_f32, "xnor_popcount": xnor_popcount,
     "requantize_s8": requantize_s8, "dense_s8": dense_s8, "lut_s8": lut_s8,
     "dense_s4": _dense_s4_call, "dense_pm1": _dense_pm1_call,

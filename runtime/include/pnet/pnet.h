@@ -235,6 +235,38 @@ int pnet_text_stream_begin(pnet_text_stream *s, uint32_t seed, int32_t num_bits,
 int pnet_text_stream_feed(pnet_text_stream *s, const uint8_t *chunk, size_t len);
 int pnet_text_stream_finish(pnet_text_stream *s, uint32_t *bits);
 
+/* ---------------------------------------------------- text_presence.c -- */
+/* Presence text projection (format v2): feature f sets bits k_j = (hash32(seed, j, f) * num_bits)
+   >> 32 for j < hashes, computed exactly with 32-bit multiplies; bit_k = 1 iff some feature
+   occurrence set it. bits gets PNET_WORDS(num_bits) words (padding 0). No scratch: a feature
+   costs `hashes` hashes and bit writes, whatever num_bits. O(len) time.
+   Returns PNET_OK, PNET_ERR_NULL, PNET_ERR_LENGTH (len >= 2^26, or num_bits outside
+   1..PNET_PRESENCE_MAX_BITS) or PNET_ERR_ARG (hashes outside 1..PNET_TEXT_MAX_HASHES, char_max_n /
+   words out of range). On error bits is all zero (if not NULL and num_bits is in range). */
+#define PNET_TEXT_MAX_HASHES 8         /* bits one feature sets, at most */
+#define PNET_PRESENCE_MAX_BITS 65536   /* (h * num_bits) >> 32 from 16-bit halves fits 32 bits */
+int pnet_text_presence(const uint8_t *text, size_t len, uint32_t seed, int32_t num_bits, int32_t hashes,
+                       int32_t char_max_n, int32_t words, uint32_t *bits);
+
+/* Streaming presence projection: the bits of pnet_text_presence over the concatenation of the
+   chunks fed, with the contract of pnet_text_stream_* (errors stick; begin again per text). The
+   state is one pnet_text_presence_stream followed by the bits: PNET_TEXT_PRESENCE_STREAM_BYTES(num_bits)
+   bytes, 8-byte aligned, owned by the caller. begin: PNET_OK, PNET_ERR_NULL, PNET_ERR_LENGTH
+   (num_bits out of range) or PNET_ERR_ARG (hashes, char_max_n or words out of range). */
+typedef struct pnet_text_presence_stream {
+    pnet_text_iter it;
+    uint32_t rows[PNET_TEXT_MAX_HASHES]; /* folded hash rows of j = 0..hashes-1 */
+    int32_t num_bits;
+    int32_t hashes;
+    int32_t state;          /* feeding, finished, or the sticky error */
+} pnet_text_presence_stream; /* followed in memory by PNET_WORDS(num_bits) words of bits */
+#define PNET_TEXT_PRESENCE_STREAM_BYTES(num_bits) \
+    (sizeof(pnet_text_presence_stream) + 4u * (size_t)PNET_WORDS(num_bits))
+int pnet_text_presence_stream_begin(pnet_text_presence_stream *s, uint32_t seed, int32_t num_bits, int32_t hashes,
+                                    int32_t char_max_n, int32_t words);
+int pnet_text_presence_stream_feed(pnet_text_presence_stream *s, const uint8_t *chunk, size_t len);
+int pnet_text_presence_stream_finish(pnet_text_presence_stream *s, uint32_t *bits);
+
 /* ------------------------------------------- first layer over bits -- */
 
 /* bitsum_s32.c: acc[j] = bias[j] + sum_{k: bit k set} w[k][j], j < out. w is [num_bits][out] int8

@@ -34,6 +34,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from pnetc.errors import PnetcError
+from pnetc.ir.limits import MAX_TEXT_HASHES, TEXT_PROJECTIONS
 
 MASK32 = 0xFFFFFFFF
 GOLDEN_A = 0x9E3779B1  # multiplier for the row argument of hash32
@@ -49,8 +50,7 @@ TAG_SKIP = 0x534B4950  # "SKIP": word pairs with one word between
 
 MAX_DENSE_INPUT = 1 << 16  # (u * N) >> 15 must fit in 32 bits
 PROJECTION_KINDS = ("binary", "ternary")
-TEXT_PROJECTIONS = ("simhash", "presence")  # simhash: format v1's dense signs; presence: m hashed bits
-MAX_TEXT_HASHES = 8  # positions per feature of a presence projection
+# simhash: format v1's dense signs; presence: each feature sets MAX_TEXT_HASHES bits at most
 MAX_PRESENCE_BITS = 1 << 16  # (h * B) >> 32 is computed from 16-bit halves in 32 bits: B <= 2^16
 
 _U32 = np.uint32

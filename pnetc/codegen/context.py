@@ -75,6 +75,15 @@ class CCall:
 
 # Names a kernel parameter may take from the predict function's scope instead of from the call.
 SCOPE_NAMES = ("len",)  # the text length
+# the streaming form of each text projection kernel: its C state type (and the prefix of its
+# _begin/_feed/_finish), the macro sizing it, what it holds, and its bytes per word of bits
+# beyond a fixed 512 (simhash: a hash row and 30 counter planes per word; presence: the bits)
+TEXT_STREAMS = {
+    "text_project": dict(c_type="pnet_text_stream", size_macro="PNET_TEXT_STREAM_BYTES", holds="counters",
+                         word_bytes=124),
+    "text_presence": dict(c_type="pnet_text_presence_stream", size_macro="PNET_TEXT_PRESENCE_STREAM_BYTES",
+                          holds="bits", word_bytes=4),
+}
 LIBM_KERNELS = frozenset({"sigmoid_f32", "tanh_f32", "softmax_f32"})
 
 
@@ -148,8 +157,9 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
     # calls after it: the text call's parameters and its accumulator buffer
     text_stream = None
     for call in program.calls:
-        if call.kernel == "text_project":
-            text_stream = dict(call.params, acc=buffer(call.scratch["acc"]).value)
+        if call.kernel in TEXT_STREAMS:
+            acc = buffer(call.scratch["acc"]).value if "acc" in call.scratch else None
+            text_stream = dict(call.params, kernel=call.kernel, acc=acc, **TEXT_STREAMS[call.kernel])
     needs_libm = any(c.kernel in LIBM_KERNELS for c in calls)
     stage = program.stages
     out_var = views[alias[graph.output]].var

@@ -20,6 +20,8 @@ from pnetc.ir.limits import (
     MAX_LAYER_WIDTH,
     MAX_PROJECTION_WORK,
     MAX_SEED,
+    MAX_TEXT_HASHES,
+    TEXT_PROJECTIONS,
 )
 
 
@@ -78,9 +80,16 @@ def _text_projection(node, ctx: Ctx) -> None:
     words = int(a.get("words", 1))
     ctx.limit(node, "char_max_n", char_max_n, MAX_CHAR_N)
     ctx.limit(node, "words", words, 1)
+    kind = a.get("kind", "simhash")
+    if kind not in TEXT_PROJECTIONS:
+        raise ctx.fail(node, f"kind must be one of {', '.join(repr(k) for k in TEXT_PROJECTIONS)}, got {kind!r}")
+    hashes = 0  # a simhash projection has none; whatever the attribute says never reaches the C
+    if kind == "presence":
+        hashes = int(a.get("hashes", 0))
+        ctx.limit(node, "hashes", hashes, MAX_TEXT_HASHES, 1)
     op = TextProjection(
         node_name(node), [x], [node.output[0]], seed=seed, num_bits=num_bits, char_max_n=char_max_n,
-        words=words, T=table_count, d=table_bits,
+        words=words, T=table_count, d=table_bits, proj_kind=kind, hashes=hashes,
     )
     ctx.emit(op, node.output[0], num_bits, dtype="bits")
 

@@ -100,8 +100,8 @@ def read_metadata(model, info: ModelInfo, path: str) -> None:
                 raise PnetcError(f"{path}: metadata {prop.key} is not valid JSON") from None
             except RecursionError:  # "[[[[..." nested deeper than the parser's stack
                 raise PnetcError(f"{path}: metadata {prop.key} is nested too deeply") from None
-    if "pnetc.format" in meta and meta["pnetc.format"] != 1:
-        raise PnetcError(f"{path}: pnetc format {meta['pnetc.format']} is not supported (only 1)")
+    if "pnetc.format" in meta and meta["pnetc.format"] not in FORMAT_VERSIONS:
+        raise PnetcError(f"{path}: pnetc format {meta['pnetc.format']} is not supported (only 1 and 2)")
     info.task = str(meta.get("pnetc.task", "features"))
     labels = meta.get("pnetc.labels", [])
     if not isinstance(labels, list) or not all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in labels):
@@ -120,6 +120,9 @@ def read_metadata(model, info: ModelInfo, path: str) -> None:
     for name, rng in info.calibration.items():
         if not (isinstance(rng, dict) and _finite(rng.get("min")) and _finite(rng.get("max"))):
             raise PnetcError(f"{path}: calibration entry for '{name}' needs finite 'min' and 'max'")
+
+
+FORMAT_VERSIONS = (1, 2)  # 2 adds the presence text projection (docs/format.md)
 
 
 def _finite(v) -> bool:

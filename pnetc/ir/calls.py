@@ -127,11 +127,16 @@ def _hash_projection(em: _Emitter, step: int, op: HashProjection) -> None:
 
 
 def _text_projection(em: _Emitter, step: int, op: TextProjection) -> None:
-    acc, bits = Scratch(step, "acc"), op.outputs[0]
-    em.declare(acc, "int32", "projection accumulators")
-    em.declare(bits, "uint32", "projection bits")
-    em.call("text_project", op, {"text": op.inputs[0]}, ("bits", bits), scratch={"acc": acc},
-            params=dict(seed=op.seed, num_bits=op.num_bits, char_max_n=op.char_max_n, words=op.words))
+    bits = op.outputs[0]
+    params = dict(seed=op.seed, num_bits=op.num_bits, char_max_n=op.char_max_n, words=op.words)
+    if op.proj_kind == "presence":  # no scratch: the bits are the whole state
+        em.declare(bits, "uint32", "projection bits")
+        em.call("text_presence", op, {"text": op.inputs[0]}, ("bits", bits), params=dict(params, hashes=op.hashes))
+    else:
+        acc = Scratch(step, "acc")
+        em.declare(acc, "int32", "projection accumulators")
+        em.declare(bits, "uint32", "projection bits")
+        em.call("text_project", op, {"text": op.inputs[0]}, ("bits", bits), scratch={"acc": acc}, params=params)
     em.stage += 1
 
 

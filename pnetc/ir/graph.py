@@ -97,6 +97,8 @@ class TextProjection(Op):
     words: int = 1
     T: int = 0
     d: int = 0
+    proj_kind: str = "simhash"  # "simhash" (format 1) | "presence" (format 2: each feature sets `hashes` bits)
+    hashes: int = 0
 
 
 @dataclass

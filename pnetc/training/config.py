@@ -30,8 +30,9 @@ DATASET_DEFAULTS: dict[str, dict] = {
 }
 GENERIC_DEFAULTS = dict(
     tables=60, bits_per_table=12, kind="binary", fc=[256], epochs=10, batch_size=128, lr=1e-3, balance=False,
-    text_char_max_n=3, text_words=True,
+    text_char_max_n=3, text_words=True, text_projection="simhash",
 )
+DEFAULT_TEXT_HASHES = 2  # bits a feature sets in a presence projection, when --text-hashes is not given
 
 
 class _TrainConfigBase:
@@ -108,6 +109,8 @@ def resolve(config: TrainConfig, task: str, input_shape: tuple, dataset_name: st
             setattr(c, key, list(value) if isinstance(value, list) else value)
     if c.kind == "ternary" and c.density is None:
         c.density = 0.03
+    if c.text_projection == "presence" and c.text_hashes is None:
+        c.text_hashes = DEFAULT_TEXT_HASHES
     if c.trainer is None:
         c.trainer = DEFAULT_TRAINER.get(task, "mlp")
     if c.trainer == "none" and c.mode == "joint":
@@ -133,6 +136,8 @@ def validate(c: TrainConfig, task: str, input_shape: tuple) -> None:
         bad("text projections are always binary (+-1); drop --kind ternary")
     if c.kind == "binary" and c.density is not None:
         bad("--density applies to --kind ternary only")
+    if task == "text" and c.text_projection == "simhash" and c.text_hashes is not None:
+        bad("--text-hashes sets a presence projection; drop it or add --text-projection presence")
     if task == "text" and c.text_char_max_n == 0 and not c.text_words:
         bad("the text featurizer needs a feature: --char-max-n 0 and --no-words together leave none")
     if c.mode not in ("joint", "projection-only", "trainer-only"):

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from pnetc import hashing
-from pnetc.hashing import ProjectionSpec, TextFeatureSpec
+from pnetc.hashing import ProjectionSpec, TextFeatureSpec, TextProjectionSpec
 from pnetc.training import textfeatures
 
 # Trainer (LSTM) input: the first MAX_TEXT_BYTES raw bytes of each text, as ids 1..256 (0 pads).
@@ -103,9 +103,21 @@ def text_accumulators(feats: TextCorpusFeatures, seed: int, num_bits: int, block
     return acc.astype(np.int64)
 
 
-def text_projection_bits(texts: list[bytes], seed: int, num_bits: int, spec: TextFeatureSpec) -> np.ndarray:
+def text_projection_bits(texts: list[bytes], seed: int, num_bits: int, spec: TextFeatureSpec,
+                         projection: TextProjectionSpec = TextProjectionSpec()) -> np.ndarray:
     """{0,1} bits [n, num_bits] uint8 for every text, equal to hashing.text_bits per text."""
-    return hashing.sign_bits(text_accumulators(featurize_corpus(texts, spec), seed, num_bits))
+    feats = featurize_corpus(texts, spec)
+    if projection.kind == "presence":
+        return presence_bits(feats, seed, num_bits, projection.hashes)
+    return hashing.sign_bits(text_accumulators(feats, seed, num_bits))
+
+
+def presence_bits(feats: TextCorpusFeatures, seed: int, num_bits: int, hashes: int) -> np.ndarray:
+    """bits[n, k] = 1 iff a feature of text n hashes to k (hashing.presence_bits for every text)."""
+    bits = np.zeros((feats.n_texts, num_bits), dtype=np.uint8)
+    positions = hashing.presence_positions(seed, num_bits, hashes, feats.ids)  # [F, m]
+    bits[np.repeat(feats.rows, hashes), positions[feats.cols].ravel()] = 1
+    return bits
 
 
 def encode_bytes(texts: list[bytes], max_len: int = MAX_TEXT_BYTES) -> tuple[torch.Tensor, torch.Tensor]:

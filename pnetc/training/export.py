@@ -16,10 +16,11 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from pnetc.hashing import ProjectionSpec, TextFeatureSpec
+from pnetc.hashing import ProjectionSpec, TextFeatureSpec, TextProjectionSpec
 from pnetc.training.models import ProjectionHead
 
 FORMAT_VERSION = 1
+PRESENCE_FORMAT_VERSION = 2  # a presence text projection: format 1 readers must refuse it, not run simhash
 OPSET = 17
 CUSTOM_DOMAIN = "ai.pnetc"
 PRODUCER = "pnetc"
@@ -64,18 +65,24 @@ def export_projection_model(
     mean: np.ndarray | None,
     calibration: dict,
     training: dict,
+    text_projection: TextProjectionSpec | None = None,
 ) -> onnx.ModelProto:
     num_bits = tables * bits_per_table
     num_classes = head.layers[-1].out_features
     nodes, inits = head_nodes(head)
+    version = FORMAT_VERSION
     if task == "text":
         graph_input = helper.make_tensor_value_info("text", TensorProto.STRING, ["batch"])
+        text_attrs = {}
+        if text_projection is not None and text_projection.kind == "presence":
+            text_attrs = dict(kind="presence", hashes=int(text_projection.hashes))
+            version = PRESENCE_FORMAT_VERSION
         proj = helper.make_node(
             "TextProjection", ["text"], ["bits"], name="projection", domain=CUSTOM_DOMAIN,
             seed=int(seed), num_bits=num_bits, char_max_n=int(text_spec.char_max_n),
-            words=int(bool(text_spec.words)), T=int(tables), d=int(bits_per_table),
+            words=int(bool(text_spec.words)), T=int(tables), d=int(bits_per_table), **text_attrs,
         )
-        kind = "binary"
+        kind = "presence" if text_attrs else "binary"
     else:
         elem = TensorProto.UINT8 if input_info["dtype"] == "uint8" else TensorProto.INT8
         graph_input = helper.make_tensor_value_info("x", elem, ["batch", spec.input_size])
@@ -97,7 +104,7 @@ def export_projection_model(
         graph,
         opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(CUSTOM_DOMAIN, 1)],
         producer_name=PRODUCER,
-        producer_version=str(FORMAT_VERSION),
+        producer_version=str(version),
     )
     model.ir_version = 8  # opset 17 pairs with IR 8; keeps older onnxruntime able to load it
     projection_meta = {"T": int(tables), "d": int(bits_per_table), "kind": kind, "seed": int(seed),
@@ -106,8 +113,10 @@ def export_projection_model(
         projection_meta["nnz"] = int(spec.nnz)
     if text_spec is not None:
         projection_meta.update(char_max_n=int(text_spec.char_max_n), words=int(bool(text_spec.words)))
+    if kind == "presence":
+        projection_meta["hashes"] = int(text_projection.hashes)
     meta = {
-        "pnetc.format": FORMAT_VERSION,
+        "pnetc.format": version,
         "pnetc.task": task,
         "pnetc.labels": list(labels),
         "pnetc.input": input_info,

@@ -28,7 +28,7 @@ from torch import nn
 from pnetc.datasets import DATASET_NAMES
 from pnetc.datasets.recorded import data_file_record
 from pnetc.errors import PnetcError
-from pnetc.hashing import MASK32, ProjectionSpec, TextFeatureSpec
+from pnetc.hashing import MASK32, ProjectionSpec, TextFeatureSpec, TextProjectionSpec
 from pnetc.training import data as tdata
 from pnetc.training import distributed
 from pnetc.training.config import TrainConfig, resolve, scales_with_input
@@ -73,6 +73,13 @@ def dense_bits(projection: DenseProjection, x: np.ndarray, chunk: int = 4096) ->
     return torch.cat(out) if out else torch.zeros((0, projection.spec.num_bits))
 
 
+def text_projection_spec(config: TrainConfig) -> TextProjectionSpec:
+    """The text projection the resolved options name (simhash, or presence with its hashes)."""
+    if config.text_projection == "presence":
+        return TextProjectionSpec("presence", int(config.text_hashes))
+    return TextProjectionSpec()
+
+
 def prepare(dataset, config: TrainConfig) -> Prepared:
     """Resolve options against the dataset and compute the exact bits for both splits."""
     task = dataset.task
@@ -85,8 +92,10 @@ def prepare(dataset, config: TrainConfig) -> Prepared:
     seed = config.seed & MASK32
     if task == "text":
         tspec = TextFeatureSpec(char_max_n=config.text_char_max_n, words=config.text_words)
-        bits_train = torch.from_numpy(tdata.text_projection_bits(dataset.x_train, seed, config.num_bits, tspec)).float()
-        bits_test = torch.from_numpy(tdata.text_projection_bits(dataset.x_test, seed, config.num_bits, tspec)).float()
+        tproj = text_projection_spec(config)
+        bits_train = torch.from_numpy(tdata.text_projection_bits(dataset.x_train, seed, config.num_bits, tspec, tproj))
+        bits_test = torch.from_numpy(tdata.text_projection_bits(dataset.x_test, seed, config.num_bits, tspec, tproj))
+        bits_train, bits_test = bits_train.float(), bits_test.float()
         xt_train, xt_test = tdata.encode_bytes(dataset.x_train), tdata.encode_bytes(dataset.x_test)
         return Prepared(dataset, config, None, tspec, None, bits_train, bits_test, xt_train, xt_test, y_train, y_test)
     x_train = np.asarray(dataset.x_train)
@@ -543,6 +552,7 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, histor
                 bits_per_table=cfg.bits_per_table,
                 spec=prepared.spec,
                 text_spec=prepared.text_spec,
+                text_projection=text_projection_spec(cfg) if prepared.text_spec is not None else None,
                 seed=cfg.seed & MASK32,
                 density=cfg.density,
                 mean=prepared.mean,

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from pnetc.errors import PnetcError
-from pnetc.ir.limits import MAX_BITS, MAX_CHAR_N, MAX_DENSE_WEIGHTS, MAX_LAYER_WIDTH, MAX_SEED
+from pnetc.ir.limits import (MAX_BITS, MAX_CHAR_N, MAX_DENSE_WEIGHTS, MAX_LAYER_WIDTH, MAX_SEED, MAX_TEXT_HASHES,
+                             TEXT_PROJECTIONS)
 
 TRAINERS = ("mlp", "cnn", "lstm", "none")
 DEVICES = ("auto", "cpu", "cuda")
@@ -151,6 +152,11 @@ def _char_max_n(v):
     return None if ok else f"--char-max-n must be an integer in 0..{MAX_CHAR_N}, got {v!r}"
 
 
+def _text_hashes(v):
+    ok = _is_int(v) and 1 <= v <= MAX_TEXT_HASHES
+    return None if ok else f"--text-hashes must be an integer in 1..{MAX_TEXT_HASHES}, got {v!r}"
+
+
 # ---- conversions to the config's form --------------------------------------------------------
 
 
@@ -229,6 +235,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("char_max_n", Optional[int], None, "Text: char n-grams of orders 1..N (0: none).",
            field="text_char_max_n", check=_char_max_n),
     Option("words", Optional[bool], None, "Text: word uni/bi/skip-gram features.", field="text_words"),
+    Option("text_projection", Optional[str], None,
+           "Text: presence (each feature sets --text-hashes bits) or simhash (every feature moves every bit).",
+           choices=TEXT_PROJECTIONS),
+    Option("text_hashes", Optional[int], None, "Text, presence projection: bits each feature sets (1..8).",
+           check=_text_hashes),
     Option("board", Optional[str], None, "Search the model family within a budget on BOARD (pnetc/budget.py).",
            field=None),
     Option("max_flash", Optional[str], None, "Budget: model flash, e.g. 32K.", field=None),

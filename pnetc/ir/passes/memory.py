@@ -45,7 +45,8 @@ def buffer_requests(graph: Graph) -> tuple[dict, dict[str, str]]:
             reqs[Scratch(i, "x")] = [2 * op.input_size, i, i]
             reqs[out] = [4 * ((op.num_bits + 31) // 32), i, end]
         elif isinstance(op, TextProjection):
-            reqs[Scratch(i, "acc")] = [4 * op.num_bits, i, i]
+            if op.proj_kind == "simhash":  # its bit-sliced counters; a presence projection needs none
+                reqs[Scratch(i, "acc")] = [4 * op.num_bits, i, i]
             reqs[out] = [4 * ((op.num_bits + 31) // 32), i, end]
         elif isinstance(op, Dense):
             elem = 1 if int_mode else 4

@@ -138,17 +138,21 @@ def make_dense_model(path: Path, *, num_bits: int = 96, kind: str = "binary", hi
     return path
 
 
-def make_text_model(path: Path, *, num_bits: int = 64, hidden=(16,), seed: int = 3, labels=None) -> Path:
+def make_text_model(path: Path, *, num_bits: int = 64, hidden=(16,), seed: int = 3, labels=None,
+                    presence_hashes: int = 0) -> Path:
+    """A text model; with presence_hashes > 0 its projection is a presence one (format 2)."""
     rng = np.random.default_rng(seed)
     texts, _ = text_samples(60)
     labels = sorted(LANG_WORDS) if labels is None else list(labels)
     num_classes = len(labels)
     pseed = 99 + seed
     layers = _layers(rng, [num_bits, *hidden, num_classes])
-    bits = np.stack([hashing.text_bits(t, pseed, num_bits) for t in texts])
+    presence = dict(kind="presence", hashes=presence_hashes) if presence_hashes else {}
+    projection = hashing.TextProjectionSpec("presence", presence_hashes) if presence else hashing.TextProjectionSpec()
+    bits = np.stack([hashing.text_bits(t, pseed, num_bits, projection=projection) for t in texts])
     values = _float_forward(bits, layers)
     nodes = [helper.make_node("TextProjection", ["text"], ["bits"], domain="ai.pnetc", name="projection",
-                              seed=pseed, num_bits=num_bits, char_max_n=3, words=1, T=num_bits // 8, d=8)]
+                              seed=pseed, num_bits=num_bits, char_max_n=3, words=1, T=num_bits // 8, d=8, **presence)]
     head_nodes, inits, _ = _head(layers, "bits")
     graph = helper.make_graph(
         nodes + head_nodes, "pnetc_text",
@@ -158,7 +162,7 @@ def make_text_model(path: Path, *, num_bits: int = 64, hidden=(16,), seed: int =
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.pnetc", 1)],
                               producer_name="pnetc-test")
-    _meta(model, format=1, task="text", labels=labels, input={"dtype": "bytes"},
+    _meta(model, format=2 if presence else 1, task="text", labels=labels, input={"dtype": "bytes"},
           projection={"T": num_bits // 8, "d": 8, "kind": "text", "seed": pseed},
           calibration=_calibration(values))
     onnx.save(model, str(path))

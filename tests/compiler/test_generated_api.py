@@ -78,7 +78,7 @@ def _expect(cm, samples, lines: list[str]) -> None:
 
 
 @pytest.mark.skipif(not have("gcc"), reason="needs gcc")
-@pytest.mark.parametrize("model, precision", [("dense", "int8"), ("text", "int8"), ("dense", "float32")])
+@pytest.mark.parametrize("model, precision", [("dense", "int8"), ("text", "int8"), ("presence", "int8"), ("dense", "float32")])
 def test_caller_arenas_are_independent(tmp_path, models, model, precision):
     """Two caller arenas and the static one, calls interleaved: each arena keeps its own sample's
     bits, every answer equals the reference; two threads with their own arenas agree with them."""
@@ -326,12 +326,14 @@ int main(void)
 
 @pytest.mark.skipif(not have("gcc"), reason="needs gcc")
 @pytest.mark.parametrize("precision", ["int8", "float32"])
-def test_streaming_text_equals_one_shot(tmp_path, models, precision):
+@pytest.mark.parametrize("model", ["text", "presence"])
+def test_streaming_text_equals_one_shot(tmp_path, models, precision, model):
     """m_text_begin/_feed/_predict over chunks of 1, 2, 3, 7 and 64 bytes give the reference's
-    class, bits and scores (those of the one-shot call) on every text, under the sanitizers."""
+    class, bits and scores (those of the one-shot call) on every text, under the sanitizers; for
+    the simhash and the presence projection (1000 bits: not a multiple of 32)."""
     from tests.compiler.model_factory import text_samples
 
-    cm = compile_model(models["text"], tmp_path / "m", name="m", precision=precision)
+    cm = compile_model(models[model], tmp_path / "m", name="m", precision=precision)
     texts = TEXTS + text_samples(40, seed=9)[0] + [("très long texte, " * 40).encode()]
     out = _build_and_run(tmp_path, [cm], _stream_main(texts), extra=["-fsanitize=address,undefined", "-g"])
     lines = out.splitlines()

@@ -240,3 +240,48 @@ def test_one_line_cli_error(tmp_path):
                        text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("pnetc: error:") and r.stderr.count("\n") == 1, r.stderr
     assert onnx.load(str(m))  # the file itself is a valid ONNX model: only the limit refuses it
+
+
+@pytest.mark.parametrize("hashes", [0, -1, L.MAX_TEXT_HASHES + 1, 2**31 - 1, 10**12])
+def test_presence_hashes_over(tmp_path, hashes):
+    refused(text_model(tmp_path / "m.onnx", kind="presence", hashes=hashes), f"hashes={hashes}",
+            f"1..{L.MAX_TEXT_HASHES}")
+
+
+def test_presence_hashes_missing(tmp_path):
+    refused(text_model(tmp_path / "m.onnx", kind="presence"), "hashes=0", f"1..{L.MAX_TEXT_HASHES}")
+
+
+@pytest.mark.parametrize("num_bits", [1, 33, 1000, L.MAX_BITS])
+def test_presence_any_num_bits(tmp_path, num_bits):
+    """The multiply-shift maps onto any bit count: none needs to be a multiple of 32."""
+    from pnetc import hashing
+
+    texts = [b"hello world", b"", b"\xff\x80 odd bytes"]
+    compiled = compiles(text_model(tmp_path / "m.onnx", kind="presence", hashes=L.MAX_TEXT_HASHES,
+                                   num_bits=num_bits), tmp_path, texts)
+    bits = Reference(compiled.graph).run(texts).bits
+    want = np.stack([hashing.presence_bits(t, 3, num_bits, L.MAX_TEXT_HASHES) for t in texts])
+    np.testing.assert_array_equal(bits, want)
+    assert want.any()
+
+
+@pytest.mark.parametrize("kind", ["binary", "Presence", "", "simhash\x00"])
+def test_text_projection_kind_unknown(tmp_path, kind):
+    with pytest.raises(PnetcError, match="kind must be one of 'simhash', 'presence'") as info:
+        build_graph(text_model(tmp_path / "m.onnx", kind=kind), precision="float32")
+    assert "\n" not in str(info.value)
+
+
+def test_simhash_ignores_hashes(tmp_path):
+    """hashes means nothing to a simhash projection: a hostile value never reaches the C."""
+    g = build_graph(text_model(tmp_path / "m.onnx", hashes=2**31 - 1), precision="float32")
+    assert g.projection.proj_kind == "simhash" and g.projection.hashes == 0
+
+
+def test_presence_hostile_hashes_exit_2_in_the_cli(tmp_path):
+    m = text_model(tmp_path / "m.onnx", kind="presence", hashes=10**9)
+    r = subprocess.run([sys.executable, "-m", "pnetc", "compile", m, "-o", tmp_path / "o"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("pnetc: error:") and r.stderr.count("\n") == 1, r.stderr
+    assert "hashes=1000000000" in r.stderr

@@ -71,6 +71,15 @@ def test_text_bits_equal_reference(num_bits, spec):
     assert np.array_equal(acc, np.stack([hashing.project_text(t, 1234, num_bits, spec) for t in TEXTS]))
 
 
+@pytest.mark.parametrize("num_bits,hashes,spec", [(720, 2, TextFeatureSpec()), (45, 5, TextFeatureSpec(2, False)),
+                                                  (1, 1, TextFeatureSpec())])
+def test_presence_bits_equal_reference(num_bits, hashes, spec):
+    presence = hashing.TextProjectionSpec("presence", hashes)
+    got = tdata.text_projection_bits(TEXTS, 1234, num_bits, spec, presence)
+    want = np.stack([hashing.text_bits(t, 1234, num_bits, spec, presence) for t in TEXTS])
+    assert np.array_equal(got, want) and want.any()
+
+
 @pytest.mark.slow
 def test_bits_equal_reference_on_fashion_and_langid_subsets():
     from pnetc.datasets import load_dataset

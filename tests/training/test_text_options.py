@@ -78,6 +78,10 @@ def test_featurizer_options_reach_the_model(tmp_path, capsys, text_csv):
         (["--char-max-n", "0", "--no-words"], "no"),
         (["--trainer", "none", "--trainer-only"], "none"),
         (["--kind", "ternary"], "binary"),
+        (["--text-projection", "bloom"], "--text-projection"),
+        (["--text-projection", "presence", "--text-hashes", "0"], "--text-hashes"),
+        (["--text-projection", "presence", "--text-hashes", "9"], "--text-hashes"),
+        (["--text-projection", "simhash", "--text-hashes", "2"], "--text-hashes"),
     ],
 )
 def test_bad_text_options_exit_2_with_one_line(tmp_path, capsys, text_csv, args, needle):
@@ -106,3 +110,35 @@ def test_featurizer_options_in_the_api(tmp_path, text_csv):
     assert (proj.char_max_n, proj.words) == (1, True)
     assert "| text_char_max_n | 1 |" in (tmp_path / "api" / "model.md").read_text()
     assert pnetc.predict(trained, ["the cat sat"]).predictions[0]["label"] in ("en", "fr")
+
+
+def test_presence_projection_reaches_the_model(tmp_path, capsys, text_csv):
+    """--text-projection presence --text-hashes m: the exported model is format 2 with kind and
+    hashes on its TextProjection, and the compiled bits are the reference's presence bits."""
+    import numpy as np
+    import onnx
+
+    from pnetc.compiler import build_graph
+    from pnetc.ir.interpret import Reference
+    from pnetc.training import export
+
+    code, out, err = _run_cli(capsys, "--dataset", str(text_csv), "--out", str(tmp_path / "m"), "--epochs", "1",
+                              "-T", "3", "-d", "33", "--fc", "0", "--text-projection", "presence",
+                              "--text-hashes", "3", "--json")
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    model = onnx.load(result["model"])
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in model.graph.node[0].attribute}
+    assert (attrs["kind"], attrs["hashes"], attrs["num_bits"]) == (b"presence", 3, 99)
+    meta = export.read_metadata(model)
+    assert meta["pnetc.format"] == 2 and meta["pnetc.projection"]["hashes"] == 3
+    graph = build_graph(result["model"], precision="int8")
+    assert (graph.projection.proj_kind, graph.projection.hashes) == ("presence", 3)
+    texts = [b"the cat sat", "le chat numéro 7".encode(), b""]
+    want = np.stack([hashing.presence_bits(t, 0, 99, 3) for t in texts])
+    np.testing.assert_array_equal(Reference(graph).run(texts).bits, want)
+
+
+def test_presence_default_hashes():
+    c = resolve(TrainConfig(dataset="x.csv", text_projection="presence"), "text", (), "x")
+    assert c.text_hashes == 2

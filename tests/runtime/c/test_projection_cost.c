@@ -1,7 +1,8 @@
 /* Counts hash work in the projection kernels: this file replaces hash.c with counting copies of
    pnet_fmix32 / pnet_hash_row / pnet_hash32 (same results), runs one kernel per case and prints
-   the counts. Case: i32 kind (0 binary, 1 ternary, 2 text); i32 n, num_bits, nnz; then i16 x[n]
-   (kinds 0, 1) or bytes[n] (kind 2) -> u32 fmix_calls, row_calls, hash32_calls. */
+   the counts. Case: i32 kind (0 binary, 1 ternary, 2 text, 3 text presence with nnz hashes); i32 n,
+   num_bits, nnz; then i16 x[n] (kinds 0, 1) or bytes[n] (kinds 2, 3) -> u32 fmix_calls, row_calls,
+   hash32_calls. */
 #include "driver_io.h"
 #include "pnet/pnet.h"
 
@@ -38,6 +39,10 @@ int main(void)
             int32_t *acc = (int32_t *)malloc((size_t)num_bits * 4u);
             if (pnet_text_project((const uint8_t *)text, (size_t)n, 7u, num_bits, 3, 1, acc, bits) != PNET_OK) return 5;
             free(text); free(acc);
+        } else if (kind == 3) {
+            char *text = (char *)io_take((size_t)n);
+            if (pnet_text_presence((const uint8_t *)text, (size_t)n, 7u, num_bits, nnz, 3, 1, bits) != PNET_OK) return 5;
+            free(text);
         } else {
             int16_t *x = (int16_t *)io_take((size_t)n * 2u);
             if (kind == 0) pnet_project_binary(x, n, 7u, num_bits, bits);

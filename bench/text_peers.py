@@ -110,7 +110,8 @@ def pnetc_predictions(model: str, texts: list[bytes]) -> list[str]:
 
     graph = build_graph(model, precision="int8")
     p = graph.projection
-    bits = tdata.text_projection_bits(texts, p.seed, p.num_bits, hashing.TextFeatureSpec(p.char_max_n, p.words))
+    bits = tdata.text_projection_bits(texts, p.seed, p.num_bits, hashing.TextFeatureSpec(p.char_max_n, p.words),
+                                      hashing.TextProjectionSpec(p.proj_kind, p.hashes))
     pred = Reference(graph).run(texts, packed_bits=hashing.pack_bits(bits)).predictions
     return [str(graph.info.labels[i]) for i in pred]
 

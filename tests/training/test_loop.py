@@ -123,6 +123,10 @@ def test_dataset_defaults_and_overrides():
     assert implied.kind == "ternary" and implied.density == 0.2
     text = resolve(TrainConfig(dataset="langid"), "text", (), "langid")
     assert text.trainer == "none" and text.mode == "projection-only" and text.kind == "binary" and text.balance is True
-    # the shipped langid shape: 2048 bits x FC24, the best measured within 64 KB of flash (docs/results.md)
-    assert (text.tables, text.bits_per_table, text.fc, text.epochs) == (128, 16, [24], 8)
+    # the shipped langid shape: 4096 presence bits (1 hash), linear, the best measured within 64 KB of
+    # flash (docs/results.md)
+    assert (text.tables, text.bits_per_table, text.fc, text.epochs) == (128, 32, [], 8)
+    assert (text.text_projection, text.text_hashes) == ("presence", 1)
+    simhash = resolve(TrainConfig(dataset="langid", text_projection="simhash"), "text", (), "langid")
+    assert (simhash.text_projection, simhash.text_hashes) == ("simhash", None)  # the preset's hashes are presence's
     assert fm.balance is False

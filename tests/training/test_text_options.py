@@ -93,6 +93,12 @@ def test_bad_text_options_exit_2_with_one_line(tmp_path, capsys, text_csv, args,
 def test_text_defaults():
     c = resolve(TrainConfig(dataset="x.csv"), "text", (), "x")
     assert (c.trainer, c.mode, c.text_char_max_n, c.text_words) == ("none", "projection-only", 3, True)
+    # a text CSV: a linear layer over 16,384 presence bits, epochs scaled so small sets get enough steps
+    assert (c.text_projection, c.text_hashes, c.num_bits, c.fc, c.epochs) == ("presence", 2, 16384, [], 10)
+    assert resolve(TrainConfig(dataset="x.csv"), "text", (), "x", classes=8, samples=9208).epochs == 17
+    assert resolve(TrainConfig(dataset="x.csv"), "text", (), "x", classes=4, samples=726).epochs == 100
+    simhash = resolve(TrainConfig(dataset="x.csv", text_projection="simhash"), "text", (), "x")
+    assert (simhash.num_bits, simhash.fc, simhash.text_hashes) == (720, [256], None)
     lstm = resolve(TrainConfig(dataset="x.csv", trainer="lstm"), "text", (), "x")
     assert lstm.mode == "joint"
     dense = resolve(TrainConfig(dataset="digits"), "image", (8, 8), "digits")

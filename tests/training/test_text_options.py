@@ -92,13 +92,13 @@ def test_bad_text_options_exit_2_with_one_line(tmp_path, capsys, text_csv, args,
 
 def test_text_defaults():
     c = resolve(TrainConfig(dataset="x.csv"), "text", (), "x")
-    assert (c.trainer, c.mode, c.text_char_max_n, c.text_words) == ("none", "projection-only", 3, True)
+    assert (c.trainer, c.mode, c.text_char_max_n, c.text_words) == ("none", "projection-only", 5, True)
     # a text CSV: a linear layer over 16,384 presence bits, epochs scaled so small sets get enough steps
     assert (c.text_projection, c.text_hashes, c.num_bits, c.fc, c.epochs) == ("presence", 2, 16384, [], 10)
     assert resolve(TrainConfig(dataset="x.csv"), "text", (), "x", classes=8, samples=9208).epochs == 17
     assert resolve(TrainConfig(dataset="x.csv"), "text", (), "x", classes=4, samples=726).epochs == 100
     simhash = resolve(TrainConfig(dataset="x.csv", text_projection="simhash"), "text", (), "x")
-    assert (simhash.num_bits, simhash.fc, simhash.text_hashes) == (720, [256], None)
+    assert (simhash.num_bits, simhash.fc, simhash.text_hashes, simhash.text_char_max_n) == (720, [256], None, 3)
     lstm = resolve(TrainConfig(dataset="x.csv", trainer="lstm"), "text", (), "x")
     assert lstm.mode == "joint"
     dense = resolve(TrainConfig(dataset="digits"), "image", (8, 8), "digits")
@@ -141,7 +141,9 @@ def test_presence_projection_reaches_the_model(tmp_path, capsys, text_csv):
     graph = build_graph(result["model"], precision="int8")
     assert (graph.projection.proj_kind, graph.projection.hashes) == ("presence", 3)
     texts = [b"the cat sat", "le chat numéro 7".encode(), b""]
-    want = np.stack([hashing.presence_bits(t, 0, 99, 3) for t in texts])
+    spec = TextFeatureSpec(graph.projection.char_max_n, bool(graph.projection.words))  # the CSV default: 5, words
+    assert (spec.char_max_n, spec.words) == (5, True)
+    want = np.stack([hashing.presence_bits(t, 0, 99, 3, spec) for t in texts])
     np.testing.assert_array_equal(Reference(graph).run(texts).bits, want)
 
 

@@ -145,7 +145,9 @@ def test_text_model_export(tmp_path):
     y = np.array([i for i, lang in enumerate(texts) for _ in texts[lang]], dtype=np.int64)
     ds = SimpleNamespace(name="tiny-text", task="text", labels=list(texts), x_train=x, y_train=y, x_test=x,
                          y_test=y, input_shape=(), scale=1.0, zero_point=0)
-    config = TrainConfig(dataset="tiny-text", trainer="lstm", epochs=2, tables=8, bits_per_table=8, fc=[8])
+    # simhash: the format 1 export, attribute for attribute (presence: test_text_options.py)
+    config = TrainConfig(dataset="tiny-text", trainer="lstm", epochs=2, tables=8, bits_per_table=8, fc=[8],
+                         text_projection="simhash", text_char_max_n=3)
     prepared = prepare(ds, config)
     result = train(config, tmp_path, progress=False, prepared=prepared)
     model = onnx.load(tmp_path / "model.onnx")
@@ -157,6 +159,7 @@ def test_text_model_export(tmp_path):
     attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
     assert attrs == {"seed": 0, "num_bits": 64, "char_max_n": 3, "words": 1, "T": 8, "d": 8}
     assert export.read_metadata(model)["pnetc.input"] == {"dtype": "bytes"}
+    assert export.read_metadata(model)["pnetc.format"] == 1 and model.producer_version == "1"
     assert not any(t.name == "mean" for t in model.graph.initializer)
     logits = _session(export.head_model(model)).run(None, {"bits": prepared.bits_test.numpy()})[0]
     assert float((logits.argmax(1) == y).mean()) == pytest.approx(result["projection_accuracy"], abs=1e-6)

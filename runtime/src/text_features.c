@@ -369,3 +369,20 @@ void pnet_text_park(pnet_text_iter *it)
     it->decided = 0u;
     it->pos = 0u;
 }
+
+int pnet_text_stream_supply(pnet_text_iter *it, int32_t *state, const uint8_t *chunk, size_t len, int32_t final)
+{
+    int rc;
+    if (*state != PNET_TEXT_STREAM_FEEDING) {
+        return *state < 0 ? (int)*state : PNET_ERR_ARG;
+    }
+    rc = pnet_text_supply(it, chunk, len, final);
+    if (rc != PNET_OK) {
+        *state = rc;
+        return rc;
+    }
+    if (final) {
+        *state = PNET_TEXT_STREAM_FINISHED;
+    }
+    return PNET_OK;
+}

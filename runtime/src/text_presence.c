@@ -101,18 +101,10 @@ int pnet_text_presence(const uint8_t *text, size_t len, uint32_t seed, int32_t n
 
 /* ------------------------------------------------------------------ streaming -- */
 
-/* state: errors are negative; a zeroed (never begun) stream is neither feeding nor finished. */
-enum { STREAM_FEEDING = 0x5354, STREAM_FINISHED = 0x4644 };
-
 /* The bits that follow the state in the caller's memory. */
 static uint32_t *stream_bits(pnet_text_presence_stream *s)
 {
     return (uint32_t *)(void *)(s + 1);
-}
-
-static int stream_refusal(const pnet_text_presence_stream *s)
-{
-    return s->state < 0 ? s->state : PNET_ERR_ARG;
 }
 
 /* Sets the bits of the features the bytes supplied so far give. */
@@ -146,7 +138,7 @@ int pnet_text_presence_stream_begin(pnet_text_presence_stream *s, uint32_t seed,
     }
     s->num_bits = num_bits;
     s->hashes = hashes;
-    s->state = STREAM_FEEDING;
+    s->state = PNET_TEXT_STREAM_FEEDING;
     begin_rows(s->rows, seed, hashes);
     for (g = 0; g < PNET_WORDS(num_bits); ++g) {
         stream_bits(s)[g] = 0u;
@@ -160,17 +152,12 @@ int pnet_text_presence_stream_feed(pnet_text_presence_stream *s, const uint8_t *
     if (s == NULL) {
         return PNET_ERR_NULL;
     }
-    if (s->state != STREAM_FEEDING) {
-        return stream_refusal(s);
+    rc = pnet_text_stream_supply(&s->it, &s->state, chunk, len, 0);
+    if (rc == PNET_OK) {
+        stream_drain(s);
+        pnet_text_park(&s->it);
     }
-    rc = pnet_text_supply(&s->it, chunk, len, 0);
-    if (rc != PNET_OK) {
-        s->state = rc;
-        return rc;
-    }
-    stream_drain(s);
-    pnet_text_park(&s->it);
-    return PNET_OK;
+    return rc;
 }
 
 int pnet_text_presence_stream_finish(pnet_text_presence_stream *s, uint32_t *bits)
@@ -180,16 +167,11 @@ int pnet_text_presence_stream_finish(pnet_text_presence_stream *s, uint32_t *bit
     if (s == NULL || bits == NULL) {
         return PNET_ERR_NULL;
     }
-    if (s->state != STREAM_FEEDING) {
-        return stream_refusal(s);
-    }
-    rc = pnet_text_supply(&s->it, NULL, 0u, 1);
+    rc = pnet_text_stream_supply(&s->it, &s->state, NULL, 0u, 1);
     if (rc != PNET_OK) {
-        s->state = rc;
-        return rc;
+        return rc; /* bits untouched */
     }
     stream_drain(s);
-    s->state = STREAM_FINISHED;
     for (g = 0; g < PNET_WORDS(s->num_bits); ++g) {
         bits[g] = stream_bits(s)[g];
     }

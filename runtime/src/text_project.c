@@ -282,15 +282,6 @@ int pnet_text_project(const uint8_t *text, size_t len, uint32_t seed, int32_t nu
 
 /* ------------------------------------------------------------------ streaming -- */
 
-/* state: errors are negative; a zeroed (never begun) stream is neither feeding nor finished. */
-enum { STREAM_FEEDING = 0x5354, STREAM_FINISHED = 0x4644 };
-
-/* What feed / finish return for a stream that cannot take more input. */
-static int stream_refusal(const pnet_text_stream *s)
-{
-    return s->state < 0 ? s->state : PNET_ERR_ARG;
-}
-
 /* The hash rows and counters that follow the state in the caller's memory. */
 static uint32_t *stream_words(pnet_text_stream *s)
 {
@@ -346,7 +337,7 @@ int pnet_text_stream_begin(pnet_text_stream *s, uint32_t seed, int32_t num_bits,
     s->planes = PNET_TEXT_STREAM_PLANES;
     s->n = 0;
     s->total = 0u;
-    s->state = STREAM_FEEDING;
+    s->state = PNET_TEXT_STREAM_FEEDING;
     for (k = 0; k < groups; ++k) {
         stream_words(s)[k] = fold(PNET_HASH_ROW(seed, (uint32_t)k));
     }
@@ -362,17 +353,12 @@ int pnet_text_stream_feed(pnet_text_stream *s, const uint8_t *chunk, size_t len)
     if (s == NULL) {
         return PNET_ERR_NULL;
     }
-    if (s->state != STREAM_FEEDING) {
-        return stream_refusal(s);
+    rc = pnet_text_stream_supply(&s->it, &s->state, chunk, len, 0);
+    if (rc == PNET_OK) {
+        stream_drain(s);
+        pnet_text_park(&s->it);
     }
-    rc = pnet_text_supply(&s->it, chunk, len, 0);
-    if (rc != PNET_OK) {
-        s->state = rc;
-        return rc;
-    }
-    stream_drain(s);
-    pnet_text_park(&s->it);
-    return PNET_OK;
+    return rc;
 }
 
 int pnet_text_stream_finish(pnet_text_stream *s, uint32_t *bits)
@@ -383,20 +369,15 @@ int pnet_text_stream_finish(pnet_text_stream *s, uint32_t *bits)
     if (s == NULL || bits == NULL) {
         return PNET_ERR_NULL;
     }
-    if (s->state != STREAM_FEEDING) {
-        return stream_refusal(s);
+    rc = pnet_text_stream_supply(&s->it, &s->state, NULL, 0u, 1);
+    if (rc != PNET_OK) {
+        return rc; /* bits untouched */
     }
     groups = PNET_WORDS(s->num_bits);
     for (g = 0; g < groups; ++g) {
         bits[g] = 0u;
     }
-    rc = pnet_text_supply(&s->it, NULL, 0u, 1);
-    if (rc != PNET_OK) {
-        s->state = rc;
-        return rc;
-    }
     stream_drain(s);
-    s->state = STREAM_FINISHED;
     {
         uint32_t *const rows = stream_words(s);
         uint32_t *const counters = rows + groups;

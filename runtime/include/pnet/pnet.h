@@ -195,6 +195,15 @@ int pnet_text_next(pnet_text_iter *it, uint32_t *feature_id);
 int pnet_text_begin_stream(pnet_text_iter *it, int32_t char_max_n, int32_t words);
 int pnet_text_supply(pnet_text_iter *it, const uint8_t *chunk, size_t len, int32_t final);
 void pnet_text_park(pnet_text_iter *it);
+/* The state of a streaming projection (pnet_text_stream, pnet_text_presence_stream): feeding,
+   finished, or its sticky error (negative); a zeroed (never begun) stream is neither. */
+#define PNET_TEXT_STREAM_FEEDING 0x5354
+#define PNET_TEXT_STREAM_FINISHED 0x4644
+/* One step of a streaming projection: refuses a stream that is not feeding (its sticky error, or
+   PNET_ERR_ARG), supplies the chunk (final = 1: the end of the text), keeps a supply error in
+   *state, and marks the stream finished after the final chunk. After PNET_OK the caller runs
+   pnet_text_next until it returns 0, then pnet_text_park unless final. */
+int pnet_text_stream_supply(pnet_text_iter *it, int32_t *state, const uint8_t *chunk, size_t len, int32_t final);
 
 /* ----------------------------------------------------- text_project.c -- */
 /* Text projection: bit_k = acc_k > 0 with acc_k = sum over feature occurrences f of s_k(f), and
@@ -225,7 +234,7 @@ typedef struct pnet_text_stream {
     int32_t planes;         /* bit planes per 32-bit group: enough for the longest text */
     int32_t n;              /* features buffered in fb */
     uint32_t total;         /* features counted so far */
-    int32_t state;          /* PNET_OK while feeding, 1 when finished, or the sticky error */
+    int32_t state;          /* PNET_TEXT_STREAM_FEEDING, _FINISHED, or the sticky error */
     uint32_t fb[16];        /* buffered features, fold(id * GOLDEN_B) */
 } pnet_text_stream;         /* followed in memory by PNET_WORDS(num_bits) hash rows, then the counters */
 #define PNET_TEXT_STREAM_PLANES 30 /* bit_length((PNET_TEXT_MAX_LEN + 1) * (PNET_TEXT_MAX_CHAR_N + 3)) */
@@ -258,7 +267,7 @@ typedef struct pnet_text_presence_stream {
     uint32_t rows[PNET_TEXT_MAX_HASHES]; /* folded hash rows of j = 0..hashes-1 */
     int32_t num_bits;
     int32_t hashes;
-    int32_t state;          /* feeding, finished, or the sticky error */
+    int32_t state;          /* PNET_TEXT_STREAM_FEEDING, _FINISHED, or the sticky error */
 } pnet_text_presence_stream; /* followed in memory by PNET_WORDS(num_bits) words of bits */
 #define PNET_TEXT_PRESENCE_STREAM_BYTES(num_bits) \
     (sizeof(pnet_text_presence_stream) + 4u * (size_t)PNET_WORDS(num_bits))

@@ -12,11 +12,12 @@ The rule (each step says why):
   5,000 samples, else 128 and 1e-3 (the digits and generic settings).
 
 Text data without a preset (a CSV of texts) take char n-grams up to 5 (and words), a presence
-projection of 16,384 bits (hashes per feature: config.DEFAULT_TEXT_HASHES) and a linear layer over them: a linear model on hashed n-grams, which is what closes the
-gap to TF-IDF + logistic regression (docs/results.md, "Text: a generic multi-class CSV"); and
-160,000 / n epochs within [10, 100], since a linear layer from scratch needs about a thousand steps
-(package sections: 0.827 after 10 epochs, 0.833 after 20; code snippets, 726 rows: 0.749 after 20,
-0.785 after 100).
+projection of 16,384 bits (hashes per feature: config.DEFAULT_TEXT_HASHES) and a linear layer over
+them: a linear model on hashed n-grams, which is what closes the gap to TF-IDF + logistic
+regression (docs/results.md, "Text: a generic multi-class CSV"); and 160,000 / n epochs within
+[10, 100], since a linear layer from scratch needs about a thousand steps (package sections, char
+n <= 3: 0.827 after 10 epochs, 0.833 after 20; code snippets, 726 rows: 0.749 after 20, 0.763
+after 100).
 """
 
 from __future__ import annotations
@@ -52,15 +53,15 @@ def scaled_defaults(features: int, classes: int, samples: int) -> dict:
 
 TEXT_BITS = 16_384  # T x d = 512 x 32
 TEXT_EPOCH_SAMPLES = 160_000
-TEXT_CHAR_MAX_N = 5  # char n-grams up to 5: code snippets 0.763 -> 0.790 (3 seeds), package sections 0.832 -> 0.836
+TEXT_CHAR_MAX_N = 5  # code snippets 0.763 -> 0.790 over 3 seeds (char n <= 3 -> 5), package sections 0.832 -> 0.836
 
 
 def scaled_text_defaults(samples: int | None) -> dict:
     """TrainConfig defaults for a text data set without a preset (presence projection, linear);
     10 epochs when the number of samples is not known yet."""
     epochs = 10 if not samples else min(100, max(10, round(TEXT_EPOCH_SAMPLES / int(samples))))
-    return dict(tables=TEXT_BITS // 32, bits_per_table=32, text_projection="presence", text_char_max_n=TEXT_CHAR_MAX_N,
-                fc=[], epochs=epochs)
+    return dict(tables=TEXT_BITS // 32, bits_per_table=32, text_projection="presence",
+                text_char_max_n=TEXT_CHAR_MAX_N, fc=[], epochs=epochs)
 
 
 def describe(config, features: int, classes: int, samples: int) -> str:

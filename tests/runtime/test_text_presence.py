@@ -9,14 +9,15 @@ import functools
 import numpy as np
 import pytest
 from ckernel_harness import CHAR_VARIANTS, HOST, Reader, pack
-from text_cases import RULE_CASES, big_text, random_texts
+from text_cases import (BEGIN, FEED, FINISH, RULE_CASES, big_text, check_misuse, chunked_ops, misuse_scripts,
+                        random_texts)
+from text_cases import stream_op as _op
 
 from pnetc import hashing as H
 from pnetc import kernels as K
 
 PNET_ERR_NULL, PNET_ERR_LENGTH, PNET_ERR_ARG = -1, -2, -3
 ONE_SHOT, STREAM = 0, 1
-FEED, FINISH, BEGIN = 0, 1, 2
 SOURCES = ["text_presence.c", "text_features.c", "hash.c"]
 ALL_BYTES = bytes(range(256)) + bytes(range(255, -1, -1))
 
@@ -31,19 +32,8 @@ def _one_shot(text, seed, num_bits, hashes, char_max_n=3, words=1, flags=0, leng
                 len(text), text)
 
 
-def _op(kind: int, chunk: bytes = b"", *, null: bool = False, length: int | None = None) -> bytes:
-    return pack(kind, int(null), len(chunk) if length is None else length, len(chunk), chunk)
-
-
 def _stream(seed, num_bits, hashes, char_max_n, words, ops) -> bytes:
     return pack(STREAM, seed, num_bits, hashes, char_max_n, words, len(ops)) + b"".join(ops)
-
-
-def _chunked(text: bytes, size: int) -> list[bytes]:
-    """BEGIN, the text in chunks of `size` bytes (an empty chunk after the first), FINISH."""
-    chunks = [text[i:i + size] for i in range(0, len(text), size)]
-    return [_op(BEGIN)] + [_op(FEED, c) for c in chunks[:1]] + [_op(FEED, b"")] + \
-        [_op(FEED, c) for c in chunks[1:]] + [_op(FINISH)]
 
 
 def _cases(rng) -> list[tuple]:
@@ -92,7 +82,7 @@ def test_stream_equals_one_shot(build_kernel, toolchain, rng):
     cases = [(t, s, nb, m, n, w, size) for t, s, nb, m, n, w in _cases(rng)[::2] for size in (1, 2, 3, 7, 64)]
     big = big_text(np.random.default_rng(7), 8192)
     cases += [(big, 9, 1024, 2, 3, 1, size) for size in (1, 7, 1000, len(big))]
-    r = Reader(kernel.run(b"".join(_stream(s, nb, m, n, w, _chunked(t, size)) for t, s, nb, m, n, w, size in cases)))
+    r = Reader(kernel.run(b"".join(_stream(s, nb, m, n, w, chunked_ops(t, size)) for t, s, nb, m, n, w, size in cases)))
     for t, s, nb, m, n, w, size in cases:
         chunks = -(-len(t) // size)
         for _ in range(1 + chunks + 1):  # begin, the chunks and one empty feed
@@ -118,15 +108,7 @@ def test_text_presence_errors(build_kernel, toolchain):
     ]
     data = b"".join(c for c, _ in cases)
     data += b"".join(_one_shot(b"abc", 5, nb, 2) for nb in (0, -4, 65537, 1 << 30))  # num_bits out of range
-    scripts = [
-        ([_op(FEED, b"abc"), _op(FINISH)], [PNET_ERR_ARG, PNET_ERR_ARG]),  # never begun
-        ([_op(BEGIN), _op(FEED, b"abc"), _op(FINISH), _op(FEED, b"x"), _op(FINISH),
-          _op(BEGIN), _op(FEED, b"abc"), _op(FEED, b"def"), _op(FINISH)], [0, 0, 0, PNET_ERR_ARG, PNET_ERR_ARG, 0, 0, 0, 0]),
-        ([_op(BEGIN), _op(FEED, null=True), _op(FEED, b"x", null=True), _op(FEED, b"abc"), _op(FINISH)],
-         [0, 0, PNET_ERR_NULL, PNET_ERR_NULL, PNET_ERR_NULL]),
-        ([_op(BEGIN), _op(FEED, b"abc"), _op(FEED, b"d", length=(1 << 26) - 3), _op(FINISH)],
-         [0, 0, PNET_ERR_LENGTH, PNET_ERR_LENGTH]),
-    ]
+    scripts = misuse_scripts()
     data += b"".join(_stream(5, 40, 2, 3, 1, ops) for ops, _ in scripts)
     bad_begins = [(40, 0, 3, 1, PNET_ERR_ARG), (40, 9, 3, 1, PNET_ERR_ARG), (40, 2, 6, 1, PNET_ERR_ARG),
                   (0, 2, 3, 1, PNET_ERR_LENGTH), (65537, 2, 3, 1, PNET_ERR_LENGTH)]
@@ -141,14 +123,7 @@ def test_text_presence_errors(build_kernel, toolchain):
         else:
             assert not bits.any(), "bits must be cleared on error"
     assert [r.i32() for _ in range(4)] == [PNET_ERR_LENGTH] * 4
-    for ops, rcs in scripts:
-        text = b""
-        for op, rc in zip(ops, rcs):
-            assert r.i32() == rc
-            kind, chunk = int.from_bytes(op[:4], "little"), op[16:]
-            text = b"" if kind == BEGIN else text + chunk
-            if kind == FINISH and rc == 0:
-                np.testing.assert_array_equal(r.take(np.uint32, 2), K.text_presence(text, 5, 40, 2))
+    check_misuse(r, scripts, lambda text: K.text_presence(text, 5, 40, 2))
     for *_, rc in bad_begins:
         assert [r.i32() for _ in range(3)] == [rc] * 3
     assert r.done()

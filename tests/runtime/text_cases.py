@@ -68,3 +68,53 @@ def big_text(rng, size: int = 64 * 1024) -> bytes:
         parts.append(w)
         total += len(w)
     return b"".join(parts)[:size]
+
+
+# ---- streaming drivers (test_text_stream.c, test_text_presence.c): ops and misuse scripts ----
+
+FEED, FINISH, BEGIN = 0, 1, 2
+ERR_NULL, ERR_LENGTH, ERR_ARG = -1, -2, -3
+
+
+def stream_op(kind: int, chunk: bytes = b"", *, null: bool = False, length: int | None = None) -> bytes:
+    """One op: u32 kind, flags (bit 0: NULL chunk), len, nbytes, then the bytes."""
+    parts = (kind, int(null), len(chunk) if length is None else length, len(chunk))
+    return b"".join(int(p).to_bytes(4, "little") for p in parts) + chunk
+
+
+def chunked_ops(text: bytes, size: int) -> list[bytes]:
+    """BEGIN, the text in chunks of `size` bytes (an empty chunk after the first), FINISH."""
+    chunks = [text[i:i + size] for i in range(0, len(text), size)]
+    return [stream_op(BEGIN)] + [stream_op(FEED, c) for c in chunks[:1]] + [stream_op(FEED, b"")] + \
+        [stream_op(FEED, c) for c in chunks[1:]] + [stream_op(FINISH)]
+
+
+def misuse_scripts() -> list[tuple[list[bytes], list[int]]]:
+    """(ops, the return code of each) for the stream contract every streaming projection keeps."""
+    op = stream_op
+    return [
+        # never begun (zeroed state): feed and finish refuse
+        ([op(FEED, b"abc"), op(FINISH)], [ERR_ARG, ERR_ARG]),
+        # finished: a further feed or finish refuses until the next begin, which starts afresh
+        ([op(BEGIN), op(FEED, b"abc"), op(FINISH), op(FEED, b"x"), op(FINISH),
+          op(BEGIN), op(FEED, b"abc"), op(FEED, b"def"), op(FINISH)], [0, 0, 0, ERR_ARG, ERR_ARG, 0, 0, 0, 0]),
+        # NULL chunk: allowed when empty; with bytes an error that sticks
+        ([op(BEGIN), op(FEED, null=True), op(FEED, b"x", null=True), op(FEED, b"abc"), op(FINISH)],
+         [0, 0, ERR_NULL, ERR_NULL, ERR_NULL]),
+        # 2^26 bytes in total is too long: refused before reading, and the error sticks
+        ([op(BEGIN), op(FEED, b"abc"), op(FEED, b"d", length=(1 << 26) - 3), op(FINISH)],
+         [0, 0, ERR_LENGTH, ERR_LENGTH]),
+    ]
+
+
+def check_misuse(r, scripts, bits_of) -> None:
+    """Reads each script's return codes from the driver output r; after a finish that succeeds,
+    the 2 words of bits must be bits_of(the text fed since the last begin)."""
+    for ops, rcs in scripts:
+        text = b""
+        for op, rc in zip(ops, rcs):
+            assert r.i32() == rc
+            kind, chunk = int.from_bytes(op[:4], "little"), op[16:]
+            text = b"" if kind == BEGIN else text + chunk
+            if kind == FINISH and rc == 0:
+                np.testing.assert_array_equal(r.take(np.uint32, 2), bits_of(text))

@@ -44,7 +44,8 @@ def describe_op(op) -> str:
         return f"{op.proj_kind} projection N={op.input_size} -> {op.num_bits} bits{extra}, seed={op.seed}" + (
             " (table)" if op.table else " (hash)")
     if isinstance(op, TextProjection):
-        kind = f"presence text projection ({op.hashes} hashes)" if op.proj_kind == "presence" else "text projection"
+        hashes = f"{op.hashes} hash" + ("es" if op.hashes != 1 else "")
+        kind = f"presence text projection ({hashes})" if op.proj_kind == "presence" else "text projection"
         return f"{kind} -> {op.num_bits} bits, char n<={op.char_max_n}, words={op.words}"
     if isinstance(op, Dense):
         act = " + relu" if op.activation == "relu" else ""

@@ -264,6 +264,9 @@ def test_presence_any_num_bits(tmp_path, num_bits):
     want = np.stack([hashing.presence_bits(t, 3, num_bits, L.MAX_TEXT_HASHES) for t in texts])
     np.testing.assert_array_equal(bits, want)
     assert want.any()
+    from pnetc.ir.summary import describe_op
+
+    assert describe_op(compiled.graph.projection).startswith(f"presence text projection (8 hashes) -> {num_bits} bits")
 
 
 @pytest.mark.parametrize("kind", ["binary", "Presence", "", "simhash\x00"])

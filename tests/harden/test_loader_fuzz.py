@@ -156,7 +156,7 @@ MUTATIONS = {
     "calibration_strings": ("dense", lambda m: _meta(m, "pnetc.calibration", '{"fc0": {"min": "a", "max": null}}'),
                             ["fc0", "finite"]),
     "projection_string": ("dense", lambda m: _meta(m, "pnetc.projection", '"hash"'), ["pnetc.projection"]),
-    "format_2": ("dense", lambda m: _meta(m, "pnetc.format", "2"), ["format 2"]),
+    "format_3": ("dense", lambda m: _meta(m, "pnetc.format", "3"), ["format 3"]),  # 1 and 2 are known
     "format_string": ("text", lambda m: _meta(m, "pnetc.format", '"one"'), ["format"]),
     "projection_only_huge_bits": ("dense", _projection_only_huge, ["num_bits=1073741824"]),
     "attribute_without_type": ("text", _untyped_attribute, ["attribute 'T' has no value of a known type"]),

@@ -55,4 +55,4 @@ done
 gen="$OUT/gen/text"
 build text "$gen" -- "$HERE/targets/fuzz_text.c" "$gen"/model.c "$gen"/model_weights.c "$gen"/runtime/*.c
 build kernels "$ROOT/runtime/include" -- "$HERE/targets/fuzz_kernels.c" \
-  "$ROOT"/runtime/src/{hash,project_binary,project_ternary,project_binary_table,project_ternary_table,text_features,text_project}.c
+  "$ROOT"/runtime/src/{hash,project_binary,project_ternary,project_binary_table,project_ternary_table,text_features,text_project,text_presence}.c

@@ -121,6 +121,8 @@ def expect_kernels(d: bytes) -> list[str] | None:
             lines.append("rc -3")
         else:
             lines.append(fmt("bits", kernels.text_project(p, seed, num_bits, char_max_n, words_)))
+            hashes = 1 + nnz_raw % 8
+            lines.append(fmt("presence", kernels.text_presence(p, seed, num_bits, hashes, char_max_n, words_)))
     else:
         for i in range(0, len(p) - 7, 8):
             a, b = struct.unpack("<II", p[i:i + 8])

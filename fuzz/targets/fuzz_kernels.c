@@ -11,7 +11,8 @@
  * the payload (int16 LE samples, or text bytes, or hash arguments).
  *   op 0 pnet_project_binary      op 1 pnet_project_ternary
  *   op 2 pnet_project_binary_table op 3 pnet_project_ternary_table
- *   op 4 pnet_text_project (including invalid char_max_n / words / num_bits = 0)
+ *   op 4 pnet_text_project (including invalid char_max_n / words / num_bits = 0), and on valid
+ *        arguments pnet_text_presence with 1 + nnz % 8 hashes
  *   op 5 pnet_fmix32, pnet_hash_row, pnet_hash32 and streaming pnet_fnv1a */
 #include <string.h>
 
@@ -125,8 +126,35 @@ static void dense_op(int op, uint32_t seed, int32_t num_bits, int32_t nnz, const
     free(x);
 }
 
-static void text_op(uint32_t seed, int32_t num_bits, int32_t char_max_n, int32_t words, const uint8_t *p,
-                    size_t len)
+/* pnet_text_presence on the same text against spec_presence_add (arguments valid). */
+static void presence_op(uint32_t seed, int32_t num_bits, int32_t hashes, int32_t char_max_n, int32_t words,
+                        const uint8_t *p, size_t len)
+{
+    const int32_t nw = PNET_WORDS(num_bits);
+    uint32_t *got = (uint32_t *)malloc((size_t)nw * sizeof(uint32_t));
+    uint32_t *want = (uint32_t *)malloc((size_t)nw * sizeof(uint32_t));
+    int64_t *acc = (int64_t *)calloc((size_t)num_bits, sizeof(int64_t));
+    pnet_text_iter it;
+    uint32_t id;
+    FUZZ_CHECK(got && want && acc, "out of memory");
+    memset(got, 0xA5, (size_t)nw * sizeof(uint32_t));
+    FUZZ_CHECK(pnet_text_presence(p, len, seed, num_bits, hashes, char_max_n, words, got) == PNET_OK, "presence rc");
+    FUZZ_CHECK(pnet_text_begin(&it, p, len, char_max_n, words) == PNET_OK, "begin failed");
+    while (pnet_text_next(&it, &id)) {
+        spec_presence_add(seed, num_bits, hashes, id, acc);
+    }
+    pack(acc, num_bits, want);
+    compare("text_presence", got, want, num_bits);
+#ifdef FUZZ_REPLAY
+    replay_words("presence", got, (size_t)nw);
+#endif
+    free(got);
+    free(want);
+    free(acc);
+}
+
+static void text_op(uint32_t seed, int32_t num_bits, int32_t char_max_n, int32_t words, int32_t hashes,
+                    const uint8_t *p, size_t len)
 {
     const int32_t nw = num_bits > 0 ? PNET_WORDS(num_bits) : 1;
     const int valid = num_bits >= 1 && char_max_n >= 0 && char_max_n <= 5 && (words == 0 || words == 1);
@@ -159,6 +187,7 @@ static void text_op(uint32_t seed, int32_t num_bits, int32_t char_max_n, int32_t
 #ifdef FUZZ_REPLAY
         replay_words("bits", got, (size_t)nw);
 #endif
+        presence_op(seed, num_bits, hashes, char_max_n, words, p, len);
     }
     free(got);
     free(want);
@@ -211,7 +240,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (op <= 3) {
         dense_op(op, seed, (int32_t)(1 + nb_raw % 128), (int32_t)(1 + nnz_raw % 256), p, bytes);
     } else if (op == 4) {
-        text_op(seed, (int32_t)(nb_raw % 257), (int32_t)(data[9] % 7), (int32_t)((data[9] >> 3) % 3), p, bytes);
+        text_op(seed, (int32_t)(nb_raw % 257), (int32_t)(data[9] % 7), (int32_t)((data[9] >> 3) % 3),
+                (int32_t)(1 + nnz_raw % 8), p, bytes);
     } else {
         hash_op(seed, nnz_raw, p, bytes);
     }

@@ -68,3 +68,12 @@ void spec_text_add(uint32_t seed, int32_t num_bits, uint32_t id, int64_t *acc)
         acc[k] += ((h >> (k & 31)) & 1u) ? 1 : -1;
     }
 }
+
+void spec_presence_add(uint32_t seed, int32_t num_bits, int32_t hashes, uint32_t id, int64_t *acc)
+{
+    int32_t j;
+    for (j = 0; j < hashes; ++j) {
+        const uint64_t h = spec_hash32(seed, (uint32_t)j, id);
+        acc[(uint32_t)((h * (uint64_t)num_bits) >> 32)] += 1;
+    }
+}

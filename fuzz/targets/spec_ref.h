@@ -19,5 +19,8 @@ int spec_project_ternary(const int16_t *x, int32_t n, uint32_t seed, int32_t num
                          uint16_t *entries);
 /* acc[k] += s_k(id) for one text feature id (docs/format.md 3.3). */
 void spec_text_add(uint32_t seed, int32_t num_bits, uint32_t id, int64_t *acc);
+/* acc[k] += P_k(id) of the presence projection (docs/format.md 3.4), with a 64-bit multiply for
+   (hash32(seed, j, id) * num_bits) >> 32. */
+void spec_presence_add(uint32_t seed, int32_t num_bits, int32_t hashes, uint32_t id, int64_t *acc);
 
 #endif

@@ -468,7 +468,7 @@ def _feature_inputs(graph, x):
     x = np.asarray(x, np.float32).reshape(len(x), -1)
     if x.shape[1] != graph.input_size:
         raise PnetcError(f"the model takes {graph.input_size} input values per sample, got {x.shape[1]}")
-    return x if graph.projection is None else input_encoding(graph).quantize(x)
+    return x if graph.float_input else input_encoding(graph).quantize(x)
 
 
 def predict_model(model_path, *, texts: Optional[Sequence] = None, data: Optional[str] = None,

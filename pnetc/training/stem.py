@@ -124,7 +124,8 @@ class StemProjectionNet(nn.Module):
         """The stem output's int8 levels (float tensor of integers, straight-through in the range)."""
         scale, zp = float(self.out_scale), int(self.out_zero_point)
         lo, hi = (-128 - zp) * scale, (127 - zp) * scale
-        return fake_quant_activation(y, lo, hi) / scale + zp
+        levels = fake_quant_activation(y, lo, hi) / scale + zp
+        return levels + (torch.round(levels) - levels).detach()  # exact integers forward (no float residue)
 
     def projection_sums(self, y: torch.Tensor) -> torch.Tensor:
         if self.frozen:

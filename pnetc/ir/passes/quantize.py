@@ -96,8 +96,9 @@ def _fixed_grids(graph: Graph) -> dict[str, QuantParams]:
         elif producer is None or isinstance(producer, (Dense, Conv)):
             return fixed
         else:
+            what = producer.func if isinstance(producer, Activation) else producer.kind
             raise PnetcError(f"the projection '{proj.name}' reads '{tensor}', the output of '{producer.name}' "
-                             f"({producer.kind}); a stem must end with a Gemm/MatMul/Conv layer (with its Relu), "
+                             f"({what}); a stem must end with a Gemm/MatMul/Conv layer (with its Relu), "
                              "or a pooling of one, whose int8 grid the projection's x_scale/x_zero_point fix")
 
 

@@ -97,3 +97,16 @@ def test_trained_stem_model_runs_bit_exact_on_the_host(digits, tmp_path, stem):
     assert report.mismatches == 0 and report.samples == len(digits.y_test)
     assert report.accuracy_device == pytest.approx(result["projection_accuracy"], abs=0.02)
     assert report.accuracy_device > 0.4  # chance is 0.1
+
+
+def test_verify_compares_the_head_with_onnxruntime(tmp_path):
+    """verify cuts the stem and the projection off for onnxruntime (it cannot run ai.pnetc ops) and
+    feeds it the bits: the head's float scores agree; the three C builds match the interpreter."""
+    from pnetc import api
+    from tests.compiler import model_factory as mf
+
+    model = mf.make_stem_model(tmp_path / "stem.onnx")
+    x = np.random.default_rng(5).uniform(0, 255, (40, 16)).astype(np.float32)
+    np.savez(tmp_path / "data.npz", x=x, y=np.arange(40) % 3)
+    result = api.verify(model, data=tmp_path / "data.npz", progress=False)
+    assert result.mismatches == 0 and result.onnxruntime_max_rel_diff < 1e-5

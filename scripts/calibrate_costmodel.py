@@ -125,14 +125,16 @@ def add_stem_terms(args) -> int:
     half the stem benches are held out first to measure the error on models the fit did not see."""
     work = args.work or Path(tempfile.mkdtemp(prefix="pnetc-costmodel-stem-"))
     data = json.loads(args.out.read_text())
+    cached = json.loads(args.measurements.read_text()) if args.measurements else None
     for board in args.board:
-        rows = []
-        for i, (dataset, spec) in enumerate(STEM_GRID):
+        rows = list(cached or [])  # --measurements: one board's stem rows, as written to WORK
+        for i, (dataset, spec) in enumerate(STEM_GRID if not rows else []):
             features, classes = SHAPES[dataset]
             c = Candidate(features=features, classes=classes, shape=IMAGES[dataset], **spec)
             model, calib = train_candidate(dataset, c, work / f"stem{i:02d}")
             rows.append(measure(board, c, model, calib, dataset))
             print(f"{board} {c.label():48s} {rows[-1]}", file=sys.stderr, flush=True)
+        work.mkdir(parents=True, exist_ok=True)
         (work / f"stem-measurements-{board}.json").write_text(json.dumps(rows, indent=1))
         base = costmodel.calibration(board)
         fit_on, held = costmodel.heldout_split(rows, every=2)

@@ -94,13 +94,19 @@ class Candidate:
 
 @dataclass(frozen=True)
 class StemLayer:
-    """One stem layer's sizes: weights, multiply-adds, outputs (after its pool), and the int8 bytes of
-    its input and outputs live at once (conv output and pooled output)."""
+    """One stem layer's sizes: weights, multiply-adds, the values it computes (a conv's, before its
+    pool), its outputs (after the pool), and the int8 bytes live at once (computed and pooled)."""
 
+    conv: bool
+    channels: int  # output channels (units of a dense stem): one bias, multiplier and shift each
     weights: int
     macs: int
+    computed: int
     outputs: int
-    live_bytes: int
+
+    @property
+    def live_bytes(self) -> int:
+        return self.computed + (self.outputs if self.conv else 0)
 
 
 def stem_layers(c: Candidate) -> list[StemLayer]:
@@ -111,7 +117,7 @@ def stem_layers(c: Candidate) -> list[StemLayer]:
     kind, _, rest = c.stem.partition(":")
     widths = [int(w) for w in rest.split(",")]
     if kind == "dense":
-        return [StemLayer(c.features * widths[0], c.features * widths[0], widths[0], c.features + widths[0])]
+        return [StemLayer(False, widths[0], c.features * widths[0], c.features * widths[0], widths[0], widths[0])]
     if len(c.shape) != 2:
         raise PnetcError(f"a conv stem needs the image shape [H, W]; candidate {c.label()} has {list(c.shape)}")
     h, w = c.shape
@@ -119,8 +125,7 @@ def stem_layers(c: Candidate) -> list[StemLayer]:
     for ch in widths:
         conv = ch * h * w
         h, w = h // 2, w // 2
-        out.append(StemLayer(chans * ch * 9, chans * ch * 9 * conv // ch, ch * h * w,
-                             chans * conv // ch + conv + ch * h * w))
+        out.append(StemLayer(True, ch, chans * ch * 9, chans * 9 * conv, conv, ch * h * w))
         chans = ch
     return out
 
@@ -151,9 +156,10 @@ def terms(c: Candidate) -> dict[str, float]:
         "is_float32": 1.0 if f32 else 0.0,
         "is_ternary": 1.0 if proj and not binary else 0.0,
         "is_mlp": 0.0 if proj else 1.0,
-        # a hidden layer after the projection links the dense kernel and its requantisation beside
-        # the bit layer's, and keeps its int32 accumulators (4 bytes a unit) on the stack
-        "projection_hidden": 1.0 if proj and len(pairs) > 1 else 0.0,
+        # a hidden layer after the projection (or a dense stem before it) links the dense kernel and its
+        # requantisation beside the bit layer's; a hidden layer keeps its int32 accumulators (4 bytes a
+        # unit) on the stack
+        "projection_hidden": 1.0 if proj and (len(pairs) > 1 or (c.stem or "").startswith("dense")) else 0.0,
         "projection_hidden_bytes": 4.0 * max(c.fc) if proj and c.fc else 0.0,
         "projection_int8": 1.0 if proj and not f32 else 0.0,
         "binary_adds": float(c.num_bits * c.projection_inputs) if binary else 0.0,
@@ -166,9 +172,11 @@ def terms(c: Candidate) -> dict[str, float]:
         # a stem (`--stem`): its weights count above; its kernels' code, activations and multiply-adds
         "dense_stem": 1.0 if c.stem and c.stem.startswith("dense") else 0.0,
         "conv_stem": 1.0 if c.stem and c.stem.startswith("conv") else 0.0,
-        "stem_outputs": float(sum(s.outputs for s in stem)),
+        "stem_channels": float(sum(s.channels for s in stem)),
+        "stem_computed": float(sum(s.computed for s in stem)),
         "stem_activation_bytes": float(max((s.live_bytes for s in stem), default=0)) * (4.0 if f32 else 1.0),
-        "stem_macs": float(sum(s.macs for s in stem)),
+        "dense_stem_macs": float(sum(s.macs for s in stem if not s.conv)),
+        "conv_stem_macs": float(sum(s.macs for s in stem if s.conv)),
     }
     return t
 
@@ -177,15 +185,16 @@ def terms(c: Candidate) -> dict[str, float]:
 TERMS_OF = {
     "flash_bytes": ("const", "layers", "weight_bytes_int8", "weight_bytes_float32", "outputs", "projection_inputs",
                     "is_ternary", "is_float32", "is_mlp", "projection_hidden", "dense_stem", "conv_stem",
-                    "stem_outputs"),
+                    "stem_channels"),
     "ram_bytes": ("const", "bits", "projection_inputs", "projection_int8", "projection_hidden_bytes", "widest_pair",
-                  "stem_activation_bytes"),
+                  "conv_stem", "stem_activation_bytes"),
     "instructions": ("const", "layers", "outputs", "inputs", "bits", "binary_adds", "ternary_adds",
-                     "macs_over_bits_int8", "macs_over_bits_float32", "macs_int8", "macs_float32", "stem_outputs",
-                     "stem_macs"),
+                     "macs_over_bits_int8", "macs_over_bits_float32", "macs_int8", "macs_float32", "stem_computed",
+                     "dense_stem_macs", "conv_stem_macs"),
 }
 # the terms only a stem has: `fit_stem` fits them on stem benches with the other coefficients kept
-STEM_TERMS = ("dense_stem", "conv_stem", "stem_outputs", "stem_activation_bytes", "stem_macs")
+STEM_TERMS = ("dense_stem", "conv_stem", "stem_channels", "stem_computed", "stem_activation_bytes",
+              "dense_stem_macs", "conv_stem_macs")
 
 
 @dataclass(frozen=True)

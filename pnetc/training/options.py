@@ -251,7 +251,7 @@ OPTIONS: tuple[Option, ...] = (
 BY_NAME = {o.name: o for o in OPTIONS}
 BUDGET_LIMITS = ("max_flash", "max_ram", "max_instructions")
 # a budget search chooses these itself (pnetc/budget.py)
-CHOSEN_BY_BUDGET = ("tables", "bits_per_table", "kind", "density", "fc")
+CHOSEN_BY_BUDGET = ("tables", "bits_per_table", "kind", "density", "fc", "stem")
 BY_FIELD = {o.config_field: o for o in OPTIONS if o.config_field}
 
 

@@ -102,7 +102,6 @@ def prepare(dataset, config: TrainConfig) -> Prepared:
         if dataset.encoding is not None:
             raise PnetcError("--stem reads the data set's values as they are; this one holds float features "
                              "(quantized per feature for the projection), so train it without --stem")
-
         spec = tdata.projection_spec(config.num_bits, config.kind, seed,
                                      parse_stem(config.stem).output_size(tuple(dataset.input_shape)), config.density)
         xt_train = torch.from_numpy(x_train.astype(np.float32))

@@ -110,3 +110,15 @@ def test_verify_compares_the_head_with_onnxruntime(tmp_path):
     np.savez(tmp_path / "data.npz", x=x, y=np.arange(40) % 3)
     result = api.verify(model, data=tmp_path / "data.npz", progress=False)
     assert result.mismatches == 0 and result.onnxruntime_max_rel_diff < 1e-5
+
+
+def test_float_features_take_no_stem(tmp_path):
+    """A data set of float features is quantized per feature for the projection; a stem would read
+    the levels as values, which the compiled model does not: refused before training."""
+    from pnetc.training.config import TrainConfig
+    from pnetc.training.loop import train
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "f.npz", x=rng.normal(size=(60, 5)).astype(np.float32), y=np.arange(60) % 2)
+    with pytest.raises(PnetcError, match="float features"):
+        train(TrainConfig(dataset=str(tmp_path / "f.npz"), stem="dense:4", epochs=1), tmp_path / "o", progress=False)

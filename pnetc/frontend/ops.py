@@ -83,8 +83,8 @@ def _stem_quant(node, ctx: Ctx, a: dict, x: str):
                                  f"{ctx.dtypes[x]}")
         return None
     if len(given) != 2:
-        raise ctx.fail(node, f"a float input ('{x}', a stem's output) needs the attributes x_scale and x_zero_point "
-                             "(its int8 grid)")
+        raise ctx.fail(node, f"input '{x}' must be uint8 or int8, or a stem's float output with the attributes "
+                             "x_scale and x_zero_point (its int8 grid)")
     if ctx.ranks.get(x, 2) != 2:
         raise ctx.fail(node, f"input '{x}' must be 2-D [batch, features]; add a Flatten")
     scale, zero_point = a["x_scale"], a["x_zero_point"]

@@ -78,7 +78,7 @@ def center_s8(q: np.ndarray, mean: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-def quantize_s8(x: np.ndarray, scale, zero_point: int) -> np.ndarray:
+def quantize_f32(x: np.ndarray, scale, zero_point: int) -> np.ndarray:
     """Float activations [..., n] -> int8 levels by pnetc's one rounding (pnetc.quantization), as C;
     scale: float32 [1] (the C's one-entry table)."""
     from pnetc.quantization import quantize
@@ -803,7 +803,7 @@ def _dense_pm1_call(x, wbits, bias, in_offset, mult, shift, out_offset, act_min,
 
 
 TWINS = {
-    "center_u8": center_u8, "center_s8": center_s8, "quantize_s8": quantize_s8,
+    "center_u8": center_u8, "center_s8": center_s8, "quantize_f32": quantize_f32,
     "project_binary": project_binary, "project_binary_table": project_binary_table,
     "project_ternary": project_ternary, "project_ternary_table": project_ternary_table,
     "text_project": _text_project_batch,

@@ -111,7 +111,7 @@ def _hash_projection(em: _Emitter, step: int, op: HashProjection) -> None:
             levels = Scratch(step, "q")
             em.declare(levels, "int8", "stem output as int8 levels")
             scale = np.asarray([op.stem_quant.scale], np.float32)
-            em.call("quantize_s8", op, {"x": op.inputs[0]}, ("q", levels), sizes=n,
+            em.call("quantize_f32", op, {"x": op.inputs[0]}, ("q", levels), sizes=n,
                     consts={"scale": Const(scale, "stem_scale", "int8 scale of the stem output")},
                     params={"zero_point": op.stem_quant.zero_point})
     em.declare(xc, "int16", "centered input")

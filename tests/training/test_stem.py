@@ -110,6 +110,9 @@ def test_verify_compares_the_head_with_onnxruntime(tmp_path):
     np.savez(tmp_path / "data.npz", x=x, y=np.arange(40) % 3)
     result = api.verify(model, data=tmp_path / "data.npz", progress=False)
     assert result.mismatches == 0 and result.onnxruntime_max_rel_diff < 1e-5
+    # float32: the C quantizes the float stem output itself (pnet_quantize_f32), bit for bit as the twin
+    result = api.verify(model, data=tmp_path / "data.npz", precision="float32", progress=False)
+    assert result.mismatches == 0 and result.num_bits == 64
 
 
 def test_float_features_take_no_stem(tmp_path):

@@ -1,4 +1,4 @@
-/* Driver for quantize_s8.c. Case: i32 n; f32 scale; i32 zero_point; f32 x[n] -> i8 q[n]. */
+/* Driver for quantize_f32.c. Case: i32 n; f32 scale; i32 zero_point; f32 x[n] -> i8 q[n]. */
 #include "driver_io.h"
 #include "pnet/pnet.h"
 
@@ -14,7 +14,7 @@ int main(void)
         zero_point = io_i32();
         x = (float *)io_take((size_t)n * 4u);
         q = (int8_t *)malloc((size_t)n + 1u);
-        pnet_quantize_s8(x, n, scale, zero_point, q);
+        pnet_quantize_f32(x, n, scale, zero_point, q);
         io_put(q, (size_t)n);
         free(scale); free(x); free(q);
     }

@@ -1,4 +1,4 @@
-/* quantize_s8.c - float activations -> int8 levels with one scale and zero point: the float32
+/* quantize_f32.c - float activations -> int8 levels with one scale and zero point: the float32
    form of a projection after a stem (its int8 input). The rounding is pnetc's one input rounding
    (docs/format.md, "Input encoding"): t = x / scale in float32, clamped to +-2^24 (NaN to -2^24),
    rounded half to even, plus the zero point, clamped to -128..127. The scale is a one-entry table
@@ -17,7 +17,7 @@ static int32_t round_half_even(float t)
     return r;
 }
 
-void pnet_quantize_s8(const float *x, int32_t n, const float *scale, int32_t zero_point, int8_t *q)
+void pnet_quantize_f32(const float *x, int32_t n, const float *scale, int32_t zero_point, int8_t *q)
 {
     const float s = scale[0];
     int32_t i;

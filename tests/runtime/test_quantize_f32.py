@@ -1,4 +1,4 @@
-"""quantize_s8.c against pnetc.kernels.quantize_s8 (pnetc's one rounding, pnetc.quantization)."""
+"""quantize_f32.c against pnetc.kernels.quantize_f32 (pnetc's one rounding, pnetc.quantization)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pnetc import quantization
 
 
 @pytest.mark.parametrize("toolchain", SIMD_VARIANTS)
-def test_quantize_s8(build_kernel, toolchain, rng):
-    kernel = build_kernel("test_quantize_s8", ["quantize_s8.c"], toolchain)
+def test_quantize_f32(build_kernel, toolchain, rng):
+    kernel = build_kernel("test_quantize_f32", ["quantize_f32.c"], toolchain)
     cases = []
     for n, scale, zero_point in [(1, 0.5, 0), (7, 0.0123, -128), (784, 0.1, -3), (33, 3.0e-3, 127)]:
         x = (rng.standard_normal(n) * 200 * scale).astype(np.float32)
@@ -26,6 +26,6 @@ def test_quantize_s8(build_kernel, toolchain, rng):
     r = Reader(kernel.run(data))
     for x, scale, zero_point in cases:
         q = r.take(np.int8, len(x))
-        np.testing.assert_array_equal(q, K.quantize_s8(x, np.array([scale], np.float32), zero_point))
+        np.testing.assert_array_equal(q, K.quantize_f32(x, np.array([scale], np.float32), zero_point))
         np.testing.assert_array_equal(q, quantization.quantize(x, scale, zero_point, -128, 127))
     assert r.done()

@@ -35,6 +35,12 @@ HIDDEN = ((), (16,), (32,), (64,), (128,), (256,))
 MLP_HIDDEN = ((8,), (16,), (32,), (64,), (128,), (256,), (32, 32), (64, 64), (128, 128), (256, 256))
 TERNARY_NONZEROS = (8, 24)  # nonzeros per bit of the ternary candidates (dense inputs above 64 features)
 PROXY_PER_FAMILY = 4  # projection nets proxy-trained (one per shape)
+# projection nets with a learned stem (--stem): conv stems for [H, W] images, dense stems for any dense input
+CONV_STEMS = ("conv:4,8", "conv:8,16")
+DENSE_STEMS = ("dense:32", "dense:64")
+STEM_TABLES = (16, 32, 64, 128)  # d = 16: 256 ... 2048 bits
+STEM_HIDDEN = ((), (16,), (32,), (48,), (64,))
+STEM_PROXIES = 2  # stem nets proxy-trained: the most capable of each stem kind
 PROXY_SUBSET = 5000  # up to this many training samples, an MLP proxy is its full training
 BENCH_SAMPLES = 10
 RETRIES = 3
@@ -96,9 +102,9 @@ class BudgetSearch:
                 "frontier": [r.candidate.label() for r in self.frontier]}
 
 
-def enumerate_candidates(features: int, classes: int, *, text: bool = False) -> list[Candidate]:
+def enumerate_candidates(features: int, classes: int, *, text: bool = False, shape: tuple = ()) -> list[Candidate]:
     """The model family: projection nets (binary; ternary too above 64 features) and, for dense
-    inputs, plain MLPs."""
+    inputs, projection nets after a learned stem (conv stems for [H, W] images) and plain MLPs."""
     out = []
     kinds: list[tuple[str, Optional[float]]] = [("binary", None)]
     if not text and features > 64:
@@ -111,22 +117,35 @@ def enumerate_candidates(features: int, classes: int, *, text: bool = False) -> 
                 for fc in HIDDEN:
                     out.append(Candidate(features, classes, "projection", t, d, kind, density, fc))
     if not text:
+        stems = list(DENSE_STEMS)
+        if len(shape) == 2 and min(shape) >= 4:
+            stems += CONV_STEMS
+        out += [Candidate(features, classes, "projection", t, 16, "binary", None, fc, stem=stem, shape=tuple(shape))
+                for stem in stems for t in STEM_TABLES for fc in STEM_HIDDEN]
         out += [Candidate(features, classes, "mlp", fc=fc) for fc in MLP_HIDDEN]
     return out
 
 
 def capacity(c: Candidate) -> float:
     """How much a candidate can learn, for picking which to proxy-train: its weights, and a projection
-    net's bits count as inputs it can separate."""
+    net's bits count as inputs it can separate (a stem's weights count too)."""
     widths = c.widths()
-    return sum(a * b for a, b in zip(widths[:-1], widths[1:])) + c.num_bits
+    stem = sum(s.weights for s in costmodel.stem_layers(c))
+    return sum(a * b for a, b in zip(widths[:-1], widths[1:])) + c.num_bits + stem
 
 
 def pick_for_proxy(rows: list[Row], per_family: int = PROXY_PER_FAMILY) -> list[Row]:
     """Which candidates to proxy-train: every MLP shape (they train in seconds) and, per shape of
     projection net (kind, hidden layer or not, d), the most capable one, up to `per_family` of them."""
     picked = [r for r in rows if r.candidate.family == "mlp"]
-    mine = sorted((r for r in rows if r.candidate.family == "projection"), key=lambda r: -capacity(r.candidate))
+    stems: set = set()
+    for r in sorted((r for r in rows if r.candidate.stem), key=lambda r: -capacity(r.candidate)):
+        kind = r.candidate.stem.split(":")[0]
+        if kind not in stems and len(stems) < STEM_PROXIES:
+            stems.add(kind)
+            picked.append(r)
+    mine = sorted((r for r in rows if r.candidate.family == "projection" and not r.candidate.stem),
+                  key=lambda r: -capacity(r.candidate))
     seen: set = set()
     for r in mine:
         c = r.candidate
@@ -184,7 +203,8 @@ def train_candidate(dataset: str, c: Candidate, out: Path, *, epochs: Optional[i
 
     r = train_with_options(dict(dataset=dataset, out=str(out), data_dir=data_dir, trainer="none" if proxy else None,
                                 tables=c.tables, bits_per_table=c.bits_per_table, kind=c.kind, density=c.density,
-                                fc=list(c.fc) or [0], epochs=epochs, seed=seed, force=True, progress=False))
+                                fc=list(c.fc) or [0], epochs=epochs, seed=seed, force=True, progress=False,
+                                stem=c.stem))
     accuracy = r.get("projection_accuracy_int8_sim") or r.get("projection_accuracy")
     return Path(r["model"]), None, float(accuracy)
 
@@ -232,7 +252,8 @@ def search(dataset: str, out, budget: Budget, *, data_dir: Optional[str] = None,
     classes, samples = len(ds.labels), len(ds.y_train)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    every = [c for c in enumerate_candidates(features, classes) if c.family in families]
+    every = [c for c in enumerate_candidates(features, classes, shape=tuple(ds.input_shape)) if c.family in families
+             and (c.stem is None or costmodel.has_stem_terms(cal))]
     rows = [Row(c, cal.predict(c)) for c in every]
     rows = [r for r in rows if budget.allows(r.predicted)]
     if not rows:

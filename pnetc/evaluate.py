@@ -297,7 +297,9 @@ def check_onnxruntime(model_path, graph, x, output: Optional[str] = None) -> flo
 
         node = [n for n in model.graph.node if n.domain == "ai.pnetc"][0]
         bits_name = node.output[0]
-        model.graph.node.remove(node)
+        after = _nodes_after(model.graph.node, bits_name)  # the projection and a stem before it go
+        del model.graph.node[:]
+        model.graph.node.extend(after)
         inputs = [i for i in model.graph.input if i.name != graph.input]
         del model.graph.input[:]
         model.graph.input.extend(inputs + [helper.make_tensor_value_info(bits_name, TensorProto.FLOAT,
@@ -318,6 +320,16 @@ def check_onnxruntime(model_path, graph, x, output: Optional[str] = None) -> flo
     theirs = theirs.astype(np.float64)
     scale = np.maximum(1.0, np.max(np.abs(theirs), axis=-1, keepdims=True))
     return float(np.max(np.abs(theirs - ours.astype(np.float64)) / scale))
+
+
+def _nodes_after(nodes, bits_name: str) -> list:
+    """The nodes that compute from the bits on (and Constant nodes): the sub-graph onnxruntime runs."""
+    needed, kept = {bits_name}, []
+    for n in nodes:  # a pnetc graph lists its nodes in order (the importer sorts any other)
+        if n.op_type == "Constant" or any(i in needed for i in n.input):
+            kept.append(n)
+            needed.update(n.output)
+    return kept
 
 
 # ---- `pnetc run`: every test sample on a board, compared with the golden interpreter -------
@@ -468,7 +480,7 @@ def _feature_inputs(graph, x):
     x = np.asarray(x, np.float32).reshape(len(x), -1)
     if x.shape[1] != graph.input_size:
         raise PnetcError(f"the model takes {graph.input_size} input values per sample, got {x.shape[1]}")
-    return x if graph.projection is None else input_encoding(graph).quantize(x)
+    return x if graph.float_input else input_encoding(graph).quantize(x)
 
 
 def predict_model(model_path, *, texts: Optional[Sequence] = None, data: Optional[str] = None,

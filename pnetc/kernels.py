@@ -78,6 +78,15 @@ def center_s8(q: np.ndarray, mean: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+def quantize_f32(x: np.ndarray, scale, zero_point: int) -> np.ndarray:
+    """Float activations [..., n] -> int8 levels by pnetc's one rounding (pnetc.quantization), as C;
+    scale: float32 [1] (the C's one-entry table)."""
+    from pnetc.quantization import quantize
+
+    s = np.asarray(scale, np.float32).reshape(-1)[0]
+    return quantize(x, s, int(zero_point), -128, 127).astype(np.int8)
+
+
 def binary_table(seed: int, num_bits: int, n: int) -> np.ndarray:
     """The packed sign table of a binary projection: uint32 [num_bits, ceil(n/32)],
     word w of row k = hash32(seed, k, w) with the bits past n cleared (bit set = +1)."""
@@ -811,7 +820,7 @@ def _dense_pm1_call(x, wbits, bias, in_offset, mult, shift, out_offset, act_min,
 
 
 TWINS = {
-    "center_u8": center_u8, "center_s8": center_s8,
+    "center_u8": center_u8, "center_s8": center_s8, "quantize_f32": quantize_f32,
     "project_binary": project_binary, "project_binary_table": project_binary_table,
     "project_ternary": project_ternary, "project_ternary_table": project_ternary_table,
     "text_project": _per_text(text_project), "text_presence": _per_text(text_presence),

@@ -167,7 +167,7 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
     in_q = graph.tensors[graph.input].quant
     input_ctype = {"uint8": "uint8_t", "int8": "int8_t", "bytes": "uint8_t", "float32": "float"}[
         graph.tensors[graph.input].dtype]
-    if proj is None and int_mode:
+    if graph.float_input and int_mode:
         input_ctype = "int8_t"
     weight_bytes = sum(w.nbytes for w in weights)
     return dict(
@@ -179,8 +179,8 @@ def build_context(graph: Graph, *, name: str, options: dict) -> dict:
         alignment=plan.alignment, weight_bytes=weight_bytes, weights=weights, calls=calls, windows=windows,
         views=list(views.values()), text_stream=text_stream, out_var=out_var, bits_var=bits_var, labels=graph.info.labels,
         needs_libm=needs_libm,
-        input_scale=in_q.scale if (in_q is not None and proj is None) else None,
-        input_zero_point=in_q.zero_point if (in_q is not None and proj is None) else None,
+        input_scale=in_q.scale if (in_q is not None and graph.float_input) else None,
+        input_zero_point=in_q.zero_point if (in_q is not None and graph.float_input) else None,
         output_activation=graph.output_activation,
         **_glue(graph, input_ctype, int_mode),
     )

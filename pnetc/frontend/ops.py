@@ -11,7 +11,7 @@ from pnetc.frontend.context import Ctx, attrs, node_name
 from pnetc.frontend.conv_ops import CONV_HANDLERS
 from pnetc.frontend.shape_ops import SHAPE_HANDLERS
 from pnetc.frontend.fold import fold_constant
-from pnetc.ir.graph import Activation, Affine, Dense, HashProjection, Identity, TextProjection
+from pnetc.ir.graph import Activation, Affine, Dense, HashProjection, Identity, QuantParams, TextProjection
 from pnetc.ir.limits import (
     MAX_BITS,
     MAX_CHAR_N,
@@ -24,6 +24,8 @@ from pnetc.ir.limits import (
     TEXT_PROJECTIONS,
 )
 
+
+F32_TINY, F32_MAX = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
 
 STANDARD_OPS = (
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten",
@@ -39,17 +41,19 @@ def _hash_projection(node, ctx: Ctx) -> None:
     if len(node.input) != 2:
         raise ctx.fail(node, "expects inputs (x, mean)")
     x = ctx.activation(node, node.input[0])
-    if ctx.dtypes.get(x) not in ("uint8", "int8"):
-        raise ctx.fail(node, f"input '{x}' must be uint8 or int8, got {ctx.dtypes.get(x)}")
+    if ctx.dtypes.get(x) not in ("uint8", "int8", "float32"):
+        raise ctx.fail(node, f"input '{x}' must be uint8 or int8 (or a float stem's output), got {ctx.dtypes.get(x)}")
+    stem_quant = _stem_quant(node, ctx, a, x)
+    level_dtype = "int8" if stem_quant is not None else ctx.dtypes[x]
     mean = ctx.const(node, node.input[1])
     n = ctx.sizes[x]
     if mean.shape != (n,):
         raise ctx.fail(node, f"mean must have shape [{n}], got {list(mean.shape)}")
     if not np.issubdtype(mean.dtype, np.integer) or mean.min() < -32768 or mean.max() > 32767:
         raise ctx.fail(node, "mean must be int16")
-    lo, hi = (0, 255) if ctx.dtypes[x] == "uint8" else (-128, 127)
+    lo, hi = (0, 255) if level_dtype == "uint8" else (-128, 127)
     if mean.min() < lo or mean.max() > hi:  # keeps |x - mean| <= 255 and the C accumulators in int32
-        raise ctx.fail(node, f"mean values must lie in the {ctx.dtypes[x]} input range [{lo}, {hi}] (the training "
+        raise ctx.fail(node, f"mean values must lie in the {level_dtype} input range [{lo}, {hi}] (the training "
                              f"mean of the quantized inputs), got [{int(mean.min())}, {int(mean.max())}]")
     kind = a.get("kind", "binary")
     if kind not in ("binary", "ternary"):
@@ -66,8 +70,31 @@ def _hash_projection(node, ctx: Ctx) -> None:
     op = HashProjection(
         node_name(node), [x], [node.output[0]], seed=seed, num_bits=num_bits, proj_kind=kind, nnz=nnz,
         input_size=n, input_dtype=ctx.dtypes[x], mean=mean.astype(np.int16), T=table_count, d=table_bits,
+        stem_quant=stem_quant,
     )
     ctx.emit(op, node.output[0], num_bits, dtype="bits")
+
+
+def _stem_quant(node, ctx: Ctx, a: dict, x: str):
+    """A float input (a stem's output) is read as int8 with the node's x_scale and x_zero_point
+    (docs/format.md, "HashProjection after a stem"); integer inputs take neither."""
+    given = [key for key in ("x_scale", "x_zero_point") if key in a]
+    if ctx.dtypes[x] != "float32":
+        if given:
+            raise ctx.fail(node, f"{' and '.join(given)} apply to a float input (a stem's output); input '{x}' is "
+                                 f"{ctx.dtypes[x]}")
+        return None
+    if len(given) != 2:
+        raise ctx.fail(node, f"input '{x}' must be uint8 or int8, or a stem's float output with the attributes "
+                             "x_scale and x_zero_point (its int8 grid)")
+    if ctx.ranks.get(x, 2) != 2:
+        raise ctx.fail(node, f"input '{x}' must be 2-D [batch, features]; add a Flatten")
+    scale, zero_point = a["x_scale"], a["x_zero_point"]
+    if not isinstance(scale, float) or not F32_TINY <= scale <= F32_MAX:
+        raise ctx.fail(node, f"x_scale must be a normal positive float32, got {scale!r}")
+    if not isinstance(zero_point, int) or not -128 <= zero_point <= 127:
+        raise ctx.fail(node, f"x_zero_point must be an integer in -128..127, got {zero_point!r}")
+    return QuantParams(float(np.float32(scale)), int(zero_point))
 
 
 def _text_projection(node, ctx: Ctx) -> None:

@@ -103,10 +103,20 @@ def lower_calls(graph: Graph, precision: Optional[str] = None) -> Program:
 
 def _hash_projection(em: _Emitter, step: int, op: HashProjection) -> None:
     xc, bits = Scratch(step, "x"), op.outputs[0]
+    n = {"n": op.input_size}
+    levels, level_dtype = op.inputs[0], op.input_dtype
+    if op.stem_quant is not None:  # a stem's output: int8 already in int8 mode, quantized here in float32
+        level_dtype = "int8"
+        if not em.int_mode:
+            levels = Scratch(step, "q")
+            em.declare(levels, "int8", "stem output as int8 levels")
+            scale = np.asarray([op.stem_quant.scale], np.float32)
+            em.call("quantize_f32", op, {"x": op.inputs[0]}, ("q", levels), sizes=n,
+                    consts={"scale": Const(scale, "stem_scale", "int8 scale of the stem output")},
+                    params={"zero_point": op.stem_quant.zero_point})
     em.declare(xc, "int16", "centered input")
     em.declare(bits, "uint32", "projection bits")
-    n = {"n": op.input_size}
-    em.call(f"center_{'s8' if op.input_dtype == 'int8' else 'u8'}", op, {"q": op.inputs[0]}, ("x", xc),
+    em.call(f"center_{'s8' if level_dtype == 'int8' else 'u8'}", op, {"q": levels}, ("x", xc),
             consts={"mean": Const(op.mean.astype(np.int16), "mean", "per-feature integer mean")}, sizes=n)
     params = {"seed": op.seed, "num_bits": op.num_bits}
     if op.proj_kind == "ternary":

@@ -82,8 +82,9 @@ class HashProjection(Op):
     proj_kind: str = "binary"  # "binary" | "ternary"
     nnz: int = 0
     input_size: int = 0
-    input_dtype: str = "uint8"
+    input_dtype: str = "uint8"  # "float32": a stem's output, read as int8 on the grid below
     mean: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    stem_quant: Optional["QuantParams"] = None  # float input: its int8 scale and zero point (the model's own)
     T: int = 0
     d: int = 0
     table: bool = False  # set by the lowering pass for --projection table
@@ -289,6 +290,12 @@ class Graph:
     @property
     def input_size(self) -> int:
         return int(self.tensors[self.input].size)
+
+    @property
+    def float_input(self) -> bool:
+        """The input is float features that the compiled int8 model quantizes itself (foreign models,
+        and projection nets with a stem); pnetc projection nets without one take integer levels."""
+        return self.tensors[self.input].dtype == "float32"
 
     @property
     def input_kind(self) -> str:

@@ -19,7 +19,7 @@ def input_encoding(graph: Graph) -> FeatureEncoding | None:
     if graph.input_kind == "text":
         return None
     tensor = graph.tensors[graph.input]
-    if graph.projection is None:
+    if graph.float_input:
         if graph.precision == "float32":
             return None
         if tensor.feature_quant is not None:
@@ -39,7 +39,7 @@ def takes_float_features(graph: Graph) -> bool:
     model trained on float features (per-feature encoding)."""
     if graph.input_kind == "text":
         return False
-    if graph.projection is None:
+    if graph.float_input:
         return True
     spec = graph.info.input_spec
     return "feature_scale" in spec

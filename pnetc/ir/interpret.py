@@ -50,7 +50,7 @@ class Reference:
         """What the generated C takes per element (`encode_input`'s output): a float-input model
         compiled to int8 takes int8."""
         g = self.graph
-        if g.projection is None and g.precision != "float32":
+        if g.float_input and g.precision != "float32":
             return "int8"
         return self.input_dtype
 
@@ -86,7 +86,7 @@ class Reference:
 
         x = self.check_input(x)
         g = self.graph
-        if g.projection is None and g.precision != "float32":
+        if g.float_input and g.precision != "float32":
             return input_encoding(g).quantize(x)
         return x
 
@@ -104,10 +104,16 @@ class Reference:
         proj = self.graph.projection
         if proj is None:
             return np.zeros((len(x), 0), np.uint32)
-        values = {self.graph.input: x}
         program = self.program(None if self.graph.program is not None else "float32")  # bits: any precision
-        self._execute([c for c in program.calls if c.op == proj.name], values)
+        values = {self.graph.input: self._input_values(x, program.precision != "float32")}
+        self._execute(program.calls[:_projection_end(program, proj.name)], values)  # a stem runs first
         return values[proj.outputs[0]]
+
+    def _input_values(self, x, int_mode: bool):
+        """The input tensor's values: float features quantized (int8) or as float32; levels as they are."""
+        if not self.graph.float_input:
+            return x
+        return self.encode_input(x) if int_mode else np.asarray(x, np.float32)
 
     def program(self, precision: Optional[str] = None) -> Program:
         """The lowered kernel calls this reference runs (the graph's own list for its precision)."""
@@ -171,15 +177,13 @@ class Reference:
         proj = g.projection
         values: dict = {}
         calls = program.calls
-        if proj is None:
-            values[g.input] = self.encode_input(x) if int_mode else np.asarray(x, np.float32)
-        elif packed_bits is not None:
+        if proj is not None and packed_bits is not None:  # the calls after the projection (and its stem)
             values[proj.outputs[0]] = packed_bits
-            calls = [c for c in calls if c.op != proj.name]
+            calls = calls[_projection_end(program, proj.name):]
         else:
-            values[g.input] = x
+            values[g.input] = self._input_values(x, int_mode)
         if trace is not None:
-            trace[g.input] = values[g.input] if proj is None else None
+            trace[g.input] = values[g.input] if g.float_input and packed_bits is None else None
         self._execute(calls, values, trace)
         bits = values[proj.outputs[0]] if proj is not None else np.zeros((len(x), 0), np.uint32)
         scores = values[g.output]
@@ -202,6 +206,11 @@ class Reference:
         return scores
 
 
+def _projection_end(program: Program, projection: str) -> int:
+    """Index just after the projection's last call: the calls before it compute the bits."""
+    return max(i for i, call in enumerate(program.calls) if call.op == projection) + 1
+
+
 def tensor_ranges(graph: Graph, samples) -> dict:
     """min/max of every tensor of the float network on calibration samples."""
     ref = Reference(graph)
@@ -214,7 +223,7 @@ def tensor_ranges(graph: Graph, samples) -> dict:
     for name, value in trace.items():
         if value is not None:
             out[name] = {"min": float(np.min(value)), "max": float(np.max(value))}
-    if graph.projection is None:
+    if graph.float_input:
         x = np.asarray(x, np.float64)
         out[graph.input] = {"min": float(x.min()), "max": float(x.max()),
                             "feature_min": x.min(axis=0).tolist(), "feature_max": x.max(axis=0).tolist()}

@@ -38,7 +38,7 @@ def level_warnings(graph: Graph, samples) -> list[str]:
         return []
     found = []
     encoding = input_encoding(graph)
-    if graph.projection is None and encoding is not None:
+    if graph.float_input and encoding is not None:
         values = np.asarray(x, np.float32)
         codes, raw = distinct_levels(encoding.quantize(values)), distinct_levels(values)
         few = np.flatnonzero((codes <= MAX_FEW_LEVELS) & (raw > codes))

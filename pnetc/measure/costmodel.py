@@ -40,19 +40,27 @@ class Candidate:
     density: float | None = None    # ternary only
     fc: tuple[int, ...] = ()
     precision: str = "int8"
+    stem: str | None = None         # projection only: a learned stem before it, "dense:H" or "conv:C1,C2"
+    shape: tuple[int, ...] = ()     # the input's shape ([H, W] images), which a conv stem needs
 
     @property
     def num_bits(self) -> int:
         return self.tables * self.bits_per_table if self.family == "projection" else 0
 
     @property
+    def projection_inputs(self) -> int:
+        """What the projection reads: the stem's output, or the model input."""
+        layers = stem_layers(self)
+        return layers[-1].outputs if layers else self.features
+
+    @property
     def nonzeros_per_bit(self) -> int:
         """Nonzeros per bit of a ternary projection (as pnetc.hashing rounds them), N for binary."""
         if self.kind != "ternary":
-            return self.features
+            return self.projection_inputs
         from pnetc.hashing import nnz_for_density
 
-        return nnz_for_density(float(self.density), self.features)
+        return nnz_for_density(float(self.density), self.projection_inputs)
 
     def widths(self) -> list[int]:
         first = self.num_bits if self.family == "projection" else self.features
@@ -63,7 +71,8 @@ class Candidate:
         if self.family == "mlp":
             return f"mlp {self.features}-{hidden + '-' if self.fc else ''}{self.classes} {self.precision}"
         kind = "bin" if self.kind == "binary" else f"ter{self.density:g}"
-        return f"T={self.tables} d={self.bits_per_table} {kind} fc={hidden} {self.precision}"
+        stem = f"stem {self.stem} " if self.stem else ""
+        return f"{stem}T={self.tables} d={self.bits_per_table} {kind} fc={hidden} {self.precision}"
 
     def slug(self) -> str:
         """The label as a folder name: one folder per candidate, so families never share one."""
@@ -72,13 +81,53 @@ class Candidate:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["fc"] = list(self.fc)
+        d["shape"] = list(self.shape)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Candidate":
         d = dict(d)
         d["fc"] = tuple(d.get("fc") or ())
+        d["shape"] = tuple(d.get("shape") or ())
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class StemLayer:
+    """One stem layer's sizes: weights, multiply-adds, the values it computes (a conv's, before its
+    pool), its outputs (after the pool), and the int8 bytes live at once (computed and pooled)."""
+
+    conv: bool
+    channels: int  # output channels (units of a dense stem): one bias, multiplier and shift each
+    weights: int
+    macs: int
+    computed: int
+    outputs: int
+
+    @property
+    def live_bytes(self) -> int:
+        return self.computed + (self.outputs if self.conv else 0)
+
+
+def stem_layers(c: Candidate) -> list[StemLayer]:
+    """The layers of `--stem` (pnetc/training/stemspec.py spells the same value): a dense layer, or
+    3x3 convolutions (padding 1) each with a 2x2 max-pool over [H, W] images."""
+    if not c.stem or c.family != "projection":
+        return []
+    kind, _, rest = c.stem.partition(":")
+    widths = [int(w) for w in rest.split(",")]
+    if kind == "dense":
+        return [StemLayer(False, widths[0], c.features * widths[0], c.features * widths[0], widths[0], widths[0])]
+    if len(c.shape) != 2:
+        raise PnetcError(f"a conv stem needs the image shape [H, W]; candidate {c.label()} has {list(c.shape)}")
+    h, w = c.shape
+    chans, out = 1, []
+    for ch in widths:
+        conv = ch * h * w
+        h, w = h // 2, w // 2
+        out.append(StemLayer(True, ch, chans * ch * 9, chans * 9 * conv, conv, ch * h * w))
+        chans = ch
+    return out
 
 
 def terms(c: Candidate) -> dict[str, float]:
@@ -87,7 +136,8 @@ def terms(c: Candidate) -> dict[str, float]:
     widths = c.widths()
     pairs = list(zip(widths[:-1], widths[1:]))
     f32 = c.precision == "float32"
-    weights = sum(a * b for a, b in pairs)
+    stem = stem_layers(c)
+    weights = sum(a * b for a, b in pairs) + sum(s.weights for s in stem)
     outputs = sum(b for _, b in pairs)
     proj = c.family == "projection"
     binary = proj and c.kind == "binary"
@@ -101,23 +151,32 @@ def terms(c: Candidate) -> dict[str, float]:
         "weight_bytes_float32": 4.0 * weights if f32 else 0.0,
         "outputs": float(outputs),
         "inputs": float(c.features),
-        "projection_inputs": float(c.features) if proj else 0.0,
+        "projection_inputs": float(c.projection_inputs) if proj else 0.0,
         "bits": float(c.num_bits),
         "is_float32": 1.0 if f32 else 0.0,
         "is_ternary": 1.0 if proj and not binary else 0.0,
         "is_mlp": 0.0 if proj else 1.0,
-        # a hidden layer after the projection links the dense kernel and its requantisation beside
-        # the bit layer's, and keeps its int32 accumulators (4 bytes a unit) on the stack
-        "projection_hidden": 1.0 if proj and len(pairs) > 1 else 0.0,
+        # a hidden layer after the projection (or a dense stem before it) links the dense kernel and its
+        # requantisation beside the bit layer's; a hidden layer keeps its int32 accumulators (4 bytes a
+        # unit) on the stack
+        "projection_hidden": 1.0 if proj and (len(pairs) > 1 or (c.stem or "").startswith("dense")) else 0.0,
         "projection_hidden_bytes": 4.0 * max(c.fc) if proj and c.fc else 0.0,
         "projection_int8": 1.0 if proj and not f32 else 0.0,
-        "binary_adds": float(c.num_bits * c.features) if binary else 0.0,
+        "binary_adds": float(c.num_bits * c.projection_inputs) if binary else 0.0,
         "ternary_adds": float(c.num_bits * c.nonzeros_per_bit) if proj and not binary else 0.0,
         "macs_over_bits_int8": 0.0 if f32 else over_bits,
         "macs_over_bits_float32": over_bits if f32 else 0.0,
         "macs_int8": 0.0 if f32 else float(later_macs),
         "macs_float32": float(later_macs) if f32 else 0.0,
         "widest_pair": float(max(a + b for a, b in pairs)) * (4.0 if f32 else 1.0),
+        # a stem (`--stem`): its weights count above; its kernels' code, activations and multiply-adds
+        "dense_stem": 1.0 if c.stem and c.stem.startswith("dense") else 0.0,
+        "conv_stem": 1.0 if c.stem and c.stem.startswith("conv") else 0.0,
+        "stem_channels": float(sum(s.channels for s in stem)),
+        "stem_computed": float(sum(s.computed for s in stem)),
+        "stem_activation_bytes": float(max((s.live_bytes for s in stem), default=0)) * (4.0 if f32 else 1.0),
+        "dense_stem_macs": float(sum(s.macs for s in stem if not s.conv)),
+        "conv_stem_macs": float(sum(s.macs for s in stem if s.conv)),
     }
     return t
 
@@ -125,11 +184,17 @@ def terms(c: Candidate) -> dict[str, float]:
 # which terms each cost may use (a term outside its cost's list would only fit noise)
 TERMS_OF = {
     "flash_bytes": ("const", "layers", "weight_bytes_int8", "weight_bytes_float32", "outputs", "projection_inputs",
-                    "is_ternary", "is_float32", "is_mlp", "projection_hidden"),
-    "ram_bytes": ("const", "bits", "projection_inputs", "projection_int8", "projection_hidden_bytes", "widest_pair"),
+                    "is_ternary", "is_float32", "is_mlp", "projection_hidden", "dense_stem", "conv_stem",
+                    "stem_channels"),
+    "ram_bytes": ("const", "bits", "projection_inputs", "projection_int8", "projection_hidden_bytes", "widest_pair",
+                  "conv_stem", "stem_activation_bytes"),
     "instructions": ("const", "layers", "outputs", "inputs", "bits", "binary_adds", "ternary_adds",
-                     "macs_over_bits_int8", "macs_over_bits_float32", "macs_int8", "macs_float32"),
+                     "macs_over_bits_int8", "macs_over_bits_float32", "macs_int8", "macs_float32", "stem_computed",
+                     "dense_stem_macs", "conv_stem_macs"),
 }
+# the terms only a stem has: `fit_stem` fits them on stem benches with the other coefficients kept
+STEM_TERMS = ("dense_stem", "conv_stem", "stem_channels", "stem_computed", "stem_activation_bytes",
+              "dense_stem_macs", "conv_stem_macs")
 
 
 @dataclass(frozen=True)
@@ -181,6 +246,29 @@ def fit(board: str, measurements: list[dict], *, command: str = "") -> Calibrati
     return Calibration(board, coefficients, list(measurements), command=command)
 
 
+def fit_stem(cal: Calibration, measurements: list[dict]) -> Calibration:
+    """The stem terms' coefficients, fitted (non-negative, relative error) on stem benches to what the
+    board's other coefficients leave unexplained; those stay as they are, so every prediction for a
+    model without a stem is unchanged."""
+    from scipy.optimize import nnls
+
+    if len(measurements) < 3:
+        raise PnetcError(f"fitting the stem terms needs at least 3 measurements, got {len(measurements)}")
+    cands = [Candidate.from_dict(m["candidate"]) for m in measurements]
+    coefficients = {t: dict(v) for t, v in cal.coefficients.items()}
+    for target in TARGETS:
+        names = [k for k in TERMS_OF[target] if k in STEM_TERMS]
+        rest = {k: v for k, v in coefficients[target].items() if k not in STEM_TERMS}
+        a = np.array([[terms(c)[k] for k in names] for c in cands], dtype=np.float64)
+        y = np.array([float(m[target]) - sum(rest.get(k, 0.0) * terms(c)[k] for k in TERMS_OF[target])
+                      for c, m in zip(cands, measurements)], dtype=np.float64)
+        w = 1.0 / np.maximum([float(m[target]) for m in measurements], 1.0)
+        scale = np.maximum(np.abs(a).max(axis=0), 1e-12)
+        x, _ = nnls(a * w[:, None] / scale, y * w)
+        coefficients[target] = {**rest, **{k: float(v / s) for k, v, s in zip(names, x, scale)}}
+    return Calibration(cal.board, coefficients, cal.measurements + list(measurements), cal.heldout, cal.command)
+
+
 def relative_errors(cal: Calibration, measurements: list[dict]) -> dict[str, dict[str, float]]:
     """Per cost: mean and max |predicted - measured| / measured over the measurements."""
     out = {}
@@ -217,6 +305,11 @@ def calibration(board: str) -> Calibration:
                          f"run python scripts/calibrate_costmodel.py --board {board}")
     return Calibration(board, entry["coefficients"], entry.get("measurements", []), entry.get("heldout", {}),
                        entry.get("command", ""))
+
+
+def has_stem_terms(cal: Calibration) -> bool:
+    """Whether the board's model was fitted on stem benches (else it cannot price a stem)."""
+    return all(k in cal.coefficients[t] for t in TARGETS for k in TERMS_OF[t] if k in STEM_TERMS)
 
 
 def predict(candidate: Candidate, board: str) -> Cost:

@@ -30,16 +30,20 @@ def compile_for_board(model_path, out_dir: Path, *, precision: str = "int8", nam
     return compile_model(model_path, out_dir, name=name, precision=precision, calib=calib, output=output)
 
 
+STAGE_KINDS = {"Dense": "dense", "Conv": "conv", "Pool": "pool"}
+
+
 def stage_names(model) -> list[str]:
-    """Readable names of the PNET_STAGE_MARK stages: the projection, then each layer."""
+    """Readable names of the PNET_STAGE_MARK stages, one per op that ends a stage, in order: the
+    projection ("project"), each layer ("dense NAME", "conv NAME", "pool NAME"; a stem runs first)."""
     graph = getattr(model, "graph", None)
     names: list[str] = []
     for op in getattr(graph, "ops", []) or []:
         cls = type(op).__name__
         if cls.endswith("Projection"):
             names.append("featurize+project" if cls.startswith("Text") else "project")
-        elif cls == "Dense":
-            names.append(f"dense {getattr(op, 'name', len(names))}")
+        elif cls in STAGE_KINDS:
+            names.append(f"{STAGE_KINDS[cls]} {getattr(op, 'name', len(names))}")
     return names
 
 

@@ -150,6 +150,12 @@ def validate(c: TrainConfig, task: str, input_shape: tuple) -> None:
         bad("--text-hashes sets a presence projection; drop it or add --text-projection presence")
     if task == "text" and c.text_char_max_n == 0 and not c.text_words:
         bad("the text featurizer needs a feature: --char-max-n 0 and --no-words together leave none")
+    if c.stem is not None:
+        from pnetc.training.stemspec import check_stem_input, parse_stem
+
+        if task == "text":
+            bad("--stem is for dense inputs; a text projection reads the text itself")
+        check_stem_input(parse_stem(c.stem), tuple(input_shape))
     if c.mode not in ("joint", "projection-only", "trainer-only"):
         bad(f"unknown mode {c.mode!r}")
     if c.qat_epochs is not None and not (0 < c.qat_epochs <= c.epochs):

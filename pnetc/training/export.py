@@ -18,6 +18,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from pnetc.hashing import ProjectionSpec, TextFeatureSpec, TextProjectionSpec
 from pnetc.training.models import ProjectionHead
+from pnetc.training.stem import StemProjectionNet
 
 FORMAT_VERSION = 1
 PRESENCE_FORMAT_VERSION = 2  # a presence text projection: format 1 readers must refuse it, not run simhash
@@ -49,9 +50,44 @@ def head_nodes(head: ProjectionHead) -> tuple[list, list]:
     return nodes, inits
 
 
+def stem_nodes(net: StemProjectionNet) -> tuple[list, list, str]:
+    """The stem as standard ops from the float input "x": Gemm/Relu, or per conv layer
+    Conv/Relu/MaxPool after a Reshape to [batch, 1, H, W] and before a Flatten. The input scale is
+    folded into the first layer's weights. Returns the nodes, their initializers and the output name."""
+    stem = net.stem
+    nodes, inits = [], []
+    h = "x"
+    if stem.image is not None:
+        inits.append(numpy_helper.from_array(np.asarray([-1, *stem.image], np.int64), "image_shape"))
+        nodes.append(helper.make_node("Reshape", ["x", "image_shape"], ["image"], name="image"))
+        h = "image"
+    for i, layer in enumerate(stem.layers):
+        w = layer.weight.detach().cpu().numpy().astype(np.float64)
+        if i == 0:
+            w = w * stem.input_scale
+        inits += [numpy_helper.from_array(w.astype(np.float32), f"stem{i}.weight"),
+                  numpy_helper.from_array(layer.bias.detach().cpu().numpy().astype(np.float32), f"stem{i}.bias")]
+        args = [h, f"stem{i}.weight", f"stem{i}.bias"]
+        if stem.image is None:
+            nodes.append(helper.make_node("Gemm", args, [f"stem{i}_pre"], name=f"gemm_stem{i}", transB=1))
+        else:
+            nodes.append(helper.make_node("Conv", args, [f"stem{i}_pre"], name=f"conv_stem{i}", kernel_shape=[3, 3],
+                                          pads=[1, 1, 1, 1]))
+        nodes.append(helper.make_node("Relu", [f"stem{i}_pre"], [f"stem{i}"], name=f"relu_stem{i}"))
+        h = f"stem{i}"
+        if stem.image is not None:
+            nodes.append(helper.make_node("MaxPool", [h], [f"pool{i}"], name=f"pool{i}", kernel_shape=[2, 2],
+                                          strides=[2, 2]))
+            h = f"pool{i}"
+    if stem.image is not None:
+        nodes.append(helper.make_node("Flatten", [h], ["stem"], name="flatten_stem", axis=1))
+        h = "stem"
+    return nodes, inits, h
+
+
 def export_projection_model(
     path: str | Path,
-    head: ProjectionHead,
+    head: ProjectionHead | StemProjectionNet,
     *,
     task: str,
     labels: list[str],
@@ -68,6 +104,8 @@ def export_projection_model(
     text_projection: TextProjectionSpec | None = None,
 ) -> onnx.ModelProto:
     num_bits = tables * bits_per_table
+    net = head if isinstance(head, StemProjectionNet) else None
+    head = net.head if net is not None else head
     num_classes = head.layers[-1].out_features
     nodes, inits = head_nodes(head)
     version = FORMAT_VERSION
@@ -85,15 +123,24 @@ def export_projection_model(
         kind = "presence" if text_attrs else "binary"
     else:
         elem = TensorProto.UINT8 if input_info["dtype"] == "uint8" else TensorProto.INT8
-        graph_input = helper.make_tensor_value_info("x", elem, ["batch", spec.input_size])
-        inits.insert(0, numpy_helper.from_array(np.asarray(mean, dtype=np.int16), "mean"))
         attrs = dict(seed=int(seed), num_bits=num_bits, kind=spec.kind, T=int(tables), d=int(bits_per_table))
         if spec.kind == "ternary":
             attrs["nnz"] = int(spec.nnz)
-        proj = helper.make_node("HashProjection", ["x", "mean"], ["bits"], name="projection", domain=CUSTOM_DOMAIN, **attrs)
+        stem, source = [], "x"
+        if net is not None:  # float input "x" (the quantized values, as trainer.onnx), the stem, its int8 grid
+            elem = TensorProto.FLOAT
+            stem, stem_inits, source = stem_nodes(net)
+            inits = stem_inits + inits
+            mean = net.mean_q.cpu().numpy()
+            attrs.update(x_scale=float(net.out_scale), x_zero_point=int(net.out_zero_point))
+        graph_input = helper.make_tensor_value_info("x", elem, ["batch", int(input_info["size"])])
+        inits.insert(0, numpy_helper.from_array(np.asarray(mean, dtype=np.int16), "mean"))
+        proj = helper.make_node("HashProjection", [source, "mean"], ["bits"], name="projection", domain=CUSTOM_DOMAIN,
+                                **attrs)
+        nodes = [*stem, proj, *nodes]
         kind = spec.kind
     graph = helper.make_graph(
-        [proj, *nodes],
+        nodes if task != "text" else [proj, *nodes],
         "pnetc_projection_net",
         [graph_input],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", num_classes])],

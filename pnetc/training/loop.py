@@ -47,8 +47,8 @@ class Prepared:
     config: TrainConfig
     spec: ProjectionSpec | None  # dense inputs
     text_spec: TextFeatureSpec | None  # text inputs
-    mean: np.ndarray | None  # int16 [N] (zeros with --no-center)
-    bits_train: torch.Tensor  # float32 {0,1} [n, B]
+    mean: np.ndarray | None  # int16 [N] (zeros with --no-center; None with a stem: the net holds its own)
+    bits_train: torch.Tensor  # float32 {0,1} [n, B]; with a stem, the net's inputs (the quantized values)
     bits_test: torch.Tensor
     xt_train: Any  # trainer inputs: float32 [n, N], or (ids, lengths) for text
     xt_test: Any
@@ -105,6 +105,17 @@ def prepare(dataset, config: TrainConfig) -> Prepared:
     x_train = x_train.reshape(len(x_train), -1)
     x_test = x_test.reshape(len(x_test), -1)
     n_in = x_train.shape[1]
+    if config.stem is not None:  # the bits depend on the stem, which trains: the net reads the values
+        from pnetc.training.stemspec import parse_stem
+
+        if dataset.encoding is not None:
+            raise PnetcError("--stem reads the data set's values as they are; this one holds float features "
+                             "(quantized per feature for the projection), so train it without --stem")
+        spec = tdata.projection_spec(config.num_bits, config.kind, seed,
+                                     parse_stem(config.stem).output_size(tuple(dataset.input_shape)), config.density)
+        xt_train = torch.from_numpy(x_train.astype(np.float32))
+        xt_test = torch.from_numpy(x_test.astype(np.float32))
+        return Prepared(dataset, config, spec, None, None, xt_train, xt_test, xt_train, xt_test, y_train, y_test)
     mean = tdata.integer_mean(x_train) if config.center else np.zeros(n_in, dtype=np.int16)
     spec = tdata.projection_spec(config.num_bits, config.kind, seed, n_in, config.density)
     projection = DenseProjection(spec, mean)
@@ -318,7 +329,14 @@ def start_session(prepared: Prepared, device) -> Session:
     ds = prepared.dataset
     trainer = build_trainer(cfg.trainer, ds.x_train, tuple(ds.input_shape), prepared.num_classes).to(device)
     head = ProjectionHead(cfg.num_bits, list(cfg.fc), prepared.num_classes, cfg.weight_bits,
-                          cfg.first_layer_bits).to(device)
+                          cfg.first_layer_bits)
+    if cfg.stem is not None:
+        from pnetc.training.stem import build_stem_net, input_scale_for
+        from pnetc.training.stemspec import parse_stem
+
+        head = build_stem_net(parse_stem(cfg.stem), tuple(ds.input_shape), prepared.bits_train.shape[1],
+                              input_scale_for(ds.x_train), prepared.spec, head)
+    head = head.to(device)
     params = []
     if cfg.trains_trainer:
         params += list(trainer.parameters())
@@ -418,6 +436,8 @@ def _train(prepared: Prepared, world, out: Path, folder, *, resume: bool, progre
     with bar:
         task = bar.add_task("train", total=steps, loss=0.0, acc="-")
         for epoch in range(session.start_epoch, cfg.epochs):
+            if cfg.stem is not None and epoch >= stem_freeze_epoch(cfg) and not head.frozen:
+                head.freeze(prepared.bits_train.to(device))  # the int8 grid and centre the compiler uses
             if qat_start is not None and epoch >= qat_start and head.qat_ranges is None:
                 cal = calibrate(head, prepared.bits_train, device)
                 head.qat_ranges = {k: (v["min"], v["max"]) for k, v in cal.items() if k != "bits"}
@@ -438,6 +458,11 @@ def _train(prepared: Prepared, world, out: Path, folder, *, resume: bool, progre
 
     return world.finish(lambda: _finish(prepared, session.trainer, head, device, out, folder, session.history,
                                         started), session.history, session.trainer, head)
+
+
+def stem_freeze_epoch(cfg: TrainConfig) -> int:
+    """The epoch from which a stem's output grid and centre are fixed: the last quarter fine-tunes on them."""
+    return cfg.epochs - max(1, cfg.epochs // 4) if cfg.epochs > 1 else 0
 
 
 def _check_same_data(ckpt_path: Path, saved: dict | None, data: dict) -> None:
@@ -537,6 +562,8 @@ def _finish(prepared: Prepared, trainer, head, device, out: Path, folder, histor
             training["weight_bits"] = cfg.weight_bits
         if cfg.first_layer_bits != 8:  # informational: --precision binary compiles these +-alpha exactly
             training["first_layer_bits"] = cfg.first_layer_bits
+        if cfg.stem is not None:
+            training["stem"] = cfg.stem
         data_file = data_file_record(cfg.dataset, out)
         if data_file is not None:  # eval, verify, run and bench find it again (pnetc.datasets.recorded)
             training["data_file"] = data_file
@@ -618,11 +645,13 @@ def _input_info(ds, prepared: Prepared) -> dict:
     x = np.asarray(ds.x_train)
     info = {
         "dtype": str(x.dtype),
-        "size": int(prepared.spec.input_size),
+        "size": int(prepared.xt_train.shape[1]),
         "shape": [int(s) for s in ds.input_shape],
         "scale": float(ds.scale),
         "zero_point": int(ds.zero_point),
     }
     if ds.encoding is not None:  # float features: one scale and zero point each (docs/format.md)
         info.update(ds.encoding.to_metadata())
+    if prepared.config.stem is not None:  # a stem reads the values as float32 (the compiler quantizes them)
+        info["dtype"] = "float32"
     return info

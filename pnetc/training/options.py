@@ -147,6 +147,12 @@ def _seed(v):
     return None if _is_int(v) and 0 <= v <= MAX_SEED else f"--seed must be in 0..{MAX_SEED}, got {v!r}"
 
 
+def _stem(v):
+    from pnetc.training.stemspec import stem_problem
+
+    return stem_problem(v)
+
+
 def _char_max_n(v):
     ok = _is_int(v) and 0 <= v <= MAX_CHAR_N
     return None if ok else f"--char-max-n must be an integer in 0..{MAX_CHAR_N}, got {v!r}"
@@ -227,6 +233,9 @@ OPTIONS: tuple[Option, ...] = (
                                   "their grid.", check=_bits_choice("--weight-bits", WEIGHT_BITS)),
     Option("first_layer_bits", int, 8, "The layer over the bits: 8, or 1 (+-1, trained for --precision binary).",
            check=_bits_choice("--first-layer-bits", FIRST_LAYER_BITS)),
+    Option("stem", Optional[str], None, "A learned stem before the projection, trained jointly: dense:H (a dense "
+                                        "layer) or conv:C1[,C2] (3x3 conv + ReLU + 2x2 max-pool each, images).",
+           check=_stem, to_config=_text),
     Option("projection_only", bool, False, "Train the projection net alone.", field=None),
     Option("trainer_only", bool, False, "Train the trainer alone.", field=None),
     Option("resume", bool, False, "Continue from DIR/checkpoint.pt.", field=None),
@@ -253,7 +262,7 @@ OPTIONS: tuple[Option, ...] = (
 BY_NAME = {o.name: o for o in OPTIONS}
 BUDGET_LIMITS = ("max_flash", "max_ram", "max_instructions")
 # a budget search chooses these itself (pnetc/budget.py)
-CHOSEN_BY_BUDGET = ("tables", "bits_per_table", "kind", "density", "fc")
+CHOSEN_BY_BUDGET = ("tables", "bits_per_table", "kind", "density", "fc", "stem")
 BY_FIELD = {o.config_field: o for o in OPTIONS if o.config_field}
 
 

@@ -268,3 +268,51 @@ def make_torch_cnn(path: Path, kind: str = "cnn", *, dynamic: bool = False, num_
         warnings.simplefilter("ignore")
         torch.onnx.export(net, example, str(path), dynamo=False, opset_version=17, **extra)
     return path
+
+
+def make_stem_model(path: Path, *, input_size: int = 16, stem: int = 8, num_bits: int = 64, num_classes: int = 3,
+                    stem_act: str = "Relu", grid: bool = True, calibration: bool = True, seed: int = 0) -> Path:
+    """A projection after a learned stem (docs/format.md, "HashProjection after a stem"): float x ->
+    Gemm -> Relu (stem_act) -> HashProjection(x_scale, x_zero_point) -> Gemm -> logits.
+    grid=False leaves out x_scale/x_zero_point; calibration=False the pnetc.calibration metadata."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 255, size=(256, input_size))
+    (w0, b0), = _layers(rng, [input_size, stem])
+    w0 = w0 / 255
+    pre = x @ w0.T.astype(np.float64) + b0
+    out = np.maximum(pre, 0) if stem_act == "Relu" else 1 / (1 + np.exp(-pre))
+    scale = float(np.float32(max(out.max(), 1e-3) / 255.0))
+    zero_point = -128
+    levels = np.clip(np.rint(out / scale) + zero_point, -128, 127).astype(np.int64)
+    mean = np.floor(levels.mean(axis=0) + 0.5).astype(np.int16)
+    spec = hashing.ProjectionSpec(seed=99 + seed, num_bits=num_bits, kind="binary", input_size=stem)
+    bits = (hashing.project_dense(levels - mean, spec) > 0).astype(np.float64)
+    layers = _layers(rng, [num_bits, num_classes])
+    values = {"x": x, "stem0": out, **_float_forward(bits, layers)}
+    attrs = dict(seed=spec.seed, num_bits=num_bits, kind="binary", T=num_bits // 8, d=8)
+    if grid:
+        attrs.update(x_scale=scale, x_zero_point=zero_point)
+    nodes = [
+        helper.make_node("Gemm", ["x", "stem0.weight", "stem0.bias"], ["stem0_pre"], transB=1, name="gemm_stem0"),
+        helper.make_node(stem_act, ["stem0_pre"], ["stem0"], name="act_stem0"),
+        helper.make_node("HashProjection", ["stem0", "mean"], ["bits"], domain="ai.pnetc", name="projection", **attrs),
+    ]
+    head_nodes, inits, _ = _head(layers, "bits")
+    graph = helper.make_graph(
+        nodes + head_nodes, "pnetc_stem",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", input_size])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", num_classes])],
+        [numpy_helper.from_array(mean, "mean"), numpy_helper.from_array(w0.astype(np.float32), "stem0.weight"),
+         numpy_helper.from_array(b0, "stem0.bias"), *inits],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.pnetc", 1)],
+                              producer_name="pnetc-test")
+    meta = dict(format=1, task="image", labels=[f"c{i}" for i in range(num_classes)],
+                input={"dtype": "float32", "size": input_size, "shape": [input_size], "scale": 1.0, "zero_point": 0},
+                projection={"T": num_bits // 8, "d": 8, "kind": "binary", "seed": spec.seed, "density": 1.0},
+                training={"note": "random test model with a stem"})
+    if calibration:
+        meta["calibration"] = _calibration(values)
+    _meta(model, **meta)
+    onnx.save(model, str(path))
+    return path

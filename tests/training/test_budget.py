@@ -45,6 +45,19 @@ def test_enumeration_covers_both_families_and_the_filter_keeps_the_budget():
     assert sum(r.candidate.family == "projection" for r in picked) == 2
 
 
+def test_stem_candidates_join_the_family():
+    images = budget.enumerate_candidates(784, 10, shape=(28, 28))
+    assert {c.stem for c in images if c.stem} == {*budget.DENSE_STEMS, *budget.CONV_STEMS}
+    flat = budget.enumerate_candidates(30, 3, shape=(30,))
+    assert {c.stem for c in flat if c.stem} == set(budget.DENSE_STEMS)  # no conv stem without an image
+    assert not any(c.stem for c in budget.enumerate_candidates(0, 3, text=True))
+    rows = [budget.Row(c, costmodel.Cost(1000, 100, 1000)) for c in images]
+    picked = [r.candidate for r in budget.pick_for_proxy(rows) if r.candidate.stem]
+    # one of each stem kind, the most capable: the widest stem, most bits, widest hidden layer
+    assert sorted(c.stem for c in picked) == ["conv:8,16", "dense:64"]
+    assert all(c.num_bits == 16 * max(budget.STEM_TABLES) and c.fc == (64,) for c in picked)
+
+
 def test_ranking_prefers_the_cheapest_of_the_statistically_tied():
     def row(acc, flash, instructions):
         r = budget.Row(costmodel.Candidate(64, 10), costmodel.Cost(flash, 100, instructions))
@@ -92,6 +105,8 @@ def test_search_respects_the_budget_on_the_board(tmp_path):
     (["--board", BOARD, "--max-flash", "100"], "no candidate fits"),
     (["--board", "microbit-x", "--max-flash", "32K"], "microbit-x"),
     (["--board", BOARD, "--max-flash", "32K", "--fc", "64"], "chooses --fc itself"),
+    (["--board", BOARD, "--max-flash", "32K", "--stem", "dense:8"], "chooses --stem itself"),
+    (["--stem", "conv:0"], "--stem must be"),
 ])
 def test_bad_budgets_fail_in_one_line(tmp_path, args, message):
     p = _cli("train", "--dataset", "digits", "--out", str(tmp_path / "o"), *args)

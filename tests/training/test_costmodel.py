@@ -89,3 +89,55 @@ def test_predictions_match_real_benches(tmp_path, family):
     for target, bound in STATED_ERROR.items():
         error = abs(getattr(predicted, target) - measured[target]) / measured[target]
         assert error <= bound, (target, getattr(predicted, target), measured[target])
+
+
+def test_stem_sizes():
+    conv = Candidate(784, 10, tables=64, bits_per_table=16, fc=(48,), stem="conv:8,16", shape=(28, 28))
+    layers = costmodel.stem_layers(conv)
+    assert [s.weights for s in layers] == [1 * 8 * 9, 8 * 16 * 9]
+    assert [s.macs for s in layers] == [8 * 9 * 28 * 28, 8 * 16 * 9 * 14 * 14]
+    assert conv.projection_inputs == 16 * 7 * 7 and conv.nonzeros_per_bit == 784
+    dense = Candidate(784, 10, tables=8, bits_per_table=16, stem="dense:32")
+    assert dense.projection_inputs == 32 and costmodel.terms(dense)["binary_adds"] == 128 * 32
+    assert Candidate.from_dict(conv.to_dict()) == conv
+    with pytest.raises(PnetcError, match="image shape"):
+        costmodel.stem_layers(Candidate(784, 10, tables=8, bits_per_table=16, stem="conv:4"))
+
+
+def test_fit_stem_keeps_every_other_prediction():
+    """The stem terms are fitted on stem benches alone: a model without a stem costs what it did."""
+    base = costmodel.calibration(BOARD)
+    plain = Candidate(784, 10, tables=20, bits_per_table=8, fc=(32,))
+    stems = [Candidate(784, 10, tables=t, bits_per_table=16, fc=fc, stem=s, shape=(28, 28))
+             for s in ("conv:4,8", "conv:8,16", "dense:32") for t, fc in ((32, ()), (64, (48,)))]
+    rows = []
+    for c in stems:  # made from the base prediction plus known stem costs
+        t, p = costmodel.terms(c), base.predict(c)
+        rows.append({"candidate": c.to_dict(), "flash_bytes": p.flash_bytes + 1500 * t["conv_stem"] + 900 * t["dense_stem"],
+                     "ram_bytes": p.ram_bytes + t["stem_activation_bytes"],
+                     "instructions": p.instructions + 4 * t["conv_stem_macs"] + 2 * t["dense_stem_macs"]})
+    cal = costmodel.fit_stem(base, rows)
+    assert cal.predict(plain) == base.predict(plain)
+    errors = costmodel.relative_errors(cal, rows)
+    assert all(errors[k]["max"] < 0.01 for k in costmodel.TARGETS), errors
+
+
+# the stem terms' error on held-out stem benches (costmodel.json, "stem"; docs/training.md)
+STEM_STATED_ERROR = {"flash_bytes": 0.30, "ram_bytes": 0.15, "instructions": 0.25}
+
+
+def test_stem_prediction_matches_a_real_bench(tmp_path):
+    _needs_board()
+    from pnetc import api
+
+    assert costmodel.has_stem_terms(costmodel.calibration(BOARD))
+    c = Candidate(64, 10, tables=12, bits_per_table=8, fc=(24,), stem="conv:6", shape=(8, 8))
+    r = api.train("digits", tmp_path / "m", trainer="none", tables=12, bits_per_table=8, fc=[24], stem="conv:6",
+                  epochs=1, progress=False)
+    bench = api.bench(r.model, BOARD, n=2, dataset="digits", progress=False)
+    predicted = costmodel.predict(c, BOARD)
+    measured = {"flash_bytes": bench.flash_bytes, "ram_bytes": bench.ram_bytes,
+                "instructions": bench.instructions_per_inference}
+    for target, bound in STEM_STATED_ERROR.items():
+        error = abs(getattr(predicted, target) - measured[target]) / measured[target]
+        assert error <= bound, (target, getattr(predicted, target), measured[target])

@@ -175,7 +175,10 @@ def _check_chain(graph: Graph) -> None:
                 "(projection, then dense, conv and pooling layers and activations) without branches"
             )
         if isinstance(op, (HashProjection, TextProjection)) and i != 0:
-            raise PnetcError(f"the projection '{op.name}' must be the first node")
+            stem = isinstance(op, HashProjection) and op.stem_quant is not None
+            if not stem or any(isinstance(prev, (HashProjection, TextProjection)) for prev in graph.ops[:i]):
+                raise PnetcError(f"the projection '{op.name}' must be the first node, or read the float output of "
+                                 "a stem of layers (with x_scale and x_zero_point); a model has one projection")
         current = op.outputs[0]
     if current != graph.output:
         raise PnetcError("the graph output is not the end of the chain of layers")

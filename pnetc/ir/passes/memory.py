@@ -42,6 +42,8 @@ def buffer_requests(graph: Graph) -> tuple[dict, dict[str, str]]:
     for i, op in enumerate(graph.ops):
         out = op.outputs[0]
         if isinstance(op, HashProjection):
+            if op.stem_quant is not None and not int_mode:  # the float stem output's int8 levels
+                reqs[Scratch(i, "q")] = [op.input_size, i, i]
             reqs[Scratch(i, "x")] = [2 * op.input_size, i, i]
             reqs[out] = [4 * ((op.num_bits + 31) // 32), i, end]
         elif isinstance(op, TextProjection):

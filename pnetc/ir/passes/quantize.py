@@ -7,7 +7,8 @@ Requantisation: real multiplier s_in * s_w / s_out as a Q31 multiplier and shift
 A float input read by one dense layer is quantized per feature (scale s_i, zero point zp_i from
 feature i's calibration range): the layer takes W_ji * s_i as its weights and folds the zero
 points into its bias, so the input scale is 1 and the kernel is the usual dense_s8.
-The bits after the projection are exact 0/1 integers (scale 1, zero point 0).
+The bits after the projection are exact 0/1 integers (scale 1, zero point 0). A projection after a
+stem reads the stem's int8 output on the grid the model gives (its x_scale and x_zero_point).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Optional
 import numpy as np
 
 from pnetc.errors import PnetcError
-from pnetc.ir.graph import Activation, Conv, Dense, DenseQuant, FeatureQuant, Graph, Pool, QuantParams
+from pnetc.ir.graph import Activation, Conv, Dense, DenseQuant, FeatureQuant, Graph, HashProjection, Pool, QuantParams
 from pnetc.ir.limits import MAX_BIAS_Q, MAX_INT8_CONV_TAPS, MAX_INT8_DENSE_INPUTS, check_limit
 from pnetc.ir.passes.lowbit import LOWERING, low_bit_weights
 
@@ -63,19 +64,42 @@ def quantize(graph: Graph, calib: Optional[object] = None) -> None:
     if graph.precision == "float32":
         return
     ranges = _ranges(graph, calib)
-    proj = graph.projection
-    if proj is None:
+    fixed = _fixed_grids(graph)
+    if graph.float_input:
         in_t = graph.tensors[graph.input]
-        in_t.feature_quant = _feature_quant(graph, ranges)
+        in_t.feature_quant = None if graph.input in fixed else _feature_quant(graph, ranges)
         if in_t.feature_quant is None:
-            in_t.quant = _qparams(graph, ranges, graph.input, "the model input")
+            in_t.quant = fixed.get(graph.input) or _qparams(graph, ranges, graph.input, "the model input")
     for op in graph.ops:
         if isinstance(op, (Dense, Conv)):
-            _quantize_dense(graph, op, ranges)
+            _quantize_dense(graph, op, ranges, fixed.get(op.outputs[0]))
         elif isinstance(op, Activation):
             _quantize_activation(graph, op)
         elif isinstance(op, Pool):
             _quantize_pool(graph, op)
+
+
+def _fixed_grids(graph: Graph) -> dict[str, QuantParams]:
+    """The tensors whose int8 grid the model fixes: a projection's float input (a stem's output, read
+    on the node's x_scale/x_zero_point) and, back through pooling (which keeps its input's grid),
+    the layer output it pools; calibration does not choose these."""
+    proj = graph.projection
+    if not isinstance(proj, HashProjection) or proj.stem_quant is None:
+        return {}
+    fixed = {}
+    tensor = proj.inputs[0]
+    while True:
+        fixed[tensor] = proj.stem_quant
+        producer = graph.producer(tensor)
+        if isinstance(producer, Pool):
+            tensor = producer.inputs[0]
+        elif producer is None or isinstance(producer, (Dense, Conv)):
+            return fixed
+        else:
+            what = producer.func if isinstance(producer, Activation) else producer.kind
+            raise PnetcError(f"the projection '{proj.name}' reads '{tensor}', the output of '{producer.name}' "
+                             f"({what}); a stem must end with a Gemm/MatMul/Conv layer (with its Relu), "
+                             "or a pooling of one, whose int8 grid the projection's x_scale/x_zero_point fix")
 
 
 def _ranges(graph: Graph, calib) -> dict:
@@ -141,8 +165,9 @@ def feature_qparams(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndar
     return scale32, zero_point.astype(np.int32)
 
 
-def _quantize_dense(graph: Graph, op: Dense | Conv, ranges: dict) -> None:
-    """Dense and conv layers alike: per-output-channel int8 weights over the products summed per output."""
+def _quantize_dense(graph: Graph, op: Dense | Conv, ranges: dict, fixed: Optional[QuantParams] = None) -> None:
+    """Dense and conv layers alike: per-output-channel int8 weights over the products summed per output.
+    `fixed`: the output's int8 grid when the model fixes it (a stem's output, _fixed_grids)."""
     in_t = graph.tensors[op.inputs[0]]
     out_t = graph.tensors[op.outputs[0]]
     features = in_t.feature_quant
@@ -152,7 +177,9 @@ def _quantize_dense(graph: Graph, op: Dense | Conv, ranges: dict) -> None:
         if in_t.quant is None:
             raise PnetcError(f"layer '{op.name}' reads '{in_t.name}', which has no int8 quantisation")
         s_in, zp_in = in_t.quant.scale, in_t.quant.zero_point
-    if op.activation == "relu":
+    if fixed is not None:
+        out_q = fixed
+    elif op.activation == "relu":
         # the ReLU output's range; the pre-activation range gives the same int8 grid above 0
         key = out_t.name if out_t.name in ranges else (op.pre_activation or out_t.name)
         out_q = _qparams(graph, ranges, key, f"the output of layer '{op.name}'")

@@ -102,6 +102,12 @@ uint32_t pnet_fnv1a(const uint8_t *p, size_t n, uint32_t h);
 void pnet_center_u8(const uint8_t *q, const int16_t *mean, int32_t n, int16_t *x);
 void pnet_center_s8(const int8_t *q, const int16_t *mean, int32_t n, int16_t *x);
 
+/* ------------------------------------------------------ quantize_f32.c -- */
+
+/* q[i] = clamp(round_half_even(x[i] / scale[0]) + zero_point, -128, 127), i < n, in float32 (|t| clamped
+   to 2^24 first, NaN to the lowest level): a float stem's output as the projection's int8 input. */
+void pnet_quantize_f32(const float *x, int32_t n, const float *scale, int32_t zero_point, int8_t *q);
+
 /* ------------------------------------------------------ projections -- */
 /*
  * All four write PNET_WORDS(num_bits) words to `bits` (padding bits 0).

@@ -34,6 +34,8 @@ GENERIC_DEFAULTS = dict(
     tables=60, bits_per_table=12, kind="binary", fc=[256], epochs=10, batch_size=128, lr=1e-3, balance=False,
     text_char_max_n=3, text_words=True, text_projection="simhash",
 )
+# The options that only a text data set reads (a dense one would silently ignore them).
+TEXT_ONLY_FIELDS = ("text_char_max_n", "text_words", "text_projection", "text_hashes")
 DEFAULT_TEXT_HASHES = 2  # bits a feature sets in a presence projection, when --text-hashes is not given
 # (langid: 1 and 2 hashes score the same; package sections: 2 at 0.827, 3 at 0.830, 1 at 0.817)
 
@@ -95,6 +97,11 @@ def resolve(config: TrainConfig, task: str, input_shape: tuple, dataset_name: st
     Raises PnetcError naming the bad option.
     """
     c = dataclasses.replace(config, lambdas=tuple(config.lambdas), fc=None if config.fc is None else list(config.fc))
+    if task != "text":  # checked before the defaults fill these fields in
+        given = [BY_FIELD[name].cli_flags[0] for name in TEXT_ONLY_FIELDS if getattr(c, name) is not None]
+        if given:
+            raise PnetcError(f"{', '.join(given)} set{'s' if len(given) == 1 else ''} the text featurizer or "
+                             f"projection; this data set is {task!r}, so drop {'it' if len(given) == 1 else 'them'}")
     defaults = dict(GENERIC_DEFAULTS)
     defaults.update(DATASET_DEFAULTS.get(dataset_name, {}))
     if classes and samples and scales_with_input(task, dataset_name):
@@ -143,7 +150,8 @@ def validate(c: TrainConfig, task: str, input_shape: tuple) -> None:
     if c.trainer == "cnn" and task != "text" and len(input_shape) not in (2, 3):
         bad(f"trainer 'cnn' needs image inputs (H, W); this dataset's input shape is {tuple(input_shape)}")
     if task == "text" and c.kind != "binary":
-        bad("text projections are always binary (+-1); drop --kind ternary")
+        bad("text projections are always binary (+-1); drop --kind ternary"
+            + (" and --density" if c.density is not None else ""))
     if c.kind == "binary" and c.density is not None:
         bad("--density applies to --kind ternary only")
     if task == "text" and c.text_projection == "simhash" and c.text_hashes is not None:

@@ -82,6 +82,7 @@ def test_featurizer_options_reach_the_model(tmp_path, capsys, text_csv):
         (["--text-projection", "presence", "--text-hashes", "0"], "--text-hashes"),
         (["--text-projection", "presence", "--text-hashes", "9"], "--text-hashes"),
         (["--text-projection", "simhash", "--text-hashes", "2"], "--text-hashes"),
+        (["--density", "0.1"], "--density"),
     ],
 )
 def test_bad_text_options_exit_2_with_one_line(tmp_path, capsys, text_csv, args, needle):
@@ -145,6 +146,23 @@ def test_presence_projection_reaches_the_model(tmp_path, capsys, text_csv):
     assert (spec.char_max_n, spec.words) == (5, True)
     want = np.stack([hashing.presence_bits(t, 0, 99, 3, spec) for t in texts])
     np.testing.assert_array_equal(Reference(graph).run(texts).bits, want)
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--text-hashes", "2"], "--text-hashes"),
+        (["--text-projection", "presence"], "--text-projection"),
+        (["--char-max-n", "3"], "--char-max-n"),
+        (["--no-words", "--text-hashes", "1"], "--words/--no-words, --text-hashes"),
+    ],
+)
+def test_text_options_on_dense_data_are_refused(tmp_path, capsys, args, needle):
+    """A dense data set reads none of the text options: naming one is a mistake, not a no-op."""
+    code, _, err = _run_cli(capsys, "--dataset", "digits", "--out", str(tmp_path / "o"), "--epochs", "1", *args)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("pnetc: error: ") and needle in lines[0]
+    assert not (tmp_path / "o" / "model.onnx").exists()
 
 
 def test_presence_default_hashes():

@@ -33,6 +33,13 @@ class Ctx:
     def limit(self, node, what: str, value: int, limit: int, low: int = 0) -> None:
         check_limit(f"{self.path}: node '{node_name(node)}' ({node.op_type}): ", what, value, limit, low)
 
+    def int_attr(self, node, a: dict, key: str, default: int) -> int:
+        """An INT attribute: a float (2.7, inf, NaN), string or list there is an error, never truncated."""
+        value = a.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(node, f"attribute '{key}' must be an integer, got {value!r}")
+        return value
+
     def finite(self, node, arrays: dict[str, np.ndarray], why: str) -> None:
         """Folded or derived values must be finite float32 (they become C literals)."""
         for what, arr in arrays.items():

@@ -77,7 +77,7 @@ def _conv(node, ctx: Ctx) -> None:
                              f"got shape {list(w.shape)}")
     spatial = w.ndim - 2
     x, shape = _spatial_input(node, ctx, spatial)
-    if int(a.get("group", 1)) != 1:
+    if ctx.int_attr(node, a, "group", 1) != 1:
         raise ctx.fail(node, f"group={a.get('group')} is not supported (only 1: no grouped or depthwise convolution)")
     if "kernel_shape" in a and [int(k) for k in a["kernel_shape"]] != list(w.shape[2:]):
         raise ctx.fail(node, f"kernel_shape {list(a['kernel_shape'])} disagrees with the weights {list(w.shape)}")
@@ -111,7 +111,7 @@ def _pool(mode: str, global_pool: bool) -> Callable:
         spatial = len(shape) - 1
         if len([o for o in node.output if o]) != 1:
             raise ctx.fail(node, "the Indices output of MaxPool is not supported")
-        if int(a.get("storage_order", 0)) != 0:
+        if ctx.int_attr(node, a, "storage_order", 0) != 0:
             raise ctx.fail(node, "storage_order=1 is not supported")
         if global_pool:
             kernel = tuple(shape[1:])

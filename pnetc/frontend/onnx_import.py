@@ -190,7 +190,7 @@ def _convert_node(node, ctx: Ctx) -> None:
         return
     try:
         handler(node, ctx)
-    except (TypeError, ValueError) as exc:  # attributes or constants of the wrong type or shape
+    except (TypeError, ValueError, OverflowError) as exc:  # attributes or constants of the wrong type or shape
         raise ctx.fail(node, f"unexpected attribute or input types ({exc})") from None
     except IndexError:  # fewer inputs than the op takes
         raise ctx.fail(node, f"has {len(node.input)} inputs, fewer than the op takes") from None

@@ -62,7 +62,7 @@ def _hash_projection(node, ctx: Ctx) -> None:
     ctx.limit(node, "N", n, MAX_INPUT_SIZE, 1)
     nnz = 0  # a binary projection has no nnz; whatever the attribute says never reaches the C
     if kind == "ternary":
-        nnz = int(a.get("nnz", 0))
+        nnz = ctx.int_attr(node, a, "nnz", 0)
         ctx.limit(node, "nnz", nnz, n, 1)  # at most one nonzero per input (density <= 1)
         ctx.limit(node, "num_bits*nnz", num_bits * nnz, MAX_PROJECTION_WORK, 1)
     else:
@@ -103,8 +103,8 @@ def _text_projection(node, ctx: Ctx) -> None:
     if ctx.dtypes.get(x) != "bytes":
         raise ctx.fail(node, f"input '{x}' must be a string tensor")
     num_bits, seed, table_count, table_bits = _projection_attrs(node, ctx, a)
-    char_max_n = int(a.get("char_max_n", 3))
-    words = int(a.get("words", 1))
+    char_max_n = ctx.int_attr(node, a, "char_max_n", 3)
+    words = ctx.int_attr(node, a, "words", 1)
     ctx.limit(node, "char_max_n", char_max_n, MAX_CHAR_N)
     ctx.limit(node, "words", words, 1)
     kind = a.get("kind", "simhash")
@@ -112,7 +112,7 @@ def _text_projection(node, ctx: Ctx) -> None:
         raise ctx.fail(node, f"kind must be one of {', '.join(repr(k) for k in TEXT_PROJECTIONS)}, got {kind!r}")
     hashes = 0  # a simhash projection has none; whatever the attribute says never reaches the C
     if kind == "presence":
-        hashes = int(a.get("hashes", 0))
+        hashes = ctx.int_attr(node, a, "hashes", 0)
         ctx.limit(node, "hashes", hashes, MAX_TEXT_HASHES, 1)
     op = TextProjection(
         node_name(node), [x], [node.output[0]], seed=seed, num_bits=num_bits, char_max_n=char_max_n,
@@ -123,7 +123,7 @@ def _text_projection(node, ctx: Ctx) -> None:
 
 def _projection_attrs(node, ctx: Ctx, a: dict) -> tuple[int, int, int, int]:
     """num_bits, seed, T, d of a projection, each checked against its limit."""
-    values = {key: int(a.get(key, 0)) for key in ("num_bits", "seed", "T", "d")}
+    values = {key: ctx.int_attr(node, a, key, 0) for key in ("num_bits", "seed", "T", "d")}
     ctx.limit(node, "num_bits", values["num_bits"], MAX_BITS, 1)
     ctx.limit(node, "seed", values["seed"], MAX_SEED)
     ctx.limit(node, "T", values["T"], MAX_BITS)

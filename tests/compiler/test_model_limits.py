@@ -288,3 +288,33 @@ def test_presence_hostile_hashes_exit_2_in_the_cli(tmp_path):
                        text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("pnetc: error:") and r.stderr.count("\n") == 1, r.stderr
     assert "hashes=1000000000" in r.stderr
+
+
+@pytest.mark.parametrize("value", [2.7, 2.0, float("inf"), float("nan"), "7"])
+@pytest.mark.parametrize("key", ["num_bits", "seed", "T", "d"])
+def test_projection_integer_attributes_must_be_integers(tmp_path, key, value):
+    """An INT attribute given as a float or string is refused, never truncated (2.7 -> 2) or crashed on (inf)."""
+    path = projection_model(tmp_path / "m.onnx", T=8, d=8)
+    model = onnx.load(str(path))
+    node = model.graph.node[0]
+    node.attribute.remove(next(a for a in node.attribute if a.name == key))
+    node.attribute.append(helper.make_attribute(key, value))
+    onnx.save(model, str(path))
+    with pytest.raises(PnetcError, match=f"attribute '{key}' must be an integer") as info:
+        build_graph(path, precision="float32")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("key", ["hashes", "char_max_n", "words"])
+def test_text_integer_attributes_must_be_integers(tmp_path, key):
+    with pytest.raises(PnetcError, match=f"attribute '{key}' must be an integer"):
+        build_graph(text_model(tmp_path / "m.onnx", **{"kind": "presence", "hashes": 2, key: float("inf")}),
+                    precision="float32")
+
+
+def test_infinite_integer_attribute_exits_2_in_the_cli(tmp_path):
+    m = projection_model(tmp_path / "m.onnx", kind="ternary", nnz=float("inf"))
+    r = subprocess.run([sys.executable, "-m", "pnetc", "compile", m, "-o", tmp_path / "o"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("pnetc: error:") and r.stderr.count("\n") == 1, r.stderr
+    assert "attribute 'nnz' must be an integer" in r.stderr

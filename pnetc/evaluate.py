@@ -472,15 +472,25 @@ def _feature_inputs(graph, x):
     """Feature rows in the form the model takes (eval, verify, run, predict): float features as
     float32, quantized with the model's own stored encoding when it is a pnetc model trained on
     them; other rows as they are (the reference checks their range)."""
-    from pnetc.ir.inputs import input_encoding, takes_float_features
+    from pnetc.ir.inputs import input_encoding, takes_float_features, takes_levels_as_floats
 
     x = np.asarray(x)
+    if takes_levels_as_floats(graph):
+        _check_levels(x)
     if not takes_float_features(graph):
         return x
     x = np.asarray(x, np.float32).reshape(len(x), -1)
     if x.shape[1] != graph.input_size:
         raise PnetcError(f"the model takes {graph.input_size} input values per sample, got {x.shape[1]}")
     return x if graph.float_input else input_encoding(graph).quantize(x)
+
+
+def _check_levels(x) -> None:
+    """A stem model reads the levels it was trained on (0..255) as floats: other values are refused."""
+    values = np.asarray(x, np.float64)
+    if values.size and not (np.all(values == np.round(values)) and values.min() >= 0 and values.max() <= 255):
+        raise PnetcError("this model was trained on quantized levels 0..255 (its learned stem reads them as "
+                         "floats); give the data as those levels, not other values")
 
 
 def predict_model(model_path, *, texts: Optional[Sequence] = None, data: Optional[str] = None,

@@ -40,6 +40,13 @@ def takes_float_features(graph: Graph) -> bool:
     if graph.input_kind == "text":
         return False
     if graph.float_input:
-        return True
+        return not takes_levels_as_floats(graph)
     spec = graph.info.input_spec
     return "feature_scale" in spec
+
+
+def takes_levels_as_floats(graph: Graph) -> bool:
+    """True for a pnetc model trained on quantized levels whose input is float32 because a learned
+    stem reads it (docs/training.md, "A learned stem"): its floats are the levels 0..255, not features."""
+    spec = graph.info.input_spec
+    return graph.float_input and graph.input_kind != "text" and "scale" in spec and "feature_scale" not in spec

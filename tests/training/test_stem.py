@@ -106,7 +106,7 @@ def test_verify_compares_the_head_with_onnxruntime(tmp_path):
     from tests.compiler import model_factory as mf
 
     model = mf.make_stem_model(tmp_path / "stem.onnx")
-    x = np.random.default_rng(5).uniform(0, 255, (40, 16)).astype(np.float32)
+    x = np.random.default_rng(5).integers(0, 256, (40, 16)).astype(np.float32)  # levels, as a stem model reads
     np.savez(tmp_path / "data.npz", x=x, y=np.arange(40) % 3)
     result = api.verify(model, data=tmp_path / "data.npz", progress=False)
     assert result.mismatches == 0 and result.onnxruntime_max_rel_diff < 1e-5
@@ -125,3 +125,28 @@ def test_float_features_take_no_stem(tmp_path):
     np.savez(tmp_path / "f.npz", x=rng.normal(size=(60, 5)).astype(np.float32), y=np.arange(60) % 2)
     with pytest.raises(PnetcError, match="float features"):
         train(TrainConfig(dataset=str(tmp_path / "f.npz"), stem="dense:4", epochs=1), tmp_path / "o", progress=False)
+
+
+def test_a_stem_model_refuses_data_that_are_not_its_levels(digits, tmp_path):
+    """A stem model's input is float32 but holds the levels 0..255 it was trained on: float features
+    (0..1, or any non-level) would be read as levels and answered wrongly, so they are refused as for a
+    model without a stem; the levels themselves, as integers or as floats, are read."""
+    from pnetc import api
+    from pnetc.training.config import TrainConfig
+    from pnetc.training.loop import train
+
+    config = TrainConfig(dataset="digits", stem="dense:8", tables=4, bits_per_table=8, fc=[], epochs=1, trainer="none")
+    train(config, tmp_path, progress=False, dataset=digits)
+    model = tmp_path / "model.onnx"
+    levels = np.asarray(digits.x_test[:5])
+    np.save(tmp_path / "levels.npy", levels)
+    np.save(tmp_path / "level_floats.npy", levels.astype(np.float32))
+    np.save(tmp_path / "features.npy", levels.astype(np.float32) / 16)
+    x_features = np.asarray(digits.x_test[:60], np.float32) / 16 + 0.01
+    np.savez(tmp_path / "features.npz", x=x_features, y=np.asarray(digits.y_test[:60]))
+    want = api.predict(model, data=tmp_path / "levels.npy").predicted_labels
+    assert api.predict(model, data=tmp_path / "level_floats.npy").predicted_labels == want
+    with pytest.raises(PnetcError, match="levels 0..255"):
+        api.predict(model, data=tmp_path / "features.npy")
+    with pytest.raises(PnetcError, match="levels 0..255"):
+        api.eval(model, data=tmp_path / "features.npz")

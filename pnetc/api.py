@@ -189,7 +189,8 @@ def train(dataset: Union[str, tuple] = "digits", out: Optional[PathLike] = None,
         values = parse({"dataset": dataset, "out": out, **options})
         given = [BY_NAME[k].flag for k in CHOSEN_BY_BUDGET if values[k] is not None]
         if given:
-            raise PnetcError(f"a budget search chooses {', '.join(given)} itself; drop them or drop the budget")
+            pronoun = "it" if len(given) == 1 else "them"
+            raise PnetcError(f"a budget search chooses {', '.join(given)} itself; drop {pronoun} or drop the budget")
         low_bit = [BY_NAME[k].flag for k in ("weight_bits", "first_layer_bits") if values[k] != 8]
         if low_bit:  # its cost model and candidates are int8 models: the bits would be silently dropped
             raise PnetcError(f"a budget search prices int8 models only; drop {', '.join(low_bit)} or drop the budget")

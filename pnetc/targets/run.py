@@ -69,9 +69,17 @@ def build_for_run(board: Board, model: ModelSources, out_dir: Path, *, max_input
                                 extra_cflags=[*getattr(model, "cflags", ()), *extra_cflags])
     except LinkOverflow:
         # measure it the way `pnetc build` does, which refuses with the numbers (ModelDoesNotFit)
-        from pnetc.targets.fit import link_and_size
+        from pnetc.targets.fit import DEFAULT_TEXT_BYTES, ModelDoesNotFit, link_and_size
 
-        link_and_size(board, model, out_dir / "fit_check", max_input_bytes=max_input_bytes)
+        try:
+            link_and_size(board, model, out_dir / "fit_check", max_input_bytes=max_input_bytes)
+        except ModelDoesNotFit as exc:
+            if model.input_kind != "text" or max_input_bytes <= DEFAULT_TEXT_BYTES:
+                raise
+            # the RAM counted includes the run's buffer for its longest text, not only the model
+            raise ModelDoesNotFit(f"{exc}; of that RAM, {max_input_bytes:,} bytes are this run's input buffer, sized "
+                                  "to its longest text: run shorter texts (a device fed by the streaming API "
+                                  "needs no such buffer)") from None
         raise
 
 

@@ -106,3 +106,23 @@ def test_run_refuses_a_model_too_big_for_the_board_with_numbers(tmp_path):
         pytest.skip("arm-none-eabi-gcc not installed")
     with pytest.raises(ModelDoesNotFit, match="flash needs .* but microbit has 262,144"):
         run_samples(board, ToyModel(weight_rows=300_000), list(toy_inputs(2)), tmp_path)
+
+
+def test_run_names_the_input_buffer_when_a_long_text_does_not_fit(tmp_path, factory_models):
+    """The firmware of a run holds its longest text whole: when that buffer is what overflows the
+    board's RAM, the refusal says so instead of blaming the model alone."""
+    if not get_board("microbit").can_build:
+        pytest.skip("arm-none-eabi-gcc not installed")
+    import json
+
+    from pnetc import api
+
+    rows = [json.loads(line) for line in factory_models["text_jsonl"].read_text().splitlines()]
+    data = tmp_path / "long.jsonl"
+    with open(data, "w", encoding="utf-8") as f:
+        for i, row in enumerate(rows):
+            text = row["text"] * (40_000 // len(row["text"]) + 1) if i == 0 else row["text"]
+            f.write(json.dumps({"text": text, "label": row["label"], "split": "test" if i < 3 else "train"}) + "\n")
+    with pytest.raises(ModelDoesNotFit, match="RAM needs") as info:
+        api.run(factory_models["text"], "microbit", data=data)
+    assert "this run's input buffer" in str(info.value) and "\n" not in str(info.value)

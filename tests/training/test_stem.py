@@ -150,3 +150,21 @@ def test_a_stem_model_refuses_data_that_are_not_its_levels(digits, tmp_path):
         api.predict(model, data=tmp_path / "features.npy")
     with pytest.raises(PnetcError, match="levels 0..255"):
         api.eval(model, data=tmp_path / "features.npz")
+
+
+@pytest.mark.parametrize("weight_bits", [4, 1])
+def test_low_bit_hidden_layers_after_a_stem_compile(digits, tmp_path, weight_bits):
+    """--weight-bits puts the head's layers after the first on a low-bit grid; the stem before the
+    projection stays int8 and the compiler leaves it so (it refused the model as off the grid)."""
+    from pnetc import api
+    from pnetc.training.config import TrainConfig
+    from pnetc.training.loop import train
+
+    config = TrainConfig(dataset="digits", stem="dense:8", tables=4, bits_per_table=8, fc=[8], epochs=1,
+                         trainer="none", weight_bits=weight_bits)
+    train(config, tmp_path, progress=False, dataset=digits)
+    compiled = api.compile(tmp_path / "model.onnx", tmp_path / "c", precision="int8")
+    lowerings = [getattr(op, "lowering", None) for op in compiled.compiled.graph.ops]
+    assert {"dense_s4", "dense_pm1"}.intersection(lowerings) == {"dense_s4" if weight_bits == 4 else "dense_pm1"}
+    report = api.run(tmp_path / "model.onnx", board="host", dataset="digits", limit=40)
+    assert report.mismatches == 0

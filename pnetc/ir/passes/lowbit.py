@@ -32,11 +32,14 @@ def declared_weight_bits(graph: Graph) -> int:
 
 
 def lower_low_bit(graph: Graph) -> None:
-    """Set the low-bit lowering of every dense layer that reads int8 activations."""
+    """Set the low-bit lowering of every dense layer after the projection that reads int8 activations."""
     bits = declared_weight_bits(graph)
     if bits == 8 or graph.precision == "float32":
         return
-    for op in graph.ops:
+    proj = graph.projection
+    # a learned stem's layers come before the projection: training keeps them int8 (its grid is the head's)
+    head = graph.ops[graph.ops.index(proj) + 1:] if proj is not None else graph.ops
+    for op in head:
         if isinstance(op, Dense) and op.lowering == "dense":
             low_bit_weights(op, bits)  # refuses weights off the grid
             op.lowering = LOWERING[bits]

@@ -97,7 +97,8 @@ def resolve(config: TrainConfig, task: str, input_shape: tuple, dataset_name: st
     Raises PnetcError naming the bad option.
     """
     c = dataclasses.replace(config, lambdas=tuple(config.lambdas), fc=None if config.fc is None else list(config.fc))
-    if task != "text":  # checked before the defaults fill these fields in
+    if task != "text":  # checked before the defaults fill these fields in, after their values
+        check({name: getattr(c, name) for name in TEXT_ONLY_FIELDS})
         given = [BY_FIELD[name].cli_flags[0] for name in TEXT_ONLY_FIELDS if getattr(c, name) is not None]
         if given:
             raise PnetcError(f"{', '.join(given)} set{'s' if len(given) == 1 else ''} the text featurizer or "
@@ -118,6 +119,8 @@ def resolve(config: TrainConfig, task: str, input_shape: tuple, dataset_name: st
     if c.kind is None and c.density is not None:
         c.kind = "ternary"  # --density alone implies a ternary projection
     for key, value in defaults.items():
+        if task != "text" and key in TEXT_ONLY_FIELDS:
+            continue  # unread off text, and left unset so that a resolved config resolves again alike
         if key == "density" and c.kind not in (None, "ternary"):
             continue  # the dataset's default density belongs to its default (ternary) kind
         if key == "text_hashes" and c.text_projection not in (None, "presence"):

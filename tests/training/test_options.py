@@ -109,3 +109,11 @@ def test_parse_fills_defaults_and_converts():
     fields = config_fields(values)
     assert fields["fc"] == [] and fields["lambdas"] == (1.0, 0.0, 1.0) and fields["mode"] == "projection-only"
     assert TrainConfig(**fields).effective_lambdas == (0.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("task,shape,name", [("image", (8, 8), "digits"), ("text", (), "langid")])
+def test_a_resolved_config_resolves_again_alike(task, shape, name):
+    """The sweep resolves each grid point, then train resolves it again: the second pass must neither
+    refuse what the first filled in (text options on image data) nor change it."""
+    once = resolve(TrainConfig(), task, shape, name)
+    assert resolve(once, task, shape, name) == once

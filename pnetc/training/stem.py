@@ -15,7 +15,6 @@ range still moves); after it, forward computes exactly the int8 projection the c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
